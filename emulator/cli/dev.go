@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/inquir-dev/inquir/emulator"
+	"github.com/inquir-dev/inquir/emulator/config"
+)
+
+// shutdownGrace is how long requests under way may take once inquir dev is
+// asked to stop.
+const shutdownGrace = 10 * time.Second
+
+func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("dev", stderr)
+	cfgPath := fs.String("config", "inquir.toml", "the config `file`")
+	listen := fs.String("listen", "", "the `address` to listen on (default: gateway.listen, else "+config.DefaultListen+")")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+
+	out := &lockedWriter{w: stderr}
+	log := slog.New(slog.NewTextHandler(out, nil))
+	e, err := emulator.Start(emulator.Options{ConfigPath: *cfgPath, Listen: *listen, Log: log, Output: out})
+	if err != nil {
+		fmt.Fprintf(stderr, "inquir dev: %v\n", err)
+		var cerr *config.Error
+		if errors.As(err, &cerr) {
+			return exitUsage
+		}
+		return exitFail
+	}
+	if host, _, err := net.SplitHostPort(e.URL()[len("http://"):]); err == nil && !isLoopback(host) {
+		log.Warn("listening beyond loopback: other machines can reach the gateway and, through it, your functions", "address", e.URL())
+	}
+	p := e.Policy()
+	fmt.Fprintf(out, "inquir dev: listening on %s (config %s, %d routes, %d functions)\n",
+		e.URL(), p.ID(), len(p.Routes), len(p.Config.Functions))
+
+	// Build in the background so compile errors show at once; requests do
+	// not wait for it.
+	prepCtx, stopPrep := context.WithCancel(ctx)
+	var prepared sync.WaitGroup
+	prepared.Add(1)
+	go func() { defer prepared.Done(); e.Prepare(prepCtx) }()
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for done := false; !done; {
+		select {
+		case <-hup:
+			_ = e.Reload() // a refused reload is logged and counted; the old config stays
+		case <-ctx.Done():
+			done = true
+		}
+	}
+	stopPrep()
+	prepared.Wait()
+	fmt.Fprintln(out, "inquir dev: stopping")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := e.Close(shutdownCtx); err != nil {
+		fmt.Fprintf(out, "inquir dev: stopping: %v\n", err)
+		return exitFail
+	}
+	return exitOK
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// lockedWriter serializes writes from the log and the workers' output, so
+// lines never interleave.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}

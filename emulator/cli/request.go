@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// requestTimeout bounds `inquir request`, so a script never hangs on it.
+const requestTimeout = 60 * time.Second
+
+// runRequest is a small HTTP client for scripts: the status code on the
+// first line, then the body. Any status exits 0; only a request that could
+// not be made exits 1.
+func runRequest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	const usage = "usage: inquir request METHOD URL [-H 'Name: value']... [-d BODY]\n"
+	var positional []string
+	header := http.Header{}
+	var body io.Reader
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; a {
+		case "-H", "--header", "-d", "--data":
+			if i+1 == len(args) {
+				fmt.Fprintf(stderr, "inquir request: %s needs a value\n%s", a, usage)
+				return exitUsage
+			}
+			i++
+			if a == "-d" || a == "--data" {
+				body = strings.NewReader(args[i])
+				continue
+			}
+			name, value, ok := strings.Cut(args[i], ":")
+			if !ok || strings.TrimSpace(name) == "" {
+				fmt.Fprintf(stderr, "inquir request: header %q is not 'Name: value'\n", args[i])
+				return exitUsage
+			}
+			header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+		default:
+			positional = append(positional, a)
+		}
+	}
+	if len(positional) != 2 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, strings.ToUpper(positional[0]), positional[1], body)
+	if err != nil {
+		fmt.Fprintf(stderr, "inquir request: %v\n", err)
+		return exitUsage
+	}
+	for name, values := range header {
+		req.Header[name] = values
+	}
+	if h := header.Get("Host"); h != "" {
+		req.Host = h
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fmt.Fprintf(stderr, "inquir request: %v\n", err)
+		return exitFail
+	}
+	defer resp.Body.Close()
+	fmt.Fprintln(stdout, resp.StatusCode)
+	if _, err := io.Copy(stdout, resp.Body); err != nil {
+		fmt.Fprintf(stderr, "inquir request: reading the body: %v\n", err)
+		return exitFail
+	}
+	return exitOK
+}

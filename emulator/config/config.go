@@ -1,0 +1,211 @@
+// Package config reads and validates inquir.toml.
+//
+// Load returns a *Config that is complete and checked: every default is
+// filled in, every path is absolute, every reference between tables is known
+// to resolve. Errors carry the file, line and field they are about (see
+// Error). A Config holds secret references, never resolved secrets: those are
+// read by the policy package when it compiles a Config.
+package config
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Defaults applied where inquir.toml leaves a field out.
+const (
+	DefaultListen      = "127.0.0.1:8787"
+	DefaultKeyHeader   = "x-api-key"
+	DefaultTimeout     = 30 * time.Second
+	DefaultConcurrency = 4
+	DefaultExport      = "handler"
+)
+
+// Compatibility modes for rejections (gateway.compat).
+const (
+	CompatInquir = "inquir" // 401/403 with inquir's JSON bodies
+	CompatAWS    = "aws"    // every rejection is 403 {"message":"Forbidden"}
+)
+
+// Runtimes a function may name.
+const (
+	RuntimeGo       = "go"
+	RuntimeGoPlugin = "go-plugin"
+	RuntimeNode     = "node"
+	RuntimeProcess  = "process"
+)
+
+// Route authentication modes.
+const (
+	AuthAPIKey = "api_key" // the default: a valid, allowed key is required
+	AuthNone   = "none"    // a public route; needs a reason (lint INQ001)
+)
+
+// MethodAny matches every HTTP method.
+const MethodAny = "ANY"
+
+// Config is a validated inquir.toml.
+type Config struct {
+	// File is the absolute path of the file the Config was read from.
+	File string
+	// Dir is File's folder: relative paths inside the file resolve against it.
+	Dir string
+	// ID identifies the content: the first 12 hex digits of its SHA-256.
+	ID string
+
+	Gateway   Gateway
+	Keys      []Key      // in file order
+	Groups    []Group    // in file order; a group need not be declared to be used
+	Functions []Function // in file order
+	Routes    []Route    // in file order
+
+	// positions of tables and fields, for Error and for lint findings.
+	positions map[string]Position
+}
+
+// Gateway is the [gateway] table.
+type Gateway struct {
+	// Listen is the address inquir dev listens on. If zero, DefaultListen.
+	Listen string
+	// KeyHeader is the request header that carries the API key. If zero,
+	// DefaultKeyHeader. It is compared case-insensitively, as HTTP says.
+	KeyHeader string
+	// Compat is CompatInquir (the default) or CompatAWS.
+	Compat string
+}
+
+// Key is one [keys.ID] table: an API key id and the secrets that
+// authenticate as it.
+type Key struct {
+	// ID is the table name: what handlers see as apiKeyId. Never a secret.
+	ID string
+	// Secrets are the accepted secrets; more than one during a rotation.
+	Secrets []SecretRef
+	// Groups are the route groups this key may call.
+	Groups []string
+	// NotBefore and Expires bound the key's validity; zero means unbounded.
+	NotBefore, Expires time.Time
+	// Disabled keys are refused as invalid.
+	Disabled bool
+	// Metadata is handed to handlers in requestContext.authorizer.
+	Metadata map[string]string
+}
+
+// Group is one [groups.NAME] table.
+type Group struct {
+	Name string
+	// Internal marks a group only callers inside the organisation may use.
+	Internal bool
+}
+
+// Function is one [functions.NAME] table.
+type Function struct {
+	Name    string
+	Runtime string
+	// Path is absolute: a package folder (go, go-plugin) or a module file (node).
+	Path string
+	// Export is the node module's exported handler. If zero, DefaultExport.
+	Export string
+	// Command is the process runtime's argv, run in Config.Dir.
+	Command []string
+	// Timeout bounds one invocation. If zero, DefaultTimeout.
+	Timeout time.Duration
+	// Concurrency is the most warm workers at once. If zero, DefaultConcurrency.
+	Concurrency int
+	// Env is handed to the function's workers. Values may be "env:NAME" or
+	// "file:path" references; ResolveValue resolves them when a worker starts.
+	Env map[string]string
+	// Dir is the config's folder, where workers run and file: references resolve.
+	Dir string
+}
+
+// Route is one [[routes]] entry.
+type Route struct {
+	// Index is the route's position among [[routes]], from 0.
+	Index int
+	// Method is an upper-case HTTP method or MethodAny.
+	Method string
+	// Path is the template: literal segments, {name} for one segment,
+	// {name+} (last only) for the rest of the path.
+	Path     string
+	Function string
+	// Group and Keys say who may call; with neither, any valid key may.
+	Group string
+	Keys  []string
+	// Auth is AuthAPIKey (the default) or AuthNone.
+	Auth   string
+	Reason string
+}
+
+// Public reports whether the route is open to callers without a key.
+func (r Route) Public() bool { return r.Auth == AuthNone }
+
+// String names the route as messages do: "GET /customers/{customerId}".
+func (r Route) String() string { return r.Method + " " + r.Path }
+
+// Load reads and validates the config file at path.
+func Load(path string) (*Config, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	data, err := os.ReadFile(abs)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	return Parse(abs, data)
+}
+
+// Parse validates data as the content of the config file at path (which
+// must be absolute: relative paths inside resolve against its folder).
+func Parse(path string, data []byte) (*Config, error) {
+	raw, positions, err := decode(path, data)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	c := &Config{
+		File:      path,
+		Dir:       filepath.Dir(path),
+		ID:        hex.EncodeToString(sum[:6]),
+		positions: positions,
+	}
+	if err := c.build(raw); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Function returns the function named name, or nil.
+func (c *Config) Function(name string) *Function {
+	for i := range c.Functions {
+		if c.Functions[i].Name == name {
+			return &c.Functions[i]
+		}
+	}
+	return nil
+}
+
+// Key returns the key with id, or nil.
+func (c *Config) Key(id string) *Key {
+	for i := range c.Keys {
+		if c.Keys[i].ID == id {
+			return &c.Keys[i]
+		}
+	}
+	return nil
+}
+
+// Group returns the declared group named name, or nil.
+func (c *Config) Group(name string) *Group {
+	for i := range c.Groups {
+		if c.Groups[i].Name == name {
+			return &c.Groups[i]
+		}
+	}
+	return nil
+}

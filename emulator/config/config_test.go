@@ -1,0 +1,243 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// project writes an inquir.toml (plus a node module and a Go package folder
+// for functions to point at) into a temporary folder and returns its path.
+func project(t *testing.T, toml string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "fn", "gofn"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "fn", "index.mjs"), []byte("export async function handler() {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "inquir.toml")
+	if err := os.WriteFile(path, []byte(toml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+const validConfig = `
+[gateway]
+compat = "aws"
+
+[keys.partner-acme]
+secret = ["env:ACME_KEY", "sha256:61649e5f8f5c44dfd07869fb7a8627f88452c34e6bc5fb58bd22af4f501a6f68"]
+groups = ["public-api"]
+not_before = 2026-11-01T00:00:00Z
+expires = 2026-12-31T00:00:00Z
+metadata = { tenant = "acme" }
+
+[keys.agent]
+secret = "file:secrets/agent.key"
+
+[groups.internal]
+internal = true
+
+[functions.customers]
+runtime = "go"
+path = "fn/gofn"
+timeout = "10s"
+concurrency = 2
+env = { TABLE = "customers", SEARCH_KEY = "file:secrets/agent.key" }
+
+[functions.search]
+runtime = "node"
+path = "fn/index.mjs"
+export = "search"
+
+[[routes]]
+method = "get"
+path = "/customers/{customerId}"
+function = "customers"
+group = "public-api"
+
+[[routes]]
+method = "ANY"
+path = "/files/{path+}"
+function = "search"
+keys = ["agent"]
+
+[[routes]]
+method = "GET"
+path = "/health"
+function = "search"
+auth = "none"
+reason = "probes"
+`
+
+func TestLoadValid(t *testing.T) {
+	path := project(t, validConfig)
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Dir(path)
+	if c.Gateway != (Gateway{Listen: DefaultListen, KeyHeader: DefaultKeyHeader, Compat: CompatAWS}) {
+		t.Errorf("gateway = %+v", c.Gateway)
+	}
+	wantKeys := []Key{
+		{
+			ID: "partner-acme",
+			Secrets: []SecretRef{
+				{Kind: SecretEnv, Value: "ACME_KEY"},
+				{Kind: SecretSHA256, Value: "61649e5f8f5c44dfd07869fb7a8627f88452c34e6bc5fb58bd22af4f501a6f68"},
+			},
+			Groups:    []string{"public-api"},
+			NotBefore: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),
+			Expires:   time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC),
+			Metadata:  map[string]string{"tenant": "acme"},
+		},
+		{ID: "agent", Secrets: []SecretRef{{Kind: SecretFile, Value: filepath.Join(dir, "secrets", "agent.key")}}},
+	}
+	if diff := cmp.Diff(wantKeys, c.Keys); diff != "" {
+		t.Errorf("keys (-want +got):\n%s", diff)
+	}
+	wantFns := []Function{
+		{Name: "customers", Runtime: "go", Path: filepath.Join(dir, "fn", "gofn"), Export: "handler", Timeout: 10 * time.Second,
+			Concurrency: 2, Env: map[string]string{"TABLE": "customers", "SEARCH_KEY": "file:secrets/agent.key"}, Dir: dir},
+		{Name: "search", Runtime: "node", Path: filepath.Join(dir, "fn", "index.mjs"), Export: "search", Timeout: DefaultTimeout,
+			Concurrency: DefaultConcurrency, Dir: dir},
+	}
+	if diff := cmp.Diff(wantFns, c.Functions); diff != "" {
+		t.Errorf("functions (-want +got):\n%s", diff)
+	}
+	wantRoutes := []Route{
+		{Index: 0, Method: "GET", Path: "/customers/{customerId}", Function: "customers", Group: "public-api", Auth: AuthAPIKey},
+		{Index: 1, Method: "ANY", Path: "/files/{path+}", Function: "search", Keys: []string{"agent"}, Auth: AuthAPIKey},
+		{Index: 2, Method: "GET", Path: "/health", Function: "search", Auth: AuthNone, Reason: "probes"},
+	}
+	if diff := cmp.Diff(wantRoutes, c.Routes); diff != "" {
+		t.Errorf("routes (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]Group{{Name: "internal", Internal: true}}, c.Groups); diff != "" {
+		t.Errorf("groups (-want +got):\n%s", diff)
+	}
+	if got := c.Pos("routes", "1", "path"); got != (Position{Line: 38, Col: 1}) {
+		t.Errorf("position of routes[1].path = %+v, want line 38", got)
+	}
+	if got := c.Pos("keys", "agent", "groups"); got.Line != 12 {
+		t.Errorf("position of an unwritten field falls back to its table: got %+v, want line 12", got)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	const fn = "[functions.f]\nruntime = \"node\"\npath = \"fn/index.mjs\"\n"
+	tests := []struct {
+		name string
+		toml string
+		want []string // each is a substring of one error, in order
+	}{
+		{"syntax", "[gateway\nlisten = 1\n", []string{"inquir.toml:2:"}},
+		{"unknown top-level table", "[gatway]\nlisten = \"x\"\n", []string{"inquir.toml:1:1: gatway: unknown field"}},
+		{"unknown key field", "[keys.k]\nsecret = \"env:K\"\ngroup = [\"a\"]\n", []string{"inquir.toml:3:1: keys.k.group: unknown field (keys fields are secret"}},
+		{"unknown route field", fn + "[[routes]]\nmethod = \"GET\"\npath = \"/a\"\nfunction = \"f\"\nauht = \"none\"\n", []string{"inquir.toml:8:1: routes.auht: unknown field"}},
+		{"undefined function", fn + "[[routes]]\nmethod = \"GET\"\npath = \"/a\"\nfunction = \"g\"\n", []string{`inquir.toml:7:1: routes[0].function: function "g" is not defined`}},
+		{"bad duration", "[functions.f]\nruntime = \"node\"\npath = \"fn/index.mjs\"\ntimeout = \"10 seconds\"\n", []string{`inquir.toml:4:1: functions.f.timeout: "10 seconds" is not a positive duration`}},
+		{"unknown runtime", "[functions.f]\nruntime = \"python\"\npath = \"fn/index.mjs\"\n", []string{`inquir.toml:2:1: functions.f.runtime: unknown runtime "python"`}},
+		{"missing path", "[functions.f]\nruntime = \"node\"\npath = \"fn/nope.mjs\"\n", []string{`functions.f.path: fn/nope.mjs does not exist`}},
+		{"go path is a file", "[functions.f]\nruntime = \"go\"\npath = \"fn/index.mjs\"\n", []string{`functions.f.path: fn/index.mjs must be a package folder`}},
+		{"process without command", "[functions.f]\nruntime = \"process\"\n", []string{`functions.f.command: runtime "process" needs command`}},
+		{"bad secret", "[keys.k]\nsecret = \"sha256:abc\"\n", []string{`inquir.toml:2:1: keys.k.secret: sha256: needs 64 hex digits`}},
+		{"bad secret in list", "[keys.k]\nsecret = [\"env:K\", \"env:\"]\n", []string{`keys.k.secret[1]: env: needs a variable name`}},
+		{"no secret", "[keys.k]\ngroups = [\"a\"]\n", []string{`inquir.toml:1:1: keys.k: a key needs secret`}},
+		{"bad key id", "[keys.\"a key\"]\nsecret = \"env:K\"\n", []string{`key id "a key" may only hold`}},
+		{"expires before not_before", "[keys.k]\nsecret = \"env:K\"\nnot_before = 2026-12-01T00:00:00Z\nexpires = 2026-11-01T00:00:00Z\n", []string{`keys.k.expires: expires`}},
+		{"bad compat", "[gateway]\ncompat = \"gcp\"\n", []string{`gateway.compat: must be "inquir" or "aws"`}},
+		{"bad header", "[gateway]\nkey_header = \"x api key\"\n", []string{`gateway.key_header: "x api key" is not a valid HTTP header name`}},
+		{"route under _inquir", fn + "[[routes]]\nmethod = \"GET\"\npath = \"/_inquir/x\"\nfunction = \"f\"\n", []string{`routes[0].path: "/_inquir/x" is under /_inquir/`}},
+		{"greedy not last", fn + "[[routes]]\nmethod = \"GET\"\npath = \"/a/{p+}/b\"\nfunction = \"f\"\n", []string{`greedy parameter {p+} must be the last segment`}},
+		{"double slash in template", fn + "[[routes]]\nmethod = \"GET\"\npath = \"/a//b\"\nfunction = \"f\"\n", []string{`has an empty segment`}},
+		{"bad method", fn + "[[routes]]\nmethod = \"FETCH\"\npath = \"/a\"\nfunction = \"f\"\n", []string{`routes[0].method: unknown method "FETCH"`}},
+		{"public with group", fn + "[[routes]]\nmethod = \"GET\"\npath = \"/a\"\nfunction = \"f\"\nauth = \"none\"\ngroup = \"g\"\n", []string{`routes[0].auth: auth = "none" makes the route public`}},
+		{"bad auth", fn + "[[routes]]\nmethod = \"GET\"\npath = \"/a\"\nfunction = \"f\"\nauth = \"basic\"\n", []string{`routes[0].auth: must be "api_key" or "none"`}},
+		{"duplicate route", fn + "[[routes]]\nmethod = \"GET\"\npath = \"/a/{x}\"\nfunction = \"f\"\n[[routes]]\nmethod = \"GET\"\npath = \"/a/{y}\"\nfunction = \"f\"\n",
+			[]string{`inquir.toml:8:1: routes[1]: GET /a/{y} duplicates routes[0] (GET /a/{x})`}},
+		{"several errors at once", "[functions.f]\nruntime = \"node\"\npath = \"fn/index.mjs\"\ntimeout = \"x\"\nconcurrency = 0\n",
+			[]string{`functions.f.timeout`, `functions.f.concurrency: must be at least 1, not 0`}},
+		{"metadata not a string", "[keys.k]\nsecret = \"env:K\"\nmetadata = { tier = 2 }\n", []string{`inquir.toml:3:`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := project(t, tt.toml)
+			t.Chdir(filepath.Dir(path)) // errors name the file relative to the working folder
+			_, err := Load(path)
+			if err == nil {
+				t.Fatal("Load succeeded; want an error")
+			}
+			msg := err.Error()
+			for _, w := range tt.want {
+				i := strings.Index(msg, w)
+				if i < 0 {
+					t.Fatalf("error %q\ndoes not contain %q", msg, w)
+				}
+				msg = msg[i+len(w):]
+			}
+			var cerr *Error
+			if !errors.As(err, &cerr) {
+				t.Errorf("error is a %T; want a *config.Error", err)
+			}
+		})
+	}
+}
+
+// A literal secret must never show up in an error or a printed value.
+func TestLiteralSecretNeverPrinted(t *testing.T) {
+	const secret = "sUp3r-s3cret-literal-value"
+	path := project(t, "[keys.k]\nsecret = \""+secret+"\"\ngroups = [\"bad group!\"]\n")
+	_, err := Load(path)
+	if err == nil {
+		t.Fatal("want an error for the bad group name")
+	}
+	if strings.Contains(err.Error(), secret) {
+		t.Errorf("error reveals the secret: %v", err)
+	}
+	ref, err := parseSecretRef("/", secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{ref.String(), ref.GoString()} {
+		if strings.Contains(s, secret) {
+			t.Errorf("%q reveals the secret", s)
+		}
+	}
+}
+
+func TestResolveValue(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "k"), []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("INQUIR_TEST_VALUE", "from-env")
+	tests := []struct{ in, want, err string }{
+		{"plain", "plain", ""},
+		{"env:INQUIR_TEST_VALUE", "from-env", ""},
+		{"file:k", "from-file", ""},
+		{"env:INQUIR_TEST_UNSET", "", "INQUIR_TEST_UNSET is not set"},
+		{"file:missing", "", "no such file"},
+	}
+	for _, tt := range tests {
+		got, err := ResolveValue(dir, tt.in)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("ResolveValue(%q) error = %v, want %q", tt.in, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("ResolveValue(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+}

@@ -1,0 +1,155 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// The raw shape of inquir.toml, as the TOML decoder fills it. Pointers tell
+// "left out" from "written as the zero value" where that matters.
+type rawFile struct {
+	Gateway   rawGateway             `toml:"gateway"`
+	Keys      map[string]rawKey      `toml:"keys"`
+	Groups    map[string]rawGroup    `toml:"groups"`
+	Functions map[string]rawFunction `toml:"functions"`
+	Routes    []rawRoute             `toml:"routes"`
+}
+
+type rawGateway struct {
+	Listen    string `toml:"listen"`
+	KeyHeader string `toml:"key_header"`
+	Compat    string `toml:"compat"`
+}
+
+type rawKey struct {
+	Secret    stringOrList      `toml:"secret"`
+	Groups    []string          `toml:"groups"`
+	NotBefore *time.Time        `toml:"not_before"`
+	Expires   *time.Time        `toml:"expires"`
+	Disabled  bool              `toml:"disabled"`
+	Metadata  map[string]string `toml:"metadata"`
+}
+
+type rawGroup struct {
+	Internal bool `toml:"internal"`
+}
+
+type rawFunction struct {
+	Runtime     string            `toml:"runtime"`
+	Path        string            `toml:"path"`
+	Export      string            `toml:"export"`
+	Command     []string          `toml:"command"`
+	Timeout     string            `toml:"timeout"`
+	Concurrency *int              `toml:"concurrency"`
+	Env         map[string]string `toml:"env"`
+}
+
+type rawRoute struct {
+	Method   string   `toml:"method"`
+	Path     string   `toml:"path"`
+	Function string   `toml:"function"`
+	Group    string   `toml:"group"`
+	Keys     []string `toml:"keys"`
+	Auth     string   `toml:"auth"`
+	Reason   string   `toml:"reason"`
+}
+
+// stringOrList accepts `secret = "x"` and `secret = ["x", "y"]`.
+type stringOrList struct {
+	values []string
+	set    bool
+}
+
+func (s *stringOrList) UnmarshalTOML(v any) error {
+	s.set = true
+	switch v := v.(type) {
+	case string:
+		s.values = []string{v}
+		return nil
+	case []any:
+		for _, e := range v {
+			str, ok := e.(string)
+			if !ok {
+				return fmt.Errorf("must be a string or an array of strings")
+			}
+			s.values = append(s.values, str)
+		}
+		return nil
+	}
+	return fmt.Errorf("must be a string or an array of strings")
+}
+
+// decode parses data and rejects keys inquir.toml does not define.
+func decode(path string, data []byte) (*rawFile, map[string]Position, error) {
+	var raw rawFile
+	md, err := toml.Decode(string(data), &raw)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			e := &Error{File: path, Pos: Position{pe.Position.Line, pe.Position.Col}, Msg: pe.Message}
+			if pe.LastKey != "" {
+				e.Field = fieldName(strings.Split(pe.LastKey, "."))
+			}
+			return nil, nil, e
+		}
+		return nil, nil, typeError(path, err)
+	}
+	positions := locate(data)
+	var errs []error
+	for _, k := range md.Undecoded() {
+		key := []string(k)
+		p := positions[strings.Join(key, ".")]
+		if key[0] == "routes" && len(key) == 2 {
+			// The decoder does not say which [[routes]] entry; the first
+			// that has the field is the one to fix first.
+			for i := 0; p.Line == 0; i++ {
+				if _, ok := positions["routes."+strconv.Itoa(i)]; !ok {
+					break
+				}
+				p = positions["routes."+strconv.Itoa(i)+"."+key[1]]
+			}
+		}
+		errs = append(errs, &Error{File: path, Pos: p, Field: fieldName(key), Msg: "unknown field" + suggest(key)})
+	}
+	if len(errs) > 0 {
+		return nil, nil, errors.Join(errs...)
+	}
+	return &raw, positions, nil
+}
+
+// typeErrorPattern reads the decoder's type errors, which say the line and
+// key in their text only.
+var typeErrorPattern = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]+)"\): (.*)$`)
+
+func typeError(path string, err error) error {
+	m := typeErrorPattern.FindStringSubmatch(err.Error())
+	if m == nil {
+		return &Error{File: path, Msg: err.Error()}
+	}
+	line, _ := strconv.Atoi(m[1])
+	return &Error{File: path, Pos: Position{Line: line}, Field: fieldName(strings.Split(m[2], ".")), Msg: m[3]}
+}
+
+// suggest names the fields a table does have, so a typo is easy to fix.
+func suggest(key []string) string {
+	fields := map[string]string{
+		"gateway":   "listen, key_header, compat",
+		"keys":      "secret, groups, not_before, expires, disabled, metadata",
+		"groups":    "internal",
+		"functions": "runtime, path, export, command, timeout, concurrency, env",
+		"routes":    "method, path, function, group, keys, auth, reason",
+	}
+	if len(key) == 1 {
+		return " (tables are gateway, keys, groups, functions, routes)"
+	}
+	if f, ok := fields[key[0]]; ok {
+		return " (" + key[0] + " fields are " + f + ")"
+	}
+	return ""
+}

@@ -1,0 +1,321 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// idPattern is what key ids, group and function names may be: they appear
+// in events, logs and URLs, so they stay plain.
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+// paramPattern is what a path parameter's name may be.
+var paramPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// methods are the HTTP methods a route may name, besides ANY.
+var methods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,
+}
+
+// BuiltinPrefix is the path prefix of inquir's own endpoints; no route may use it.
+const BuiltinPrefix = "/_inquir/"
+
+// build fills c from raw, applying defaults and collecting every problem.
+func (c *Config) build(raw *rawFile) error {
+	var errs []error
+	fail := func(e *Error) { errs = append(errs, e) }
+
+	c.buildGateway(raw.Gateway, fail)
+
+	for _, name := range c.order("keys", keysOf(raw.Keys)) {
+		c.Keys = append(c.Keys, c.buildKey(name, raw.Keys[name], fail))
+	}
+	for _, name := range c.order("groups", keysOf(raw.Groups)) {
+		if !idPattern.MatchString(name) {
+			fail(c.ErrorAt([]string{"groups", name}, "group name %q may only hold letters, digits, '.', '_' and '-'", name))
+		}
+		c.Groups = append(c.Groups, Group{Name: name, Internal: raw.Groups[name].Internal})
+	}
+	for _, name := range c.order("functions", keysOf(raw.Functions)) {
+		c.Functions = append(c.Functions, c.buildFunction(name, raw.Functions[name], fail))
+	}
+	seen := map[string]int{}
+	for i, r := range raw.Routes {
+		route := c.buildRoute(i, r, fail)
+		// Two routes with one method and one shape (parameter names aside)
+		// would leave it to declaration order which one runs.
+		sig := route.Method + " " + routeShape(route.Path)
+		if j, dup := seen[sig]; dup && route.Path != "" {
+			fail(c.ErrorAt([]string{"routes", strconv.Itoa(i)}, "%s duplicates routes[%d] (%s)", route, j, c.Routes[j]))
+		}
+		seen[sig] = i
+		c.Routes = append(c.Routes, route)
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) buildGateway(g rawGateway, fail func(*Error)) {
+	c.Gateway = Gateway{Listen: g.Listen, KeyHeader: g.KeyHeader, Compat: g.Compat}
+	if c.Gateway.Listen == "" {
+		c.Gateway.Listen = DefaultListen
+	} else if _, port, err := net.SplitHostPort(g.Listen); err != nil || port == "" {
+		fail(c.ErrorAt([]string{"gateway", "listen"}, "%q is not host:port, as in %q", g.Listen, DefaultListen))
+	}
+	if c.Gateway.KeyHeader == "" {
+		c.Gateway.KeyHeader = DefaultKeyHeader
+	} else if !validToken(g.KeyHeader) {
+		fail(c.ErrorAt([]string{"gateway", "key_header"}, "%q is not a valid HTTP header name", g.KeyHeader))
+	}
+	c.Gateway.KeyHeader = strings.ToLower(c.Gateway.KeyHeader)
+	switch c.Gateway.Compat {
+	case "":
+		c.Gateway.Compat = CompatInquir
+	case CompatInquir, CompatAWS:
+	default:
+		fail(c.ErrorAt([]string{"gateway", "compat"}, "must be %q or %q, not %q", CompatInquir, CompatAWS, g.Compat))
+	}
+}
+
+func (c *Config) buildKey(id string, k rawKey, fail func(*Error)) Key {
+	at := func(field string) []string { return []string{"keys", id, field} }
+	key := Key{ID: id, Groups: k.Groups, Disabled: k.Disabled, Metadata: k.Metadata}
+	if !idPattern.MatchString(id) {
+		fail(c.ErrorAt([]string{"keys", id}, "key id %q may only hold letters, digits, '.', '_' and '-'", id))
+	}
+	if !k.Secret.set || len(k.Secret.values) == 0 {
+		fail(c.ErrorAt([]string{"keys", id}, "a key needs secret = \"env:NAME\", \"file:path\" or \"sha256:<hex>\""))
+	}
+	for i, s := range k.Secret.values {
+		ref, err := parseSecretRef(c.Dir, s)
+		if err != nil {
+			field := at("secret")
+			if len(k.Secret.values) > 1 {
+				field = append(field, strconv.Itoa(i))
+			}
+			fail(c.ErrorAt(field, "%v", err))
+			continue
+		}
+		key.Secrets = append(key.Secrets, ref)
+	}
+	for _, g := range k.Groups {
+		if !idPattern.MatchString(g) {
+			fail(c.ErrorAt(at("groups"), "group name %q may only hold letters, digits, '.', '_' and '-'", g))
+		}
+	}
+	if k.NotBefore != nil {
+		key.NotBefore = *k.NotBefore
+	}
+	if k.Expires != nil {
+		key.Expires = *k.Expires
+	}
+	if k.NotBefore != nil && k.Expires != nil && !key.Expires.After(key.NotBefore) {
+		fail(c.ErrorAt(at("expires"), "expires (%s) must be after not_before (%s)", key.Expires.Format(time.RFC3339), key.NotBefore.Format(time.RFC3339)))
+	}
+	if _, ok := k.Metadata["apiKeyId"]; ok {
+		fail(c.ErrorAt(at("metadata"), "apiKeyId is set by the gateway; choose another name"))
+	}
+	return key
+}
+
+func (c *Config) buildFunction(name string, f rawFunction, fail func(*Error)) Function {
+	at := func(field string) []string { return []string{"functions", name, field} }
+	fn := Function{
+		Name: name, Runtime: f.Runtime, Export: f.Export, Command: f.Command,
+		Timeout: DefaultTimeout, Concurrency: DefaultConcurrency, Env: f.Env, Dir: c.Dir,
+	}
+	if !idPattern.MatchString(name) {
+		fail(c.ErrorAt([]string{"functions", name}, "function name %q may only hold letters, digits, '.', '_' and '-'", name))
+	}
+	if fn.Export == "" {
+		fn.Export = DefaultExport
+	}
+	if f.Path != "" {
+		fn.Path = resolvePath(c.Dir, f.Path)
+	}
+	switch f.Runtime {
+	case RuntimeGo, RuntimeNode:
+		wantDir := f.Runtime == RuntimeGo
+		if f.Path == "" {
+			fail(c.ErrorAt(at("path"), "runtime %q needs path (%s)", f.Runtime, map[bool]string{true: "the package folder", false: "the module file"}[wantDir]))
+		} else if st, err := os.Stat(fn.Path); err != nil {
+			fail(c.ErrorAt(at("path"), "%s does not exist", f.Path))
+		} else if st.IsDir() != wantDir {
+			fail(c.ErrorAt(at("path"), "%s must be %s", f.Path, map[bool]string{true: "a package folder", false: "a module file, not a folder"}[wantDir]))
+		}
+	case RuntimeProcess:
+		if len(f.Command) == 0 || f.Command[0] == "" {
+			fail(c.ErrorAt(at("command"), "runtime \"process\" needs command = [\"program\", \"arg\"...]"))
+		}
+	case RuntimeGoPlugin:
+		fail(c.ErrorAt(at("runtime"), "runtime \"go-plugin\" is not available in this version of inquir; use runtime = \"go\", which runs the same handler as a child process"))
+	case "":
+		fail(c.ErrorAt([]string{"functions", name}, "missing runtime (go, go-plugin, node or process)"))
+	default:
+		fail(c.ErrorAt(at("runtime"), "unknown runtime %q (go, go-plugin, node or process)", f.Runtime))
+	}
+	if f.Timeout != "" {
+		d, err := time.ParseDuration(f.Timeout)
+		if err != nil || d <= 0 {
+			fail(c.ErrorAt(at("timeout"), "%q is not a positive duration, as in \"10s\" or \"500ms\"", f.Timeout))
+		} else {
+			fn.Timeout = d
+		}
+	}
+	if f.Concurrency != nil {
+		if *f.Concurrency < 1 {
+			fail(c.ErrorAt(at("concurrency"), "must be at least 1, not %d", *f.Concurrency))
+		} else {
+			fn.Concurrency = *f.Concurrency
+		}
+	}
+	for _, k := range keysOf(f.Env) {
+		if !validEnvName(k) {
+			fail(c.ErrorAt(at("env"), "%q is not a valid environment variable name", k))
+		}
+		v := f.Env[k]
+		if strings.HasPrefix(v, "env:") && !validEnvName(strings.TrimPrefix(v, "env:")) {
+			fail(c.ErrorAt(at("env"), "%s: env: needs a variable name, as in env:SEARCH_KEY", k))
+		}
+		if v == "file:" {
+			fail(c.ErrorAt(at("env"), "%s: file: needs a path", k))
+		}
+	}
+	return fn
+}
+
+func (c *Config) buildRoute(i int, r rawRoute, fail func(*Error)) Route {
+	at := func(field string) []string { return []string{"routes", strconv.Itoa(i), field} }
+	route := Route{
+		Index: i, Method: strings.ToUpper(r.Method), Path: r.Path, Function: r.Function,
+		Group: r.Group, Keys: r.Keys, Auth: r.Auth, Reason: r.Reason,
+	}
+	switch {
+	case r.Method == "":
+		fail(c.ErrorAt([]string{"routes", strconv.Itoa(i)}, "missing method (GET, POST, ... or ANY)"))
+	case route.Method != MethodAny && !methods[route.Method]:
+		fail(c.ErrorAt(at("method"), "unknown method %q (GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS or ANY)", r.Method))
+	}
+	if r.Path == "" {
+		fail(c.ErrorAt([]string{"routes", strconv.Itoa(i)}, "missing path"))
+	} else if err := checkPathTemplate(r.Path); err != nil {
+		fail(c.ErrorAt(at("path"), "%v", err))
+	}
+	if r.Function == "" {
+		fail(c.ErrorAt([]string{"routes", strconv.Itoa(i)}, "missing function"))
+	} else if c.Function(r.Function) == nil {
+		fail(c.ErrorAt(at("function"), "function %q is not defined; add a [functions.%s] table", r.Function, r.Function))
+	}
+	switch r.Auth {
+	case "":
+		route.Auth = AuthAPIKey
+	case AuthAPIKey:
+	case AuthNone:
+		if r.Group != "" || len(r.Keys) > 0 {
+			fail(c.ErrorAt(at("auth"), "auth = \"none\" makes the route public, so group and keys would be ignored; remove them or the auth line"))
+		}
+	default:
+		fail(c.ErrorAt(at("auth"), "must be %q or %q, not %q", AuthAPIKey, AuthNone, r.Auth))
+	}
+	if r.Reason != "" && route.Auth != AuthNone {
+		fail(c.ErrorAt(at("reason"), "reason explains why a route is public; this route is protected (add auth = \"none\" or remove reason)"))
+	}
+	return route
+}
+
+// checkPathTemplate accepts /literal/{param}/{rest+}.
+func checkPathTemplate(p string) error {
+	if !strings.HasPrefix(p, "/") {
+		return fmt.Errorf("%q must start with /", p)
+	}
+	if p == "/" {
+		return nil
+	}
+	if strings.HasPrefix(p, BuiltinPrefix) || p == strings.TrimSuffix(BuiltinPrefix, "/") {
+		return fmt.Errorf("%q is under %s, which inquir keeps for its own endpoints", p, BuiltinPrefix)
+	}
+	segs := strings.Split(p[1:], "/")
+	params := map[string]bool{}
+	for i, s := range segs {
+		switch {
+		case s == "":
+			return fmt.Errorf("%q has an empty segment (a double or trailing slash)", p)
+		case s == "." || s == "..":
+			return fmt.Errorf("%q has a dot segment", p)
+		case strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}"):
+			name := strings.TrimSuffix(s[1:len(s)-1], "+")
+			if strings.HasSuffix(s, "+}") && i != len(segs)-1 {
+				return fmt.Errorf("%q: greedy parameter %s must be the last segment", p, s)
+			}
+			if !paramPattern.MatchString(name) {
+				return fmt.Errorf("%q: parameter %s needs a name of letters, digits and _", p, s)
+			}
+			if params[name] {
+				return fmt.Errorf("%q names parameter %s twice", p, name)
+			}
+			params[name] = true
+		case strings.ContainsAny(s, "{}"):
+			return fmt.Errorf("%q: segment %q mixes text and a parameter; a parameter takes a whole segment", p, s)
+		case strings.ContainsAny(s, "%?#"):
+			return fmt.Errorf("%q: segment %q may not hold %%, ? or #", p, s)
+		}
+	}
+	return nil
+}
+
+// routeShape replaces parameter names so /a/{x} and /a/{y} compare equal.
+func routeShape(p string) string {
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		if strings.HasPrefix(s, "{") {
+			if strings.HasSuffix(s, "+}") {
+				segs[i] = "{+}"
+			} else {
+				segs[i] = "{}"
+			}
+		}
+	}
+	return strings.Join(segs, "/")
+}
+
+// order returns the table's names in the order the file wrote them.
+func (c *Config) order(table string, names []string) []string {
+	sort.SliceStable(names, func(i, j int) bool {
+		pi, pj := c.Pos(table, names[i]), c.Pos(table, names[j])
+		if pi.Line != pj.Line {
+			return pi.Line < pj.Line
+		}
+		return names[i] < names[j]
+	})
+	return names
+}
+
+func keysOf[V any](m map[string]V) []string {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// validToken reports whether s is an RFC 9110 token (a header name).
+func validToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r > 127 || !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", r)) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,170 @@
+// Package emulator runs inquir's gateway and functions together: the value
+// behind `inquir dev`, and what Go tests embed to get a real gateway on
+// loopback.
+//
+// The packages below it each do one thing: config reads inquir.toml, policy
+// compiles it into who-may-call-what, gateway serves HTTP under that policy,
+// runtimes runs the functions.
+package emulator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/inquir-dev/inquir/emulator/config"
+	"github.com/inquir-dev/inquir/emulator/gateway"
+	"github.com/inquir-dev/inquir/emulator/policy"
+	"github.com/inquir-dev/inquir/emulator/runtimes"
+)
+
+// Options configure an Emulator.
+type Options struct {
+	// ConfigPath is the inquir.toml to serve. If zero, "inquir.toml".
+	ConfigPath string
+	// Listen overrides the config's gateway.listen when set. Port 0 picks a
+	// free port; URL reports it.
+	Listen string
+	// Log receives the request log and the emulator's own messages. If nil,
+	// nothing is logged.
+	Log *slog.Logger
+	// Output receives the functions' stdout and stderr, line by line. If
+	// nil, os.Stderr.
+	Output io.Writer
+	// CacheDir holds builds. If zero, the user's cache folder.
+	CacheDir string
+}
+
+// Emulator is a running gateway with its functions.
+type Emulator struct {
+	opts     Options
+	log      *slog.Logger
+	gateway  *gateway.Gateway
+	runtimes *runtimes.Manager
+	server   *http.Server
+	listener net.Listener
+	served   chan error
+
+	reloadMu  sync.Mutex // one reload at a time
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start loads the config, listens and serves in the background. A config
+// that does not load is returned as an error (a *config.Error, or several
+// joined) and nothing is started.
+func Start(opts Options) (*Emulator, error) {
+	if opts.ConfigPath == "" {
+		opts.ConfigPath = "inquir.toml"
+	}
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	p, err := load(opts.ConfigPath)
+	if err != nil {
+		return nil, err
+	}
+	addr := p.Config.Gateway.Listen
+	if opts.Listen != "" {
+		addr = opts.Listen
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	url := "http://" + ln.Addr().String()
+	rt, err := runtimes.New(runtimes.Options{CacheDir: opts.CacheDir, Log: log, Output: opts.Output, GatewayURL: url})
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("starting the function runtimes: %w", err)
+	}
+	rt.SetFunctions(p.Config.Functions)
+	e := &Emulator{
+		opts: opts, log: log, runtimes: rt, listener: ln, served: make(chan error, 1),
+		gateway: gateway.New(gateway.Options{Invoker: rt, Log: log, FunctionStats: rt.Stats}),
+	}
+	e.gateway.SetPolicy(p)
+	e.server = &http.Server{Handler: e.gateway, ReadHeaderTimeout: 10 * time.Second}
+	go func() { e.served <- e.server.Serve(ln) }()
+	return e, nil
+}
+
+// load reads, validates and compiles a config.
+func load(path string) (*policy.Policy, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return policy.Compile(cfg)
+}
+
+// URL is the gateway's base URL, as http://127.0.0.1:PORT.
+func (e *Emulator) URL() string { return "http://" + e.listener.Addr().String() }
+
+// Policy returns the policy in force.
+func (e *Emulator) Policy() *policy.Policy { return e.gateway.Policy() }
+
+// Gateway returns the HTTP handler, for its stats.
+func (e *Emulator) Gateway() *gateway.Gateway { return e.gateway }
+
+// Runtimes returns the function runtimes.
+func (e *Emulator) Runtimes() *runtimes.Manager { return e.runtimes }
+
+// Prepare builds every function that needs a build, logging failures; it
+// returns when all are done or ctx ends. Requests do not wait for it: a
+// request to a function still building waits for that build alone.
+func (e *Emulator) Prepare(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, f := range e.Policy().Config.Functions {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := e.runtimes.Prepare(ctx, f.Name); err != nil && ctx.Err() == nil {
+				e.log.Error("build failed", "function", f.Name, "error", err)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// Reload reads the config again and puts it in force if it is valid. An
+// invalid config is refused and the one in force stays: nothing becomes
+// more open. Requests under way finish under the policy they started with.
+func (e *Emulator) Reload() error {
+	e.reloadMu.Lock()
+	defer e.reloadMu.Unlock()
+	p, err := load(e.opts.ConfigPath)
+	if err != nil {
+		e.gateway.RecordReload(err)
+		e.log.Error("config refused; the last good config stays in force", "config", e.Policy().ID(), "error", err)
+		return err
+	}
+	e.runtimes.SetFunctions(p.Config.Functions)
+	e.gateway.SetPolicy(p)
+	e.gateway.RecordReload(nil)
+	e.log.Info("config reloaded", "config", p.ID())
+	return nil
+}
+
+// Close stops accepting requests, lets those under way finish until ctx
+// ends, then stops every function worker. It is safe to call twice.
+func (e *Emulator) Close(ctx context.Context) error {
+	e.closeOnce.Do(func() {
+		err := e.server.Shutdown(ctx)
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			err = e.server.Close()
+		}
+		e.closeErr = errors.Join(err, e.runtimes.Close())
+		if serr := <-e.served; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+			e.closeErr = errors.Join(e.closeErr, serr)
+		}
+	})
+	return e.closeErr
+}

@@ -1,0 +1,281 @@
+// Package gateway is inquir's HTTP front door: it matches a request to a
+// route, asks the compiled policy whether the caller's API key may call it,
+// and only then hands an API Gateway proxy event to the function.
+//
+// A rejected request (401, 403, 404, 405, 413) never reaches the Invoker.
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/inquir-dev/inquir/emulator/config"
+	"github.com/inquir-dev/inquir/emulator/policy"
+	"github.com/inquir-dev/inquir/emulator/runtimes"
+)
+
+// MaxBodyBytes is the largest request body a function is handed, as AWS
+// Lambda's 6 MB payload limit; a larger one gets 413.
+const MaxBodyBytes = 6 << 20
+
+// Invoker runs a function with an event and returns its raw response.
+// runtimes.Manager is the Invoker inquir dev uses.
+type Invoker interface {
+	Invoke(ctx context.Context, function string, event []byte) ([]byte, error)
+}
+
+// Options configure a Gateway.
+type Options struct {
+	// Invoker runs functions; required.
+	Invoker Invoker
+	// Log receives one line per request and the reason of every rejection.
+	// If nil, nothing is logged.
+	Log *slog.Logger
+	// Now is the clock keys' expiry is checked against. If nil, time.Now.
+	Now func() time.Time
+	// FunctionStats, if set, adds the runtimes' counters to /_inquir/stats.
+	FunctionStats func() map[string]runtimes.FunctionStats
+}
+
+// Gateway serves HTTP under the policy in force. The zero value is not
+// usable; call New, then SetPolicy before serving.
+type Gateway struct {
+	opts   Options
+	policy atomic.Pointer[policy.Policy]
+	stats  stats
+}
+
+// New returns a Gateway with no policy: it answers 503 until SetPolicy.
+func New(opts Options) *Gateway {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	g := &Gateway{opts: opts}
+	g.stats.init()
+	return g
+}
+
+// SetPolicy puts p in force. Requests under way finish under the policy they
+// started with; the next request sees p.
+func (g *Gateway) SetPolicy(p *policy.Policy) { g.policy.Store(p) }
+
+// Policy returns the policy in force, or nil.
+func (g *Gateway) Policy() *policy.Policy { return g.policy.Load() }
+
+// RecordReload counts a reload for /_inquir/stats: applied when err is nil,
+// refused (keeping err's message as the last error) otherwise.
+func (g *Gateway) RecordReload(err error) { g.stats.reload(err) }
+
+// ServeHTTP routes, authorizes and invokes; see the package comment.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	p := g.policy.Load() // one policy for the whole request, whatever reloads meanwhile
+	rec := &logEntry{status: http.StatusOK}
+	defer func() { g.logRequest(r, rec, time.Since(start)) }()
+	if p == nil {
+		rec.status = g.fail(w, nil, http.StatusServiceUnavailable, "not_ready", "the gateway has no config loaded yet")
+		return
+	}
+
+	m := p.Match(r.Method, r.URL.EscapedPath())
+	switch {
+	case m.Builtin:
+		rec.status = g.serveBuiltin(w, r, p, m.Path)
+		return
+	case m.Route == nil && len(m.Allow) > 0:
+		w.Header().Set("Allow", strings.Join(m.Allow, ", "))
+		rec.status = g.reject(w, p, http.StatusMethodNotAllowed, "method_not_allowed", "this path does not answer "+r.Method)
+		return
+	case m.Route == nil:
+		rec.status = g.reject(w, p, http.StatusNotFound, "not_found", "")
+		return
+	}
+	route := m.Route
+	rec.function = route.Function
+
+	d, rej := g.authorize(p, route, r)
+	if d.Key != nil {
+		rec.keyID = d.Key.ID
+	}
+	if rej != nil {
+		rec.reason = rej.reason
+		g.stats.reject(rej.reason)
+		if d.Outcome == policy.MissingKey && p.Config.Gateway.Compat == config.CompatInquir {
+			w.Header().Set("WWW-Authenticate", `ApiKey header="`+p.Config.Gateway.KeyHeader+`"`)
+		}
+		rec.status = g.reject(w, p, rej.code, rej.errCode, rej.message)
+		return
+	}
+
+	// Only an authorized request has its body read.
+	if r.ContentLength > MaxBodyBytes {
+		rec.status = g.fail(w, p, http.StatusRequestEntityTooLarge, "payload_too_large", "the request body is over 6 MB")
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	if err != nil {
+		rec.status = g.fail(w, p, http.StatusBadRequest, "bad_request", "the request body could not be read")
+		return
+	}
+	if len(body) > MaxBodyBytes {
+		rec.status = g.fail(w, p, http.StatusRequestEntityTooLarge, "payload_too_large", "the request body is over 6 MB")
+		return
+	}
+
+	reqID := newRequestID()
+	rec.requestID = reqID
+	event, err := buildEvent(r, m, d, body, reqID, p.Config.Gateway.KeyHeader, g.opts.Now())
+	if err != nil {
+		rec.status = g.fail(w, p, http.StatusBadRequest, "bad_request", "the request could not be turned into an event")
+		return
+	}
+	g.stats.invoke(route.Function)
+	out, err := g.opts.Invoker.Invoke(r.Context(), route.Function, event)
+	if err != nil {
+		rec.err = err
+		rec.status = g.invokeFailed(w, p, err)
+		return
+	}
+	resp, err := parseResponse(out)
+	if err != nil {
+		rec.err = err
+		g.stats.functionError()
+		rec.status = g.fail(w, p, http.StatusBadGateway, "function_error", "the function failed")
+		return
+	}
+	rec.status = writeResponse(w, resp)
+}
+
+// rejection is how a refused key is answered.
+type rejection struct {
+	code    int
+	errCode string // the body's "error"
+	message string // the body's "message"
+	reason  string // for the log and stats; never sent
+}
+
+// authorize asks the policy; a nil rejection means go on.
+func (g *Gateway) authorize(p *policy.Policy, route *policy.Route, r *http.Request) (policy.Decision, *rejection) {
+	values := r.Header.Values(p.Config.Gateway.KeyHeader)
+	if len(values) > 1 {
+		// Two key headers could be read differently by the next hop; no
+		// answer is safe but a refusal.
+		if route.Public() {
+			return policy.Decision{Outcome: policy.Public}, nil
+		}
+		return policy.Decision{Outcome: policy.InvalidKey}, &rejection{http.StatusUnauthorized, "invalid_api_key", "send one API key, in one " + p.Config.Gateway.KeyHeader + " header", "multiple_keys"}
+	}
+	secret := ""
+	if len(values) == 1 {
+		secret = values[0]
+	}
+	d := p.Authorize(route, secret, g.opts.Now())
+	switch d.Outcome {
+	case policy.MissingKey:
+		return d, &rejection{http.StatusUnauthorized, "missing_api_key", "this route needs an API key in the " + p.Config.Gateway.KeyHeader + " header", "missing_api_key"}
+	case policy.InvalidKey:
+		return d, &rejection{http.StatusUnauthorized, "invalid_api_key", "the API key is not valid", d.Reason.String()}
+	case policy.Forbidden:
+		return d, &rejection{http.StatusForbidden, "forbidden", "this API key may not call this route", "forbidden"}
+	}
+	return d, nil
+}
+
+// reject answers a request the gateway refuses; under compat = "aws" every
+// refusal reads as AWS API Gateway's would.
+func (g *Gateway) reject(w http.ResponseWriter, p *policy.Policy, code int, errCode, message string) int {
+	if p != nil && p.Config.Gateway.Compat == config.CompatAWS {
+		w.Header().Del("Allow")
+		msg := "Forbidden"
+		if code == http.StatusNotFound || code == http.StatusMethodNotAllowed {
+			// What API Gateway REST APIs answer for a path or method with no
+			// resource behind it.
+			msg = "Missing Authentication Token"
+		}
+		writeJSON(w, http.StatusForbidden, map[string]string{"message": msg})
+		return http.StatusForbidden
+	}
+	return g.fail(w, p, code, errCode, message)
+}
+
+// fail writes inquir's error body.
+func (g *Gateway) fail(w http.ResponseWriter, p *policy.Policy, code int, errCode, message string) int {
+	body := map[string]string{"error": errCode}
+	if message != "" {
+		body["message"] = message
+	}
+	writeJSON(w, code, body)
+	return code
+}
+
+// invokeFailed maps an Invoker error to 502, 503 or 504. The error itself
+// goes to the log, never to the caller: it may hold a stack trace.
+func (g *Gateway) invokeFailed(w http.ResponseWriter, p *policy.Policy, err error) int {
+	switch {
+	case errors.Is(err, runtimes.ErrTimeout):
+		g.stats.functionError()
+		return g.fail(w, p, http.StatusGatewayTimeout, "function_timeout", "the function did not answer in time")
+	case errors.Is(err, runtimes.ErrBusy):
+		w.Header().Set("Retry-After", "1")
+		return g.fail(w, p, http.StatusServiceUnavailable, "function_busy", "every worker of the function is busy; retry")
+	case errors.Is(err, context.Canceled):
+		// The caller went away; nobody reads this answer.
+		return g.fail(w, p, 499, "client_closed_request", "")
+	}
+	g.stats.functionError()
+	return g.fail(w, p, http.StatusBadGateway, "function_error", "the function failed")
+}
+
+// logEntry collects what the request's log line says.
+type logEntry struct {
+	status    int
+	function  string
+	keyID     string
+	reason    string
+	requestID string
+	err       error
+}
+
+// logRequest writes the request's one line. It names the key id, never the
+// key: not even an unknown key's value is written.
+func (g *Gateway) logRequest(r *http.Request, e *logEntry, d time.Duration) {
+	g.stats.request()
+	attrs := []any{
+		"method", r.Method, "path", r.URL.EscapedPath(), "status", e.status,
+		"duration", d.Round(time.Microsecond).String(),
+	}
+	if e.function != "" {
+		attrs = append(attrs, "function", e.function)
+	}
+	if e.keyID != "" {
+		attrs = append(attrs, "key", e.keyID)
+	}
+	if e.reason != "" {
+		attrs = append(attrs, "reason", e.reason)
+	}
+	if e.requestID != "" {
+		attrs = append(attrs, "request_id", e.requestID)
+	}
+	if e.err != nil {
+		attrs = append(attrs, "error", e.err.Error())
+	}
+	g.opts.Log.Info("request", attrs...)
+}
+
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	s := hex.EncodeToString(b[:])
+	return s[:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:]
+}

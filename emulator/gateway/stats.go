@@ -1,0 +1,132 @@
+package gateway
+
+import (
+	"net/http"
+	"sync"
+
+	"github.com/inquir-dev/inquir/emulator/policy"
+	"github.com/inquir-dev/inquir/emulator/runtimes"
+)
+
+// stats are the gateway's counters, shown at /_inquir/stats.
+type stats struct {
+	mu             sync.Mutex
+	requests       int64
+	rejections     map[string]int64 // by reason: missing_api_key, unknown_key, forbidden, ...
+	invocations    map[string]int64 // by function: requests handed to the Invoker
+	functionErrors int64
+	reloadsApplied int64
+	reloadsRefused int64
+	lastReloadErr  string
+}
+
+func (s *stats) init() {
+	s.rejections = map[string]int64{}
+	s.invocations = map[string]int64{}
+}
+
+func (s *stats) request() {
+	s.mu.Lock()
+	s.requests++
+	s.mu.Unlock()
+}
+
+func (s *stats) reject(reason string) {
+	s.mu.Lock()
+	s.rejections[reason]++
+	s.mu.Unlock()
+}
+
+func (s *stats) invoke(function string) {
+	s.mu.Lock()
+	s.invocations[function]++
+	s.mu.Unlock()
+}
+
+func (s *stats) functionError() {
+	s.mu.Lock()
+	s.functionErrors++
+	s.mu.Unlock()
+}
+
+func (s *stats) reload(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err == nil {
+		s.reloadsApplied++
+		return
+	}
+	s.reloadsRefused++
+	s.lastReloadErr = err.Error()
+}
+
+// Stats is the body of /_inquir/stats.
+type Stats struct {
+	Config         string                            `json:"config"`
+	Requests       int64                             `json:"requests"`
+	Invocations    map[string]int64                  `json:"invocations"`
+	Rejections     map[string]int64                  `json:"rejections"`
+	FunctionErrors int64                             `json:"function_errors"`
+	Reloads        ReloadStats                       `json:"reloads"`
+	Functions      map[string]runtimes.FunctionStats `json:"functions,omitempty"`
+}
+
+// ReloadStats count config reloads.
+type ReloadStats struct {
+	Applied   int64  `json:"applied"`
+	Refused   int64  `json:"refused"`
+	LastError string `json:"last_error,omitempty"`
+}
+
+// Stats returns a snapshot of the counters.
+func (g *Gateway) Stats() Stats {
+	s := &g.stats
+	s.mu.Lock()
+	out := Stats{
+		Requests:       s.requests,
+		Invocations:    copyCounts(s.invocations),
+		Rejections:     copyCounts(s.rejections),
+		FunctionErrors: s.functionErrors,
+		Reloads:        ReloadStats{Applied: s.reloadsApplied, Refused: s.reloadsRefused, LastError: s.lastReloadErr},
+	}
+	s.mu.Unlock()
+	if p := g.policy.Load(); p != nil {
+		out.Config = p.ID()
+		// Every function is listed, invoked or not, so a test can read a 0.
+		for _, f := range p.Config.Functions {
+			out.Invocations[f.Name] += 0
+		}
+	}
+	if g.opts.FunctionStats != nil {
+		out.Functions = g.opts.FunctionStats()
+	}
+	return out
+}
+
+func copyCounts(m map[string]int64) map[string]int64 {
+	out := make(map[string]int64, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// serveBuiltin answers inquir's own endpoints under /_inquir/.
+func (g *Gateway) serveBuiltin(w http.ResponseWriter, r *http.Request, p *policy.Policy, path string) int {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		return g.fail(w, nil, http.StatusMethodNotAllowed, "method_not_allowed", "")
+	}
+	switch path {
+	case "/_inquir/health":
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "config": p.ID()})
+		return http.StatusOK
+	case "/_inquir/routes":
+		writeJSON(w, http.StatusOK, p.Table())
+		return http.StatusOK
+	case "/_inquir/stats":
+		writeJSON(w, http.StatusOK, g.Stats())
+		return http.StatusOK
+	}
+	return g.fail(w, nil, http.StatusNotFound, "not_found", "")
+}

@@ -1,0 +1,209 @@
+// Package policy compiles a config.Config into the one authority on who may
+// call what. The gateway asks it on every request, and `inquir routes`,
+// `inquir lint` and `inquir verify` ask the same value, so what they report
+// and what the gateway enforces cannot drift apart.
+//
+// A *Policy is immutable once compiled: reloading builds a new one and the
+// gateway swaps a pointer.
+package policy
+
+import (
+	"crypto/sha256"
+	"errors"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/inquir-dev/inquir/emulator/config"
+)
+
+// Policy is a compiled, immutable config: routes in matching order and keys
+// indexed by the SHA-256 of their secrets.
+type Policy struct {
+	// Config is the validated config the policy was compiled from.
+	Config *config.Config
+	// Routes are in matching order: the most specific first (see Compile).
+	Routes []*Route
+	// Keys are the configured keys in file order.
+	Keys []*Key
+
+	byDigest map[[sha256.Size]byte]*Key
+	router   *router
+}
+
+// Route is a config route with its callers worked out.
+type Route struct {
+	config.Route
+	// Callers are the ids of configured keys that this route allows, sorted.
+	// Empty for public routes. Whether each key is valid right now is
+	// decided per request (expiry, not_before, disabled).
+	Callers []string
+	// AnyKey is set on a protected route with neither group nor keys: any
+	// valid key may call it (lint INQ005).
+	AnyKey bool
+
+	callers map[string]bool
+}
+
+// Key is a configured API key, without its secrets.
+type Key struct {
+	ID                 string
+	Groups             []string
+	NotBefore, Expires time.Time
+	Disabled           bool
+	Metadata           map[string]string
+}
+
+// Outcome is the verdict on one request.
+type Outcome uint8
+
+// Outcomes, in the order the gateway checks them.
+const (
+	Allowed    Outcome = iota // a valid key that the route allows
+	Public                    // the route has auth = "none"
+	MissingKey                // 401: no key, or an empty one
+	InvalidKey                // 401: unknown, expired, not yet valid or disabled (see Reason)
+	Forbidden                 // 403: a valid key the route does not allow
+)
+
+// Reason says why a key was refused. It goes to the log and stats, never to
+// the caller.
+type Reason uint8
+
+// Reasons for InvalidKey.
+const (
+	ReasonNone Reason = iota
+	ReasonUnknown
+	ReasonExpired
+	ReasonNotYetValid
+	ReasonDisabled
+)
+
+var reasonNames = [...]string{"", "unknown_key", "expired_key", "key_not_yet_valid", "disabled_key"}
+
+func (r Reason) String() string { return reasonNames[r] }
+
+var outcomeNames = [...]string{"allowed", "public", "missing_api_key", "invalid_api_key", "forbidden"}
+
+func (o Outcome) String() string { return outcomeNames[o] }
+
+// Decision is the answer for one request.
+type Decision struct {
+	Outcome Outcome
+	Reason  Reason // set with InvalidKey
+	Key     *Key   // the authenticated key: set with Allowed and Forbidden
+}
+
+// Authorize decides whether a request carrying secret (the key header's
+// value, "" if absent) may call route at time now. It does not allocate.
+//
+// Every presented secret is hashed and looked up the same way, whether or not
+// any key has it, so the time taken does not tell which keys exist; the map
+// is keyed by digest, so a lookup reveals nothing about a secret either.
+func (p *Policy) Authorize(route *Route, secret string, now time.Time) Decision {
+	if route.Public() {
+		return Decision{Outcome: Public}
+	}
+	if secret == "" {
+		return Decision{Outcome: MissingKey}
+	}
+	key := p.byDigest[sha256.Sum256([]byte(secret))]
+	if key == nil {
+		return Decision{Outcome: InvalidKey, Reason: ReasonUnknown}
+	}
+	if r := key.validity(now); r != ReasonNone {
+		return Decision{Outcome: InvalidKey, Reason: r}
+	}
+	if !route.AnyKey && !route.callers[key.ID] {
+		return Decision{Outcome: Forbidden, Key: key}
+	}
+	return Decision{Outcome: Allowed, Key: key}
+}
+
+// validity says why the key cannot be used at now, or ReasonNone.
+func (k *Key) validity(now time.Time) Reason {
+	switch {
+	case k.Disabled:
+		return ReasonDisabled
+	case !k.NotBefore.IsZero() && now.Before(k.NotBefore):
+		return ReasonNotYetValid
+	case !k.Expires.IsZero() && !now.Before(k.Expires):
+		return ReasonExpired
+	}
+	return ReasonNone
+}
+
+// Usable reports whether the key authenticates at now.
+func (k *Key) Usable(now time.Time) bool { return k.validity(now) == ReasonNone }
+
+// Compile resolves every key's secrets (env:, file:) and works out each
+// route's callers. Errors name the file, line and field; never a secret.
+func Compile(cfg *config.Config) (*Policy, error) {
+	p := &Policy{Config: cfg, byDigest: map[[sha256.Size]byte]*Key{}}
+	var errs []error
+	for i := range cfg.Keys {
+		ck := &cfg.Keys[i]
+		k := &Key{ID: ck.ID, Groups: ck.Groups, NotBefore: ck.NotBefore, Expires: ck.Expires, Disabled: ck.Disabled, Metadata: ck.Metadata}
+		p.Keys = append(p.Keys, k)
+		for j, ref := range ck.Secrets {
+			field := []string{"keys", ck.ID, "secret"}
+			if len(ck.Secrets) > 1 {
+				field = append(field, strconv.Itoa(j))
+			}
+			d, err := ref.Digest()
+			if err != nil {
+				errs = append(errs, cfg.ErrorAt(field, "%v", err))
+				continue
+			}
+			// One secret naming two key ids would make the caller's
+			// identity depend on map order.
+			if other, dup := p.byDigest[d]; dup && other != k {
+				errs = append(errs, cfg.ErrorAt(field, "this secret is also a secret of key %q; every key needs its own", other.ID))
+				continue
+			}
+			p.byDigest[d] = k
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for _, cr := range cfg.Routes {
+		r := &Route{Route: cr, callers: map[string]bool{}}
+		if !cr.Public() {
+			r.AnyKey = cr.Group == "" && len(cr.Keys) == 0
+			for _, k := range p.Keys {
+				if r.AnyKey || contains(cr.Keys, k.ID) || (cr.Group != "" && contains(k.Groups, cr.Group)) {
+					r.callers[k.ID] = true
+					r.Callers = append(r.Callers, k.ID)
+				}
+			}
+			sort.Strings(r.Callers)
+		}
+		p.Routes = append(p.Routes, r)
+	}
+	sort.SliceStable(p.Routes, func(i, j int) bool { return moreSpecific(p.Routes[i].Route, p.Routes[j].Route) })
+	p.router = newRouter(p.Routes)
+	return p, nil
+}
+
+// ID identifies the config in force: a hash of its file's content.
+func (p *Policy) ID() string { return p.Config.ID }
+
+// Key returns the key with id, or nil.
+func (p *Policy) Key(id string) *Key {
+	for _, k := range p.Keys {
+		if k.ID == id {
+			return k
+		}
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}
