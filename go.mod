@@ -11,4 +11,5 @@ require (
 	github.com/gorilla/mux v1.8.1 // indirect
 	github.com/rogpeppe/go-internal v1.16.0 // indirect
 	golang.org/x/sys v0.26.0 // indirect
+	golang.org/x/tools v0.26.0 // indirect
 )

@@ -8,7 +8,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 )
 
 // Exit statuses, as the SPEC gives them.
@@ -21,7 +24,7 @@ const (
 Usage:
   inquir dev     [--config inquir.toml] [--listen 127.0.0.1:8787] [--no-watch]
   inquir routes  [--config inquir.toml] [--format text|json]
-  inquir request METHOD URL [-H 'Name: value']... [-d BODY]
+  inquir request METHOD URL [-i] [-H 'Name: value']... [-d BODY]
   inquir version
 `
 )
@@ -91,4 +94,10 @@ func oneOf(stderr io.Writer, flagName, value string, choices ...string) bool {
 	}
 	fmt.Fprintf(stderr, "inquir: --%s must be %s, not %q\n", flagName, strings.Join(choices, " or "), value)
 	return false
+}
+
+// SignalContext is the context a program hands Main: it ends on SIGINT or
+// SIGTERM, which makes inquir dev drain and stop its workers.
+func SignalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/inquir-dev/inquir/emulator/config"
 	"github.com/inquir-dev/inquir/emulator/policy"
@@ -26,7 +27,7 @@ func runRoutes(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if p == nil {
 		return code
 	}
-	rows := p.Table()
+	rows := p.Table(time.Now())
 	if *format == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -49,12 +50,18 @@ func callers(r policy.RouteInfo) string {
 		return "anyone (public: " + r.Reason + ")"
 	case r.Auth == config.AuthNone:
 		return "anyone (public, no reason given)"
-	case len(r.Callers) == 0:
-		return "nobody (no configured key may call it)"
-	case r.AnyKey:
-		return "any valid key: " + strings.Join(r.Callers, ", ")
 	}
-	return strings.Join(r.Callers, ", ")
+	who := strings.Join(r.Callers, ", ")
+	switch {
+	case len(r.Callers) == 0:
+		who = "nobody (no usable key may call it)"
+	case r.AnyKey:
+		who = "any valid key: " + who
+	}
+	if len(r.Inactive) > 0 {
+		who += "; inactive: " + strings.Join(r.Inactive, ", ")
+	}
+	return who
 }
 
 // loadPolicy loads and compiles a config, printing why not (exit 2).

@@ -122,7 +122,7 @@ func (g *Gateway) serveBuiltin(w http.ResponseWriter, r *http.Request, p *policy
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "config": p.ID()})
 		return http.StatusOK
 	case "/_inquir/routes":
-		writeJSON(w, http.StatusOK, p.Table())
+		writeJSON(w, http.StatusOK, p.Table(g.opts.Now()))
 		return http.StatusOK
 	case "/_inquir/stats":
 		writeJSON(w, http.StatusOK, g.Stats())

@@ -91,7 +91,10 @@ func (o Outcome) String() string { return outcomeNames[o] }
 type Decision struct {
 	Outcome Outcome
 	Reason  Reason // set with InvalidKey
-	Key     *Key   // the authenticated key: set with Allowed and Forbidden
+	// Key is the key the secret belongs to: set with Allowed and Forbidden,
+	// and with InvalidKey when a known key is expired, not yet valid or
+	// disabled (so the log can name it). Only Allowed authenticates it.
+	Key *Key
 }
 
 // Authorize decides whether a request carrying secret (the key header's
@@ -112,7 +115,7 @@ func (p *Policy) Authorize(route *Route, secret string, now time.Time) Decision 
 		return Decision{Outcome: InvalidKey, Reason: ReasonUnknown}
 	}
 	if r := key.validity(now); r != ReasonNone {
-		return Decision{Outcome: InvalidKey, Reason: r}
+		return Decision{Outcome: InvalidKey, Reason: r, Key: key}
 	}
 	if !route.AnyKey && !route.callers[key.ID] {
 		return Decision{Outcome: Forbidden, Key: key}

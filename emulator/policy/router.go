@@ -102,12 +102,14 @@ func muxTemplate(path string) string {
 	return strings.Join(segs, "/")
 }
 
-// normalizePath folds the spellings of one path into one: empty segments
-// (double slashes, a trailing slash) go, "." and ".." segments are resolved
-// (also when percent-encoded, as %2e, since a backend that decodes them
-// would otherwise see a different path than the router did, RFC 3986
-// section 5.2.4). It reports false for a path that does not start with "/"
-// or is not valid percent-encoding.
+// normalizePath folds the spellings of one path into one (RFC 3986 section
+// 6.2.2): percent-encoded unreserved characters are decoded (%73 is "s"),
+// other escapes get upper-case hex; empty segments (double slashes, a
+// trailing slash) go; "." and ".." segments are resolved, also when
+// percent-encoded, since a backend that decodes them would otherwise see
+// another path than the router did (section 5.2.4). An encoded slash (%2F)
+// stays inside its segment. It reports false for a path that does not start
+// with "/" or is not valid percent-encoding.
 func normalizePath(p string) (string, bool) {
 	if !strings.HasPrefix(p, "/") {
 		return "", false
@@ -117,11 +119,11 @@ func normalizePath(p string) (string, bool) {
 	}
 	var out []string
 	for _, seg := range strings.Split(p, "/") {
-		dec, err := url.PathUnescape(seg)
-		if err != nil {
+		seg, ok := normalizeEscapes(seg)
+		if !ok {
 			return "", false
 		}
-		switch dec {
+		switch seg {
 		case "", ".":
 		case "..":
 			if len(out) > 0 {
@@ -134,12 +136,54 @@ func normalizePath(p string) (string, bool) {
 	return "/" + strings.Join(out, "/"), true
 }
 
-// needsNormalizing spares the common, clean path an allocation.
-func needsNormalizing(p string) bool {
-	if len(p) > 1 && strings.HasSuffix(p, "/") {
-		return true
+// normalizeEscapes decodes escaped unreserved characters and upper-cases the
+// hex digits of the escapes that stay.
+func normalizeEscapes(seg string) (string, bool) {
+	if !strings.Contains(seg, "%") {
+		return seg, true
 	}
-	return strings.Contains(p, "//") || strings.Contains(p, "/.") || strings.Contains(strings.ToLower(p), "%2e")
+	var b strings.Builder
+	for i := 0; i < len(seg); i++ {
+		if seg[i] != '%' {
+			b.WriteByte(seg[i])
+			continue
+		}
+		if i+2 >= len(seg) || !isHex(seg[i+1]) || !isHex(seg[i+2]) {
+			return "", false
+		}
+		c := unhex(seg[i+1])<<4 | unhex(seg[i+2])
+		if isUnreserved(c) {
+			b.WriteByte(c)
+		} else {
+			b.WriteString(strings.ToUpper(seg[i : i+3]))
+		}
+		i += 2
+	}
+	return b.String(), true
+}
+
+// needsNormalizing spares the common, clean path the work.
+func needsNormalizing(p string) bool {
+	return (len(p) > 1 && strings.HasSuffix(p, "/")) ||
+		strings.Contains(p, "//") || strings.Contains(p, "/.") || strings.Contains(p, "%")
+}
+
+func isUnreserved(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= 'a':
+		return c - 'a' + 10
+	case c >= 'A':
+		return c - 'A' + 10
+	}
+	return c - '0'
 }
 
 // moreSpecific orders routes as API gateways match them: segment by

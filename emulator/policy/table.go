@@ -1,6 +1,9 @@
 package policy
 
-import "strconv"
+import (
+	"strconv"
+	"time"
+)
 
 // RouteInfo is one row of the effective route table, as `inquir routes` and
 // /_inquir/routes show it. It holds key ids, never secrets.
@@ -11,25 +14,32 @@ type RouteInfo struct {
 	Auth     string   `json:"auth"`
 	Group    string   `json:"group,omitempty"`
 	Keys     []string `json:"keys,omitempty"`
-	// Callers are the configured key ids the route allows; AnyKey routes
-	// list every configured key.
+	// Callers are the ids of the keys that may call the route now; AnyKey
+	// routes list every usable key.
 	Callers []string `json:"callers"`
-	AnyKey  bool     `json:"any_key,omitempty"`
-	Reason  string   `json:"reason,omitempty"`
-	Line    int      `json:"line"`
+	// Inactive are keys the route allows that are expired, not yet valid or
+	// disabled now, as "id (reason)".
+	Inactive []string `json:"inactive,omitempty"`
+	AnyKey   bool     `json:"any_key,omitempty"`
+	Reason   string   `json:"reason,omitempty"`
+	Line     int      `json:"line"`
 }
 
-// Table returns the effective route table in file order.
-func (p *Policy) Table() []RouteInfo {
+// Table returns the effective route table at now, in file order.
+func (p *Policy) Table(now time.Time) []RouteInfo {
 	rows := make([]RouteInfo, len(p.Routes))
 	for _, r := range p.Routes {
-		callers := r.Callers
-		if callers == nil {
-			callers = []string{}
+		callers, inactive := []string{}, []string(nil)
+		for _, id := range r.Callers {
+			if why := p.Key(id).validity(now); why != ReasonNone {
+				inactive = append(inactive, id+" ("+why.String()+")")
+			} else {
+				callers = append(callers, id)
+			}
 		}
 		rows[r.Index] = RouteInfo{
 			Method: r.Method, Path: r.Path, Function: r.Function, Auth: r.Auth,
-			Group: r.Group, Keys: r.Keys, Callers: callers, AnyKey: r.AnyKey, Reason: r.Reason,
+			Group: r.Group, Keys: r.Keys, Callers: callers, Inactive: inactive, AnyKey: r.AnyKey, Reason: r.Reason,
 			Line: p.Config.Pos("routes", strconv.Itoa(r.Index)).Line,
 		}
 	}

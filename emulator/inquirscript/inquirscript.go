@@ -1,0 +1,383 @@
+// Package inquirscript runs testscript suites against a real `inquir dev`:
+// the suites in this repository use it, and so can a project's own CI, to
+// prove that no route is open, that a refused request never invokes its
+// function, and that rotation needs no restart.
+//
+// In a project's tests:
+//
+//	func TestMain(m *testing.M) {
+//		testscript.Main(m, map[string]func(){"inquir": inquirscript.Main})
+//	}
+//
+//	func TestScripts(t *testing.T) {
+//		testscript.Run(t, inquirscript.Params("testdata/script"))
+//	}
+//
+// A script then starts the gateway with `dev`, sends requests with
+// `exec inquir request`, and checks with `invocations`, `waitlog` and
+// `stopdev`. Every command is documented on its function below.
+package inquirscript
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/inquir-dev/inquir/emulator/cli"
+)
+
+// StartTimeout bounds how long `dev` waits for the gateway to listen.
+const StartTimeout = 60 * time.Second
+
+// WaitTimeout bounds `waitlog` and `stopdev`.
+const WaitTimeout = 60 * time.Second
+
+// Main is the inquir program, for testscript.Main's command map.
+func Main() {
+	ctx, stop := cli.SignalContext()
+	code := cli.Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// Params returns testscript parameters for the scripts in dir: inquir's
+// commands, an environment in which `go` builds offline from the module
+// cache, and the strict settings (explicit exec, unique names).
+func Params(dir string) testscript.Params {
+	return testscript.Params{
+		Dir:                 dir,
+		Setup:               Setup,
+		Cmds:                Commands(),
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+	}
+}
+
+// Setup passes the Go toolchain's caches into the script's environment, so
+// `runtime = "go"` functions build quickly and without the network, and gives
+// inquir a build cache inside $WORK.
+func Setup(env *testscript.Env) error {
+	for _, name := range []string{"GOCACHE", "GOMODCACHE", "GOPATH"} {
+		out, err := exec.Command("go", "env", name).Output()
+		if err != nil {
+			return fmt.Errorf("go env %s: %w (is the Go toolchain on PATH?)", name, err)
+		}
+		env.Setenv(name, strings.TrimSpace(string(out)))
+	}
+	env.Setenv("GOFLAGS", "-mod=mod")
+	env.Setenv("GOPROXY", "off")
+	env.Setenv("XDG_CACHE_HOME", filepath.Join(env.WorkDir, ".cache"))
+	env.Values[slotKey{}] = &slot{}
+	return nil
+}
+
+// Commands returns the script commands: dev, stopdev, waitlog, devlog,
+// invocations and mkfile.
+func Commands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		"dev":         cmdDev,
+		"stopdev":     cmdStopDev,
+		"waitlog":     cmdWaitLog,
+		"devlog":      cmdDevLog,
+		"invocations": cmdInvocations,
+		"mkfile":      cmdMkfile,
+	}
+}
+
+// server is the `inquir dev` a script started.
+type server struct {
+	cmd  *exec.Cmd
+	url  string
+	log  *syncBuffer
+	done chan struct{} // closed when the process has exited
+	err  error         // its exit status, once done
+}
+
+// slot holds a script's server; Setup puts one in each script's values.
+type slot struct{ server *server }
+
+type slotKey struct{}
+
+func scriptSlot(ts *testscript.TestScript) *slot {
+	sl, _ := ts.Value(slotKey{}).(*slot)
+	if sl == nil {
+		ts.Fatalf("inquirscript: Setup was not run (use inquirscript.Params, or call inquirscript.Setup from yours)")
+	}
+	return sl
+}
+
+func running(ts *testscript.TestScript) *server {
+	s := scriptSlot(ts).server
+	if s == nil || s.cmd == nil {
+		ts.Fatalf("no inquir dev is running; start one with dev")
+	}
+	return s
+}
+
+// cmdDev starts `inquir dev --listen 127.0.0.1:0 [flags...]` in the
+// background, waits until it listens, and sets $URL to its base URL and
+// $DEVPID to its process id. It is stopped when the script ends. The
+// gateway gets the script's PATH, HOME, TMPDIR and Go settings; each
+// -e NAME passes the script's $NAME too (for env: secrets).
+//
+//	usage: dev [-e NAME]... [inquir dev flags...]
+func cmdDev(ts *testscript.TestScript, neg bool, args []string) {
+	const usage = "usage: dev [-e NAME]... [inquir dev flags...] (to expect a failed start, use ! exec inquir dev)"
+	if neg {
+		ts.Fatalf(usage)
+	}
+	sl := scriptSlot(ts)
+	if sl.server != nil && sl.server.cmd != nil {
+		ts.Fatalf("inquir dev is already running at %s", sl.server.url)
+	}
+	var pass []string
+	for len(args) > 0 && args[0] == "-e" {
+		if len(args) < 2 {
+			ts.Fatalf(usage)
+		}
+		pass, args = append(pass, args[1]), args[2:]
+	}
+	bin, err := exec.LookPath("inquir")
+	ts.Check(err)
+	cmd := exec.Command(bin, append([]string{"dev", "--listen", "127.0.0.1:0"}, args...)...)
+	cmd.Dir = ts.MkAbs(".")
+	cmd.Env = scriptEnv(ts, pass)
+	stderr, err := cmd.StderrPipe()
+	ts.Check(err)
+	cmd.Stdout = io.Discard
+	ts.Check(cmd.Start())
+	s := &server{cmd: cmd, log: &syncBuffer{}, done: make(chan struct{})}
+	sl.server = s
+	urls := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			s.log.WriteLine(line)
+			if m := listeningLine.FindStringSubmatch(line); m != nil {
+				select {
+				case urls <- m[1]:
+				default:
+				}
+			}
+		}
+		s.err = cmd.Wait()
+		close(s.done)
+	}()
+	ts.Defer(func() { s.stop() })
+
+	select {
+	case s.url = <-urls:
+	case <-s.done:
+		ts.Fatalf("inquir dev exited before listening (%v); its output:\n%s", s.err, s.log)
+	case <-time.After(StartTimeout):
+		ts.Fatalf("inquir dev did not listen within %s; its output:\n%s", StartTimeout, s.log)
+	}
+	ts.Setenv("URL", s.url)
+	ts.Setenv("DEVPID", strconv.Itoa(cmd.Process.Pid))
+}
+
+var listeningLine = regexp.MustCompile(`^inquir dev: listening on (http://\S+)`)
+
+// scriptEnv is the environment the gateway gets: what a program needs to
+// run and build, and the variables the script passed by name.
+func scriptEnv(ts *testscript.TestScript, pass []string) []string {
+	var env []string
+	names := append([]string{"WORK", "PATH", "HOME", "TMPDIR", "GOCACHE", "GOMODCACHE", "GOPATH", "GOFLAGS", "GOPROXY", "XDG_CACHE_HOME"}, pass...)
+	for _, name := range names {
+		env = append(env, name+"="+ts.Getenv(name))
+	}
+	return env
+}
+
+// stop ends the server: SIGTERM, then SIGKILL if it lingers.
+func (s *server) stop() error {
+	if s.cmd == nil {
+		return nil
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(WaitTimeout):
+		_ = s.cmd.Process.Kill()
+		<-s.done
+		return fmt.Errorf("inquir dev did not stop within %s of SIGTERM", WaitTimeout)
+	}
+	return s.err
+}
+
+// cmdStopDev stops the running inquir dev with SIGTERM and checks that it
+// exits 0 and leaves none of its function workers behind.
+//
+//	usage: stopdev
+func cmdStopDev(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: stopdev")
+	}
+	s := running(ts)
+	if err := s.stop(); err != nil {
+		ts.Fatalf("inquir dev: %v; its output:\n%s", err, s.log)
+	}
+	// Every worker carries the gateway's URL in its environment; any
+	// process that still does is a worker left behind.
+	deadline := time.Now().Add(WaitTimeout)
+	for {
+		left := processesWithEnv("INQUIR_GATEWAY_URL=" + s.url)
+		if len(left) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("workers left running after inquir dev stopped: pids %v", left)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.cmd = nil // stopped: the deferred stop has nothing left to do
+	ts.Logf("inquir dev stopped; no workers left")
+}
+
+// processesWithEnv lists the pids whose environment holds kv (Linux /proc).
+func processesWithEnv(kv string) []int {
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		if err != nil {
+			continue
+		}
+		for _, v := range bytes.Split(b, []byte{0}) {
+			if string(v) == kv {
+				pids = append(pids, pid)
+				break
+			}
+		}
+	}
+	return pids
+}
+
+// cmdWaitLog waits until the dev log has a line matching the regular
+// expression (or, negated, checks that none does yet).
+//
+//	usage: waitlog REGEXP
+func cmdWaitLog(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: waitlog REGEXP")
+	}
+	re, err := regexp.Compile(args[0])
+	ts.Check(err)
+	s := running(ts)
+	if neg {
+		if re.MatchString(s.log.String()) {
+			ts.Fatalf("the dev log matches %q", args[0])
+		}
+		return
+	}
+	deadline := time.Now().Add(WaitTimeout)
+	for !re.MatchString(s.log.String()) {
+		if time.Now().After(deadline) {
+			ts.Fatalf("no line of the dev log matched %q within %s; the log:\n%s", args[0], WaitTimeout, s.log)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// cmdDevLog writes the dev log so far to stdout, for stdout and cmp.
+//
+//	usage: devlog
+func cmdDevLog(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: devlog")
+	}
+	fmt.Fprint(ts.Stdout(), running(ts).log.String())
+}
+
+// cmdInvocations checks the gateway's count of invocations of a function
+// (from /_inquir/stats). With 0, it also checks that no worker of the
+// function was ever started.
+//
+//	usage: invocations FUNCTION N
+func cmdInvocations(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: invocations FUNCTION N")
+	}
+	want, err := strconv.ParseInt(args[1], 10, 64)
+	ts.Check(err)
+	s := running(ts)
+	ctx, cancel := context.WithTimeout(context.Background(), WaitTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", s.url+"/_inquir/stats", nil)
+	ts.Check(err)
+	resp, err := http.DefaultClient.Do(req)
+	ts.Check(err)
+	defer resp.Body.Close()
+	var st struct {
+		Invocations map[string]int64 `json:"invocations"`
+		Functions   map[string]struct {
+			WorkersStarted int64 `json:"workers_started"`
+		} `json:"functions"`
+	}
+	ts.Check(json.NewDecoder(resp.Body).Decode(&st))
+	got, ok := st.Invocations[args[0]]
+	if !ok {
+		ts.Fatalf("no function %q in /_inquir/stats", args[0])
+	}
+	if got != want {
+		ts.Fatalf("function %s was invoked %d times, want %d", args[0], got, want)
+	}
+	if want == 0 {
+		if n := st.Functions[args[0]].WorkersStarted; n != 0 {
+			ts.Fatalf("function %s was never invoked, yet %d of its workers were started", args[0], n)
+		}
+	}
+}
+
+// cmdMkfile writes a file of SIZE bytes ("a" repeated), for bodies too big
+// to write into a script, such as one over the 6 MB limit.
+//
+//	usage: mkfile NAME SIZE
+func cmdMkfile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: mkfile NAME SIZE")
+	}
+	n, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), bytes.Repeat([]byte("a"), n), 0o644))
+}
+
+// syncBuffer collects the dev log as it is written.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) WriteLine(s string) {
+	b.mu.Lock()
+	b.buf.WriteString(s)
+	b.buf.WriteByte('\n')
+	b.mu.Unlock()
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,139 @@
+package policy
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const routerTOML = `
+[functions.f]
+runtime = "node"
+path = "fn.mjs"
+
+[[routes]]
+method = "ANY"
+path = "/{proxy+}"
+function = "f"
+auth = "none"
+reason = "catch-all"
+
+[[routes]]
+method = "GET"
+path = "/customers/{id}"
+function = "f"
+
+[[routes]]
+method = "PUT"
+path = "/customers/{id}"
+function = "f"
+
+[[routes]]
+method = "GET"
+path = "/customers/me"
+function = "f"
+
+[[routes]]
+method = "POST"
+path = "/internal/search"
+function = "f"
+
+[[routes]]
+method = "GET"
+path = "/files/{path+}"
+function = "f"
+`
+
+func TestMatch(t *testing.T) {
+	p := compile(t, routerTOML)
+	tests := []struct {
+		method, path string
+		route        string // "METHOD /template", "" for none
+		params       map[string]string
+		allow        []string
+		routedPath   string
+	}{
+		{"GET", "/customers/c-1", "GET /customers/{id}", map[string]string{"id": "c-1"}, nil, "/customers/c-1"},
+		{"PUT", "/customers/c-1", "PUT /customers/{id}", map[string]string{"id": "c-1"}, nil, "/customers/c-1"},
+		{"GET", "/customers/me", "GET /customers/me", map[string]string{}, nil, "/customers/me"},
+		{"GET", "/customers/a%2Fb", "GET /customers/{id}", map[string]string{"id": "a/b"}, nil, "/customers/a/b"},
+		{"GET", "/files/a/b/c.txt", "GET /files/{path+}", map[string]string{"path": "a/b/c.txt"}, nil, "/files/a/b/c.txt"},
+		// A literal route beats the greedy catch-all, which is public: the
+		// protected route must win for every spelling of its path.
+		{"POST", "/internal/search", "POST /internal/search", map[string]string{}, nil, "/internal/search"},
+		{"POST", "//internal//search", "POST /internal/search", map[string]string{}, nil, "/internal/search"},
+		{"POST", "/internal/search/", "POST /internal/search", map[string]string{}, nil, "/internal/search"},
+		{"POST", "/internal/./search", "POST /internal/search", map[string]string{}, nil, "/internal/search"},
+		{"POST", "/x/../internal/search", "POST /internal/search", map[string]string{}, nil, "/internal/search"},
+		{"POST", "/x/%2e%2E/internal/search", "POST /internal/search", map[string]string{}, nil, "/internal/search"},
+		{"POST", "/internal/%2e/search", "POST /internal/search", map[string]string{}, nil, "/internal/search"},
+		{"POST", "/../../internal/search", "POST /internal/search", map[string]string{}, nil, "/internal/search"},
+		{"POST", "/internal/%73earch", "POST /internal/search", map[string]string{}, nil, "/internal/search"},
+		// Paths are case-sensitive, as in API Gateway: another case is
+		// another path, served here by the public catch-all.
+		{"POST", "/Internal/Search", "ANY /{proxy+}", map[string]string{"proxy": "Internal/Search"}, nil, "/Internal/Search"},
+		// An encoded slash stays inside its segment.
+		{"POST", "/internal%2Fsearch", "ANY /{proxy+}", map[string]string{"proxy": "internal/search"}, nil, "/internal/search"},
+		{"DELETE", "/customers/c-1", "ANY /{proxy+}", map[string]string{"proxy": "customers/c-1"}, nil, "/customers/c-1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			m := p.Match(tt.method, tt.path)
+			got := ""
+			if m.Route != nil {
+				got = m.Route.String()
+			}
+			if got != tt.route {
+				t.Fatalf("route = %q, want %q", got, tt.route)
+			}
+			if diff := cmp.Diff(tt.params, m.Params); diff != "" && tt.route != "" {
+				t.Errorf("params (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.allow, m.Allow); diff != "" {
+				t.Errorf("allow (-want +got):\n%s", diff)
+			}
+			if m.Path != tt.routedPath {
+				t.Errorf("path = %q, want %q", m.Path, tt.routedPath)
+			}
+		})
+	}
+}
+
+func TestMatchWithoutCatchAll(t *testing.T) {
+	p := compile(t, `
+[functions.f]
+runtime = "node"
+path = "fn.mjs"
+[[routes]]
+method = "GET"
+path = "/customers/{id}"
+function = "f"
+[[routes]]
+method = "PUT"
+path = "/customers/{id}"
+function = "f"
+`)
+	tests := []struct {
+		method, path string
+		found        bool
+		allow        []string
+		builtin      bool
+	}{
+		{"DELETE", "/customers/1", false, []string{"GET", "PUT"}, false},
+		{"GET", "/customers", false, nil, false},
+		{"GET", "/CUSTOMERS/1", false, nil, false},
+		{"GET", "/customers/1/extra", false, nil, false},
+		{"GET", "/_inquir/health", false, nil, true},
+		{"GET", "//_inquir/./health", false, nil, true},
+		{"GET", "/customers/%zz", false, nil, false},
+	}
+	for _, tt := range tests {
+		m := p.Match(tt.method, tt.path)
+		if (m.Route != nil) != tt.found || m.Builtin != tt.builtin {
+			t.Errorf("%s %s: route %v builtin %v", tt.method, tt.path, m.Route, m.Builtin)
+		}
+		if diff := cmp.Diff(tt.allow, m.Allow); diff != "" {
+			t.Errorf("%s %s: allow (-want +got):\n%s", tt.method, tt.path, diff)
+		}
+	}
+}
