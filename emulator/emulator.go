@@ -39,6 +39,9 @@ type Options struct {
 	Output io.Writer
 	// CacheDir holds builds. If zero, the user's cache folder.
 	CacheDir string
+	// Invoker, if set, runs the functions instead of inquir's runtimes:
+	// for tests of the gateway alone, and for embedding.
+	Invoker gateway.Invoker
 }
 
 // Emulator is a running gateway with its functions.
@@ -79,17 +82,19 @@ func Start(opts Options) (*Emulator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listening on %s: %w", addr, err)
 	}
-	url := "http://" + ln.Addr().String()
-	rt, err := runtimes.New(runtimes.Options{CacheDir: opts.CacheDir, Log: log, Output: opts.Output, GatewayURL: url})
-	if err != nil {
-		ln.Close()
-		return nil, fmt.Errorf("starting the function runtimes: %w", err)
+	e := &Emulator{opts: opts, log: log, listener: ln, served: make(chan error, 1)}
+	gwOpts := gateway.Options{Invoker: opts.Invoker, Log: log}
+	if opts.Invoker == nil {
+		rt, err := runtimes.New(runtimes.Options{CacheDir: opts.CacheDir, Log: log, Output: opts.Output, GatewayURL: e.URL()})
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("starting the function runtimes: %w", err)
+		}
+		rt.SetFunctions(p.Config.Functions)
+		e.runtimes = rt
+		gwOpts.Invoker, gwOpts.FunctionStats = rt, rt.Stats
 	}
-	rt.SetFunctions(p.Config.Functions)
-	e := &Emulator{
-		opts: opts, log: log, runtimes: rt, listener: ln, served: make(chan error, 1),
-		gateway: gateway.New(gateway.Options{Invoker: rt, Log: log, FunctionStats: rt.Stats}),
-	}
+	e.gateway = gateway.New(gwOpts)
 	e.gateway.SetPolicy(p)
 	e.server = &http.Server{Handler: e.gateway, ReadHeaderTimeout: 10 * time.Second}
 	go func() { e.served <- e.server.Serve(ln) }()
@@ -114,13 +119,13 @@ func (e *Emulator) Policy() *policy.Policy { return e.gateway.Policy() }
 // Gateway returns the HTTP handler, for its stats.
 func (e *Emulator) Gateway() *gateway.Gateway { return e.gateway }
 
-// Runtimes returns the function runtimes.
-func (e *Emulator) Runtimes() *runtimes.Manager { return e.runtimes }
-
 // Prepare builds every function that needs a build, logging failures; it
 // returns when all are done or ctx ends. Requests do not wait for it: a
 // request to a function still building waits for that build alone.
 func (e *Emulator) Prepare(ctx context.Context) {
+	if e.runtimes == nil {
+		return
+	}
 	var wg sync.WaitGroup
 	for _, f := range e.Policy().Config.Functions {
 		wg.Add(1)
@@ -146,7 +151,14 @@ func (e *Emulator) Reload() error {
 		e.log.Error("config refused; the last good config stays in force", "config", e.Policy().ID(), "error", err)
 		return err
 	}
-	e.runtimes.SetFunctions(p.Config.Functions)
+	if old := e.Policy(); e.opts.Listen == "" && old.Config.Gateway.Listen != p.Config.Gateway.Listen {
+		e.log.Warn("gateway.listen changed; it takes effect when inquir dev restarts", "listening", e.URL())
+	}
+	if e.runtimes != nil {
+		// Workers of functions whose settings did not change stay warm: a
+		// key rotation restarts nothing.
+		e.runtimes.SetFunctions(p.Config.Functions)
+	}
 	e.gateway.SetPolicy(p)
 	e.gateway.RecordReload(nil)
 	e.log.Info("config reloaded", "config", p.ID())
@@ -161,7 +173,10 @@ func (e *Emulator) Close(ctx context.Context) error {
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 			err = e.server.Close()
 		}
-		e.closeErr = errors.Join(err, e.runtimes.Close())
+		if e.runtimes != nil {
+			err = errors.Join(err, e.runtimes.Close())
+		}
+		e.closeErr = err
 		if serr := <-e.served; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 			e.closeErr = errors.Join(e.closeErr, serr)
 		}

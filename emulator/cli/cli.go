@@ -25,6 +25,7 @@ Usage:
   inquir dev     [--config inquir.toml] [--listen 127.0.0.1:8787] [--no-watch]
   inquir routes  [--config inquir.toml] [--format text|json]
   inquir request METHOD URL [-i] [-H 'Name: value']... [-d BODY]
+  inquir keys new | inquir keys hash          (hash reads the key on stdin)
   inquir version
 `
 )
@@ -40,6 +41,7 @@ func commands() map[string]command {
 		"dev":     {runDev, "serve the functions behind the gateway"},
 		"routes":  {runRoutes, "print the effective route table"},
 		"request": {runRequest, "send one HTTP request; print the status, then the body"},
+		"keys":    {runKeys, "make a new API key, or hash one for inquir.toml"},
 		"version": {runVersion, "print the version"},
 	}
 }

@@ -25,6 +25,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("dev", stderr)
 	cfgPath := fs.String("config", "inquir.toml", "the config `file`")
 	listen := fs.String("listen", "", "the `address` to listen on (default: gateway.listen, else "+config.DefaultListen+")")
+	noWatch := fs.Bool("no-watch", false, "do not reload when the config or a file: secret changes (SIGHUP still reloads)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -49,10 +50,19 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	// Build in the background so compile errors show at once; requests do
 	// not wait for it.
-	prepCtx, stopPrep := context.WithCancel(ctx)
-	var prepared sync.WaitGroup
-	prepared.Add(1)
-	go func() { defer prepared.Done(); e.Prepare(prepCtx) }()
+	bgCtx, stopBg := context.WithCancel(ctx)
+	var bg sync.WaitGroup
+	bg.Add(1)
+	go func() { defer bg.Done(); e.Prepare(bgCtx) }()
+	if !*noWatch {
+		bg.Add(1)
+		go func() {
+			defer bg.Done()
+			if err := e.Watch(bgCtx); err != nil {
+				log.Error("config changes will not reload; SIGHUP still does", "error", err)
+			}
+		}()
+	}
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -65,8 +75,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			done = true
 		}
 	}
-	stopPrep()
-	prepared.Wait()
+	stopBg()
+	bg.Wait()
 	fmt.Fprintln(out, "inquir dev: stopping")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()

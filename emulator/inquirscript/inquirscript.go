@@ -87,7 +87,7 @@ func Setup(env *testscript.Env) error {
 }
 
 // Commands returns the script commands: dev, stopdev, waitlog, devlog,
-// invocations and mkfile.
+// invocations, reloads, waitstatus, mkfile, timestamp and expand.
 func Commands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"dev":         cmdDev,
@@ -96,6 +96,10 @@ func Commands() map[string]func(ts *testscript.TestScript, neg bool, args []stri
 		"devlog":      cmdDevLog,
 		"invocations": cmdInvocations,
 		"mkfile":      cmdMkfile,
+		"reloads":     cmdReloads,
+		"waitstatus":  cmdWaitStatus,
+		"timestamp":   cmdTimestamp,
+		"expand":      cmdExpand,
 	}
 }
 
@@ -322,20 +326,7 @@ func cmdInvocations(ts *testscript.TestScript, neg bool, args []string) {
 	want, err := strconv.ParseInt(args[1], 10, 64)
 	ts.Check(err)
 	s := running(ts)
-	ctx, cancel := context.WithTimeout(context.Background(), WaitTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, "GET", s.url+"/_inquir/stats", nil)
-	ts.Check(err)
-	resp, err := http.DefaultClient.Do(req)
-	ts.Check(err)
-	defer resp.Body.Close()
-	var st struct {
-		Invocations map[string]int64 `json:"invocations"`
-		Functions   map[string]struct {
-			WorkersStarted int64 `json:"workers_started"`
-		} `json:"functions"`
-	}
-	ts.Check(json.NewDecoder(resp.Body).Decode(&st))
+	st := stats(ts, s)
 	got, ok := st.Invocations[args[0]]
 	if !ok {
 		ts.Fatalf("no function %q in /_inquir/stats", args[0])
@@ -348,6 +339,136 @@ func cmdInvocations(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("function %s was never invoked, yet %d of its workers were started", args[0], n)
 		}
 	}
+}
+
+// devStats is the part of /_inquir/stats the commands read.
+type devStats struct {
+	Invocations map[string]int64 `json:"invocations"`
+	Functions   map[string]struct {
+		WorkersStarted int64 `json:"workers_started"`
+	} `json:"functions"`
+	Reloads struct {
+		Applied   int64  `json:"applied"`
+		Refused   int64  `json:"refused"`
+		LastError string `json:"last_error"`
+	} `json:"reloads"`
+}
+
+func stats(ts *testscript.TestScript, s *server) devStats {
+	status, body := get(ts, "GET", s.url+"/_inquir/stats", nil)
+	if status != http.StatusOK {
+		ts.Fatalf("/_inquir/stats answered %d", status)
+	}
+	var st devStats
+	ts.Check(json.Unmarshal(body, &st))
+	return st
+}
+
+// get sends one request, bounded by WaitTimeout.
+func get(ts *testscript.TestScript, method, url string, header http.Header) (int, []byte) {
+	ctx, cancel := context.WithTimeout(context.Background(), WaitTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, url, nil)
+	ts.Check(err)
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := http.DefaultClient.Do(req)
+	ts.Check(err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	ts.Check(err)
+	return resp.StatusCode, body
+}
+
+// cmdReloads waits until the running inquir dev has applied at least
+// APPLIED config reloads and refused at least REFUSED (default 0), then
+// prints the last refusal's error, if any, to stdout.
+//
+//	usage: reloads APPLIED [REFUSED]
+func cmdReloads(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: reloads APPLIED [REFUSED]")
+	}
+	applied, err := strconv.ParseInt(args[0], 10, 64)
+	ts.Check(err)
+	var refused int64
+	if len(args) == 2 {
+		refused, err = strconv.ParseInt(args[1], 10, 64)
+		ts.Check(err)
+	}
+	s := running(ts)
+	deadline := time.Now().Add(WaitTimeout)
+	for {
+		st := stats(ts, s)
+		if st.Reloads.Applied >= applied && st.Reloads.Refused >= refused {
+			fmt.Fprintln(ts.Stdout(), st.Reloads.LastError)
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("after %s: %d reloads applied and %d refused, want %d and %d; the log:\n%s",
+				WaitTimeout, st.Reloads.Applied, st.Reloads.Refused, applied, refused, s.log)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// cmdWaitStatus sends a request again and again until it gets STATUS, for
+// changes that take effect at a moment rather than on a reload (a key's
+// expiry). Headers are given as 'Name: value'.
+//
+//	usage: waitstatus STATUS METHOD URL ['Name: value']...
+func cmdWaitStatus(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 3 {
+		ts.Fatalf("usage: waitstatus STATUS METHOD URL ['Name: value']...")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	header := http.Header{}
+	for _, h := range args[3:] {
+		name, value, ok := strings.Cut(h, ":")
+		if !ok {
+			ts.Fatalf("usage: header %q is not 'Name: value'", h)
+		}
+		header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+	}
+	deadline := time.Now().Add(WaitTimeout)
+	for {
+		status, _ := get(ts, args[1], args[2], header)
+		if status == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("%s %s still answers %d after %s, want %d", args[1], args[2], status, WaitTimeout, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// cmdTimestamp sets $NAME to the RFC 3339 time DURATION from now (which
+// may be negative), for a key's expires or not_before.
+//
+//	usage: timestamp NAME DURATION
+func cmdTimestamp(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: timestamp NAME DURATION")
+	}
+	d, err := time.ParseDuration(args[1])
+	ts.Check(err)
+	ts.Setenv(args[0], time.Now().Add(d).UTC().Format(time.RFC3339Nano))
+}
+
+// cmdExpand writes SRC to DST with $NAME and ${NAME} replaced by the
+// script's variables, in place (as an editor saving in place would).
+//
+//	usage: expand SRC DST
+func cmdExpand(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: expand SRC DST")
+	}
+	b, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(os.Expand(string(b), ts.Getenv)), 0o644))
 }
 
 // cmdMkfile writes a file of SIZE bytes ("a" repeated), for bodies too big

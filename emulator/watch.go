@@ -1,0 +1,95 @@
+package emulator
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"github.com/inquir-dev/inquir/emulator/config"
+)
+
+// settle is how long the watcher waits after the last change to a watched
+// file before reloading: long enough for an editor's save (write a temporary
+// file, rename it over the old one) to finish, short enough that rotation
+// still takes effect well within 100 ms.
+const settle = 15 * time.Millisecond
+
+// Watch reloads the config whenever inquir.toml or one of its file: secrets
+// changes, until ctx ends. It watches the files' folders, not the files, so
+// every way of saving is seen: a write in place, a temporary file renamed
+// over the old one (vim, sed -i, most editors), mv, or delete and recreate.
+func (e *Emulator) Watch(ctx context.Context) error {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return fmt.Errorf("watching the config: %w", err)
+	}
+	defer w.Close()
+
+	watched := map[string]bool{} // the files whose changes reload
+	dirs := map[string]bool{}    // the folders watched for them
+	rewatch := func() {
+		files := e.watchedFiles()
+		for f := range watched {
+			delete(watched, f)
+		}
+		for _, f := range files {
+			watched[f] = true
+			dir := filepath.Dir(f)
+			if dirs[dir] {
+				continue
+			}
+			if err := w.Add(dir); err != nil {
+				// A secret's folder may not exist yet; the reload that needs it
+				// is refused and says so, and the next reload tries again.
+				e.log.Warn("cannot watch folder", "dir", dir, "error", err)
+				continue
+			}
+			dirs[dir] = true
+		}
+	}
+	rewatch()
+
+	var timer <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-w.Events:
+			if !ok {
+				return nil
+			}
+			if watched[filepath.Clean(ev.Name)] && !ev.Has(fsnotify.Chmod) {
+				timer = time.After(settle)
+			}
+		case err, ok := <-w.Errors:
+			if !ok {
+				return nil
+			}
+			e.log.Warn("watching the config", "error", err)
+		case <-timer:
+			timer = nil
+			_ = e.Reload() // a refused reload is logged and counted; the last good config stays
+			rewatch()
+		}
+	}
+}
+
+// watchedFiles are the config file and every file: secret of the config in
+// force, sorted.
+func (e *Emulator) watchedFiles() []string {
+	cfg := e.Policy().Config
+	files := []string{cfg.File}
+	for _, k := range cfg.Keys {
+		for _, s := range k.Secrets {
+			if s.Kind == config.SecretFile {
+				files = append(files, s.Value)
+			}
+		}
+	}
+	sort.Strings(files)
+	return files
+}
