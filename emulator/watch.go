@@ -18,16 +18,17 @@ import (
 // still takes effect well within 100 ms.
 const settle = 15 * time.Millisecond
 
-// Watch reloads the config whenever inquir.toml or one of its file: secrets
-// changes, until ctx ends. It watches the files' folders, not the files, so
+// Watch starts reloading the config whenever inquir.toml or one of its
+// file: secrets changes. It watches the files' folders, not the files, so
 // every way of saving is seen: a write in place, a temporary file renamed
 // over the old one (vim, sed -i, most editors), mv, or delete and recreate.
-func (e *Emulator) Watch(ctx context.Context) error {
+// Changes made after Watch returns are seen. Call stop to end the watching;
+// it returns once the watcher is gone.
+func (e *Emulator) Watch() (stop func(), err error) {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
-		return fmt.Errorf("watching the config: %w", err)
+		return nil, fmt.Errorf("watching the config: %w", err)
 	}
-	defer w.Close()
 
 	watched := map[string]bool{} // the files whose changes reload
 	dirs := map[string]bool{}    // the folders watched for them
@@ -53,21 +54,33 @@ func (e *Emulator) Watch(ctx context.Context) error {
 	}
 	rewatch()
 
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer w.Close()
+		e.watchLoop(ctx, w, watched, rewatch)
+	}()
+	return func() { cancel(); <-done }, nil
+}
+
+// watchLoop reloads a moment after the last change to a watched file.
+func (e *Emulator) watchLoop(ctx context.Context, w *fsnotify.Watcher, watched map[string]bool, rewatch func()) {
 	var timer <-chan time.Time
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case ev, ok := <-w.Events:
 			if !ok {
-				return nil
+				return
 			}
 			if watched[filepath.Clean(ev.Name)] && !ev.Has(fsnotify.Chmod) {
 				timer = time.After(settle)
 			}
 		case err, ok := <-w.Errors:
 			if !ok {
-				return nil
+				return
 			}
 			e.log.Warn("watching the config", "error", err)
 		case <-timer:

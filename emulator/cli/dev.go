@@ -50,18 +50,15 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	// Build in the background so compile errors show at once; requests do
 	// not wait for it.
-	bgCtx, stopBg := context.WithCancel(ctx)
-	var bg sync.WaitGroup
-	bg.Add(1)
-	go func() { defer bg.Done(); e.Prepare(bgCtx) }()
+	prepCtx, stopPrep := context.WithCancel(ctx)
+	prepared := make(chan struct{})
+	go func() { defer close(prepared); e.Prepare(prepCtx) }()
+	stopWatch := func() {}
 	if !*noWatch {
-		bg.Add(1)
-		go func() {
-			defer bg.Done()
-			if err := e.Watch(bgCtx); err != nil {
-				log.Error("config changes will not reload; SIGHUP still does", "error", err)
-			}
-		}()
+		if stopWatch, err = e.Watch(); err != nil {
+			log.Error("config changes will not reload; SIGHUP still does", "error", err)
+			stopWatch = func() {}
+		}
 	}
 
 	hup := make(chan os.Signal, 1)
@@ -75,8 +72,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			done = true
 		}
 	}
-	stopBg()
-	bg.Wait()
+	stopWatch()
+	stopPrep()
+	<-prepared
 	fmt.Fprintln(out, "inquir dev: stopping")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
