@@ -150,7 +150,7 @@ type fixture struct {
 	log *bytes.Buffer
 }
 
-func newFixture(t *testing.T, compat string) *fixture {
+func newFixture(t testing.TB, compat string) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "fn.mjs"), []byte("export async function handler() {}\n"), 0o644); err != nil {

@@ -21,7 +21,7 @@ func sha(s string) string {
 
 // compile writes toml as a project's inquir.toml (with a node module for
 // functions to point at) and compiles it.
-func compile(t *testing.T, toml string) *Policy {
+func compile(t testing.TB, toml string) *Policy {
 	t.Helper()
 	p, err := compileErr(t, toml)
 	if err != nil {
@@ -30,7 +30,7 @@ func compile(t *testing.T, toml string) *Policy {
 	return p
 }
 
-func compileErr(t *testing.T, toml string) (*Policy, error) {
+func compileErr(t testing.TB, toml string) (*Policy, error) {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "fn.mjs"), []byte("export async function handler() {}\n"), 0o644); err != nil {
