@@ -499,3 +499,47 @@ func TestBuiltins(t *testing.T) {
 		t.Errorf("unknown builtin: %d", rec.Code)
 	}
 }
+
+// A request finishes under the policy it started with; the next one sees
+// the new policy.
+func TestPolicySwapDuringRequest(t *testing.T) {
+	f := newFixture(t, config.CompatInquir)
+	entered, release := make(chan struct{}), make(chan struct{})
+	f.spy.answer = func(string, []byte) ([]byte, error) {
+		close(entered)
+		<-release
+		return []byte(`{"statusCode":200,"body":"done"}`), nil
+	}
+	// The new policy knows none of the old keys.
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "fn.mjs"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	newCfg := "[functions.customers]\nruntime = \"node\"\npath = \"fn.mjs\"\n[[routes]]\nmethod = \"GET\"\npath = \"/customers/{customerId}\"\nfunction = \"customers\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "inquir.toml"), []byte(newCfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(filepath.Join(dir, "inquir.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := policy.Compile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	inFlight := make(chan *httptest.ResponseRecorder)
+	go func() { inFlight <- f.do("GET", "/customers/c-1", "", "x-api-key", partnerSecret) }()
+	<-entered
+	f.gw.SetPolicy(next)
+	if rec := f.do("GET", "/customers/c-1", "", "x-api-key", partnerSecret); rec.Code != 401 {
+		t.Errorf("a request after the swap: %d, want 401", rec.Code)
+	}
+	close(release)
+	if rec := <-inFlight; rec.Code != 200 || rec.Body.String() != "done" {
+		t.Errorf("the request under way: %d %s, want 200 done", rec.Code, rec.Body)
+	}
+	if n := len(f.spy.called()); n != 1 {
+		t.Errorf("%d invocations, want 1", n)
+	}
+}

@@ -137,3 +137,28 @@ function = "f"
 		}
 	}
 }
+
+// FuzzNormalizePath checks that normalizing is idempotent and that a path
+// and its normal form are routed alike: no spelling routes differently.
+func FuzzNormalizePath(f *testing.F) {
+	for _, s := range []string{"/", "/a/b", "//a//b/", "/a/./b/../c", "/%2e%2E/x", "/a%2Fb", "/%7euser", "/a/%zz", "/internal/%73earch", "/..", "/a/b/.."} {
+		f.Add(s)
+	}
+	p := compile(f, routerTOML)
+	f.Fuzz(func(t *testing.T, path string) {
+		n, ok := normalizePath(path)
+		if !ok {
+			return
+		}
+		n2, ok2 := normalizePath(n)
+		if !ok2 || n2 != n {
+			t.Fatalf("normalizePath(%q) = %q, but normalizing that gives %q, %v", path, n, n2, ok2)
+		}
+		for _, method := range []string{"GET", "POST"} {
+			a, b := p.Match(method, path), p.Match(method, n)
+			if a.Route != b.Route || a.Builtin != b.Builtin {
+				t.Fatalf("%s %q routes to %v, its normal form %q to %v", method, path, a.Route, n, b.Route)
+			}
+		}
+	})
+}
