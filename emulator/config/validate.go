@@ -3,10 +3,12 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -36,16 +38,16 @@ func (c *Config) build(raw *rawFile) error {
 
 	c.buildGateway(raw.Gateway, fail)
 
-	for _, name := range c.order("keys", keysOf(raw.Keys)) {
+	for _, name := range c.order("keys", slices.Sorted(maps.Keys(raw.Keys))) {
 		c.Keys = append(c.Keys, c.buildKey(name, raw.Keys[name], fail))
 	}
-	for _, name := range c.order("groups", keysOf(raw.Groups)) {
+	for _, name := range c.order("groups", slices.Sorted(maps.Keys(raw.Groups))) {
 		if !idPattern.MatchString(name) {
 			fail(c.ErrorAt([]string{"groups", name}, "group name %q may only hold letters, digits, '.', '_' and '-'", name))
 		}
 		c.Groups = append(c.Groups, Group{Name: name, Internal: raw.Groups[name].Internal})
 	}
-	for _, name := range c.order("functions", keysOf(raw.Functions)) {
+	for _, name := range c.order("functions", slices.Sorted(maps.Keys(raw.Functions))) {
 		c.Functions = append(c.Functions, c.buildFunction(name, raw.Functions[name], fail))
 	}
 	seen := map[string]int{}
@@ -177,7 +179,7 @@ func (c *Config) buildFunction(name string, f rawFunction, fail func(*Error)) Fu
 			fn.Concurrency = *f.Concurrency
 		}
 	}
-	for _, k := range keysOf(f.Env) {
+	for _, k := range slices.Sorted(maps.Keys(f.Env)) {
 		if !validEnvName(k) {
 			fail(c.ErrorAt(at("env"), "%q is not a valid environment variable name", k))
 		}
@@ -295,15 +297,6 @@ func (c *Config) order(table string, names []string) []string {
 		}
 		return names[i] < names[j]
 	})
-	return names
-}
-
-func keysOf[V any](m map[string]V) []string {
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	sort.Strings(names)
 	return names
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -137,7 +138,7 @@ func writeResponse(w http.ResponseWriter, resp *events.APIGatewayProxyResponse) 
 		}
 	}
 	for name, v := range resp.Headers {
-		if !hopHeaders[http.CanonicalHeaderKey(name)] && !contains(h.Values(name), v) {
+		if !hopHeaders[http.CanonicalHeaderKey(name)] && !slices.Contains(h.Values(name), v) {
 			h.Add(name, v)
 		}
 	}
@@ -160,13 +161,4 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
 	w.WriteHeader(code)
 	_, _ = w.Write(append(b, '\n'))
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -10,6 +10,7 @@ package policy
 import (
 	"crypto/sha256"
 	"errors"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -175,7 +176,7 @@ func Compile(cfg *config.Config) (*Policy, error) {
 		if !cr.Public() {
 			r.AnyKey = cr.Group == "" && len(cr.Keys) == 0
 			for _, k := range p.Keys {
-				if r.AnyKey || contains(cr.Keys, k.ID) || (cr.Group != "" && contains(k.Groups, cr.Group)) {
+				if r.AnyKey || slices.Contains(cr.Keys, k.ID) || (cr.Group != "" && slices.Contains(k.Groups, cr.Group)) {
 					r.callers[k.ID] = true
 					r.Callers = append(r.Callers, k.ID)
 				}
@@ -200,13 +201,4 @@ func (p *Policy) Key(id string) *Key {
 		}
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
 }

@@ -3,6 +3,7 @@ package policy
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -88,7 +89,7 @@ func (p *Policy) Match(method, escapedPath string) Match {
 		}
 	}
 	sort.Strings(allow)
-	return Match{Path: decoded, Allow: compact(allow)}
+	return Match{Path: decoded, Allow: slices.Compact(allow)}
 }
 
 // muxTemplate turns {name+} (the rest of the path) into mux's {name:.+}.
@@ -210,14 +211,4 @@ func segmentRank(s string) int {
 		return 1
 	}
 	return 0
-}
-
-func compact(s []string) []string {
-	out := s[:0]
-	for i, v := range s {
-		if i == 0 || v != s[i-1] {
-			out = append(out, v)
-		}
-	}
-	return out
 }
