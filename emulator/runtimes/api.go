@@ -1,0 +1,235 @@
+package runtimes
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The Runtime API as workers see it, under /w/{token}: the token in a
+// worker's AWS_LAMBDA_RUNTIME_API picks the worker, so one server serves
+// them all and no worker can answer for another.
+// https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html
+const apiPrefix = "/w/{token}/2018-06-01/runtime"
+
+const (
+	// maxResponseBytes is Lambda's limit on a synchronous response.
+	maxResponseBytes = 6 << 20
+	// maxErrorBytes bounds an error report; only its message is kept.
+	maxErrorBytes = 1 << 20
+)
+
+// invocation is one event handed to one worker.
+type invocation struct {
+	id       string
+	traceID  string
+	event    []byte
+	deadline time.Time
+	result   chan result // buffered: whoever answers never blocks
+}
+
+type result struct {
+	body []byte
+	err  error
+}
+
+func newInvocation(event []byte, timeout time.Duration) *invocation {
+	return &invocation{
+		id:       newRequestID(),
+		traceID:  newTraceID(),
+		event:    event,
+		deadline: time.Now().Add(timeout),
+		result:   make(chan result, 1),
+	}
+}
+
+// runtimeAPI routes the Runtime API. It has no route that starts an
+// invocation: workers only pull the ones Invoke hands them.
+func (m *Manager) runtimeAPI() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+apiPrefix+"/invocation/next", m.withWorker(m.next))
+	mux.HandleFunc("POST "+apiPrefix+"/invocation/{id}/response", m.withWorker(m.response))
+	mux.HandleFunc("POST "+apiPrefix+"/invocation/{id}/error", m.withWorker(m.invocationError))
+	mux.HandleFunc("POST "+apiPrefix+"/init/error", m.withWorker(m.initError))
+	return mux
+}
+
+// withWorker resolves the request's token to a live worker, or answers 404.
+func (m *Manager) withWorker(h func(http.ResponseWriter, *http.Request, *worker)) http.HandlerFunc {
+	return func(rw http.ResponseWriter, r *http.Request) {
+		m.mu.Lock()
+		w := m.byToken[r.PathValue("token")]
+		m.mu.Unlock()
+		if w == nil {
+			apiError(rw, http.StatusNotFound, "UnknownWorker", "no worker has this Runtime API address")
+			return
+		}
+		h(rw, r, w)
+	}
+}
+
+// next blocks until Invoke hands the worker an invocation, then returns
+// the event with the invocation's headers.
+func (m *Manager) next(rw http.ResponseWriter, r *http.Request, w *worker) {
+	// Asking for the next invocation completes the previous one, as in
+	// Lambda; a worker that never answered it has failed it.
+	if inv := w.take(""); inv != nil {
+		inv.result <- result{err: fmt.Errorf("function %s: worker asked for the next invocation without answering %s", w.name, inv.id)}
+	}
+	w.markReady()
+	select {
+	case inv := <-w.next:
+		w.mu.Lock()
+		w.current = inv
+		w.mu.Unlock()
+		h := rw.Header()
+		h.Set("Content-Type", "application/json")
+		h.Set("Lambda-Runtime-Aws-Request-Id", inv.id)
+		h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(inv.deadline.UnixMilli(), 10))
+		h.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:000000000000:function:"+w.name)
+		h.Set("Lambda-Runtime-Trace-Id", inv.traceID)
+		rw.WriteHeader(http.StatusOK)
+		// A failed write means the worker is gone; its exit fails the
+		// invocation.
+		_, _ = rw.Write(inv.event)
+	case <-r.Context().Done():
+	}
+}
+
+// response delivers the worker's answer to the invocation.
+func (m *Manager) response(rw http.ResponseWriter, r *http.Request, w *worker) {
+	body, err := io.ReadAll(http.MaxBytesReader(rw, r.Body, maxResponseBytes))
+	inv := w.take(r.PathValue("id"))
+	if inv == nil {
+		apiError(rw, http.StatusBadRequest, "InvalidRequestID", "no invocation with this id is in progress on this worker")
+		return
+	}
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		inv.result <- result{err: fmt.Errorf("function %s: response to %s exceeds Lambda's %d-byte limit", w.name, inv.id, maxResponseBytes)}
+		apiError(rw, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "response exceeds the 6 MB limit")
+		return
+	case err != nil:
+		inv.result <- result{err: fmt.Errorf("function %s: reading the response to %s: %w", w.name, inv.id, err)}
+		apiError(rw, http.StatusBadRequest, "InvalidResponse", "reading the response failed")
+		return
+	}
+	// aws-lambda-go reports a failure while it streams the response in
+	// trailers; they are only readable once the body is.
+	if typ := r.Trailer.Get("Lambda-Runtime-Function-Error-Type"); typ != "" {
+		inv.result <- result{err: fmt.Errorf("function %s: handler error %s while sending the response to %s", w.name, typ, inv.id)}
+	} else {
+		inv.result <- result{body: body}
+	}
+	accepted(rw)
+}
+
+// invocationError fails the invocation with the error the worker reports.
+func (m *Manager) invocationError(rw http.ResponseWriter, r *http.Request, w *worker) {
+	e := readErrorReport(r)
+	inv := w.take(r.PathValue("id"))
+	if inv == nil {
+		apiError(rw, http.StatusBadRequest, "InvalidRequestID", "no invocation with this id is in progress on this worker")
+		return
+	}
+	m.log.Warn("function returned an error", "function", w.name, "request_id", inv.id,
+		"error_type", e.Type, "error_message", e.Message, "stack", strings.Join(e.Stack, "\n"))
+	inv.result <- result{err: fmt.Errorf("function %s: handler error %s: %s", w.name, e.Type, e.Message)}
+	accepted(rw)
+}
+
+// initError records that the worker failed to initialise; the invocation
+// waiting for it fails and the worker is discarded.
+func (m *Manager) initError(rw http.ResponseWriter, r *http.Request, w *worker) {
+	e := readErrorReport(r)
+	m.log.Warn("function failed to initialise", "function", w.name, "error_type", e.Type, "error_message", e.Message,
+		"stack", strings.Join(e.Stack, "\n"))
+	err := fmt.Errorf("function %s: init error %s: %s", w.name, e.Type, e.Message)
+	if inv := w.take(""); inv != nil {
+		inv.result <- result{err: err}
+	}
+	w.setInitError(err)
+	// Marked before the worker hears back and exits on its own, so its
+	// exit does not count as a crash.
+	w.markStopping()
+	accepted(rw)
+	go w.stop()
+}
+
+// take returns the worker's current invocation and clears it, if its id
+// is id (any id, if id is empty); otherwise nil.
+func (w *worker) take(id string) *invocation {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	inv := w.current
+	if inv == nil || (id != "" && inv.id != id) {
+		return nil
+	}
+	w.current = nil
+	return inv
+}
+
+// errorReport is the body of /error and /init/error.
+type errorReport struct {
+	Message string   `json:"errorMessage"`
+	Type    string   `json:"errorType"`
+	Stack   []string `json:"stackTrace"`
+}
+
+// readErrorReport decodes an error report, making do with what it can:
+// a runtime that sends plain text still gets its message logged.
+func readErrorReport(r *http.Request) errorReport {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, maxErrorBytes))
+	var e errorReport
+	if json.Unmarshal(body, &e) != nil {
+		e = errorReport{Message: strings.TrimSpace(string(body))}
+	}
+	if e.Type == "" {
+		e.Type = r.Header.Get("Lambda-Runtime-Function-Error-Type")
+	}
+	if e.Type == "" {
+		e.Type = "Unknown"
+	}
+	return e
+}
+
+func accepted(rw http.ResponseWriter) {
+	rw.Header().Set("Content-Type", "application/json")
+	rw.WriteHeader(http.StatusAccepted)
+	_, _ = io.WriteString(rw, `{"status":"OK"}`)
+}
+
+// apiError answers as the Lambda Runtime API does on errors.
+func apiError(rw http.ResponseWriter, status int, typ, msg string) {
+	rw.Header().Set("Content-Type", "application/json")
+	rw.WriteHeader(status)
+	_ = json.NewEncoder(rw).Encode(struct {
+		Message string `json:"errorMessage"`
+		Type    string `json:"errorType"`
+	}{msg, typ})
+}
+
+// newRequestID returns a random UUID (version 4), as Lambda request ids are.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// newTraceID returns an X-Ray style trace header value.
+func newTraceID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("Root=1-%08x-%s;Sampled=0", time.Now().Unix(), hex.EncodeToString(b[:]))
+}

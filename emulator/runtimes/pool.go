@@ -1,0 +1,282 @@
+package runtimes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/inquir-dev/inquir/emulator/config"
+)
+
+// errRetry means nothing of the function ran for this event and Invoke may
+// try again: the pool was replaced, or a warm worker had died while idle.
+var errRetry = errors.New("the invocation never started")
+
+// minStartTimeout bounds a cold start when the function's timeout is
+// shorter: starting node or a fresh binary can take longer than a short
+// handler timeout, and a start is not part of the invocation.
+const minStartTimeout = 10 * time.Second
+
+// pool holds one function's workers: at most concurrency of them, started
+// on demand and kept warm.
+type pool struct {
+	m           *Manager
+	fn          config.Function // as configured; SetFunctions compares it
+	timeout     time.Duration
+	concurrency int
+	c           *counters
+
+	buildMu sync.Mutex
+	build   *build // the current or last Go build
+
+	mu      sync.Mutex
+	retired bool
+	workers map[*worker]struct{} // every worker not yet exited, busy or idle
+	idle    []*worker            // most recently used last
+	freed   chan struct{}        // closed, then replaced, when a worker frees up
+}
+
+func newPool(m *Manager, fn config.Function, c *counters) *pool {
+	p := &pool{
+		m:           m,
+		fn:          fn,
+		timeout:     fn.Timeout,
+		concurrency: fn.Concurrency,
+		c:           c,
+		workers:     map[*worker]struct{}{},
+		freed:       make(chan struct{}),
+	}
+	if p.timeout <= 0 {
+		p.timeout = config.DefaultTimeout
+	}
+	if p.concurrency <= 0 {
+		p.concurrency = config.DefaultConcurrency
+	}
+	return p
+}
+
+// invoke runs one invocation on one of the pool's workers.
+func (p *pool) invoke(ctx context.Context, event []byte) ([]byte, error) {
+	argv, err := p.prepare(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w, err := p.acquire(ctx, argv)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.awaitReady(ctx, w); err != nil {
+		return nil, err
+	}
+
+	// The deadline starts here, once the worker waits in /next: neither the
+	// build nor the wait for a free worker nor a cold start counts against
+	// the function's timeout.
+	inv := newInvocation(event, p.timeout)
+	deadline := time.After(p.timeout)
+	select {
+	case w.next <- inv:
+	case <-w.done:
+		// The worker had reached /next, so it started fine and died since;
+		// no handler code has seen this event, so another worker may.
+		return nil, fmt.Errorf("function %s: worker (pid %d) exited while idle (%s): %w", p.fn.Name, w.pid, w.status(), errRetry)
+	case <-deadline:
+		p.discard(w)
+		return nil, fmt.Errorf("function %s: worker (pid %d) did not take the invocation within %s: %w", p.fn.Name, w.pid, p.timeout, ErrTimeout)
+	case <-ctx.Done():
+		p.release(w)
+		return nil, ctx.Err()
+	}
+	p.c.invocations.Add(1)
+	return p.await(ctx, w, inv, deadline)
+}
+
+// await waits for the outcome of inv, handed to w, and puts w back in the
+// pool or discards it.
+func (p *pool) await(ctx context.Context, w *worker, inv *invocation, deadline <-chan time.Time) ([]byte, error) {
+	select {
+	case res := <-inv.result:
+		p.release(w)
+		return res.body, res.err
+	case <-w.done:
+		// A worker may post its response and exit at once; the response
+		// was delivered before the exit was noticed, and it stands.
+		select {
+		case res := <-inv.result:
+			return res.body, res.err
+		default:
+		}
+		return nil, fmt.Errorf("function %s: worker (pid %d) exited during invocation %s (%s); its last output lines are in the log",
+			p.fn.Name, w.pid, inv.id, w.status())
+	case <-deadline:
+		select {
+		case res := <-inv.result:
+			p.release(w)
+			return res.body, res.err
+		default:
+		}
+		p.c.timeouts.Add(1)
+		// The handler may be stuck in a loop or blocked on a call that
+		// never returns; only killing its process group frees the slot
+		// and whatever it spawned.
+		p.discard(w)
+		p.m.log.Warn("function timed out; worker killed", "function", p.fn.Name, "request_id", inv.id, "pid", w.pid, "timeout", p.timeout)
+		return nil, fmt.Errorf("function %s: invocation %s ran past its %s timeout: %w", p.fn.Name, inv.id, p.timeout, ErrTimeout)
+	case <-ctx.Done():
+		// The caller has gone but the handler still runs. The worker is
+		// not free until it answers or times out, so settle that in the
+		// background rather than hand a busy worker to someone else.
+		go p.await(context.WithoutCancel(ctx), w, inv, deadline)
+		return nil, ctx.Err()
+	}
+}
+
+// awaitReady waits for a freshly started worker to ask for its first
+// invocation. It is the readiness check of a start: the worker reached
+// /next, or it failed, exited or hung, and the error says which.
+func (p *pool) awaitReady(ctx context.Context, w *worker) error {
+	select {
+	case <-w.ready:
+		return nil
+	default:
+	}
+	t := time.NewTimer(max(p.timeout, minStartTimeout))
+	defer t.Stop()
+	select {
+	case <-w.ready:
+		return nil
+	case <-w.initFailed:
+		p.discard(w)
+		return w.initError()
+	case <-w.done:
+		if err := w.initError(); err != nil {
+			return err
+		}
+		return w.startError()
+	case <-t.C:
+		p.discard(w)
+		return fmt.Errorf("function %s: worker (pid %d) did not ask for an invocation within %s of starting; is its init stuck? %w",
+			p.fn.Name, w.pid, max(p.timeout, minStartTimeout), ErrTimeout)
+	case <-ctx.Done():
+		// The worker is starting fine as far as we know: keep it warm for
+		// the next caller.
+		p.release(w)
+		return ctx.Err()
+	}
+}
+
+// acquire returns an idle worker, or a worker it starts if the pool has
+// room, or waits for one to free up, for at most the function's timeout.
+func (p *pool) acquire(ctx context.Context, argv []string) (*worker, error) {
+	var busy <-chan time.Time
+	for {
+		p.mu.Lock()
+		if p.retired {
+			p.mu.Unlock()
+			return nil, fmt.Errorf("function %s was replaced while waiting for a worker: %w", p.fn.Name, errRetry)
+		}
+		for len(p.idle) > 0 {
+			w := p.idle[len(p.idle)-1]
+			p.idle = p.idle[:len(p.idle)-1]
+			if !w.exited() {
+				p.mu.Unlock()
+				return w, nil
+			}
+		}
+		if len(p.workers) < p.concurrency {
+			w := p.m.newWorker(p)
+			p.workers[w] = struct{}{}
+			p.mu.Unlock()
+			if err := p.m.startWorker(w, argv); err != nil {
+				p.forget(w)
+				return nil, err
+			}
+			return w, nil
+		}
+		freed := p.freed
+		p.mu.Unlock()
+
+		if busy == nil {
+			busy = time.After(p.timeout)
+		}
+		select {
+		case <-freed:
+		case <-busy:
+			return nil, fmt.Errorf("function %s: all %d workers stayed busy for %s: %w", p.fn.Name, p.concurrency, p.timeout, ErrBusy)
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// release returns w to the idle list after an invocation, or stops it if
+// it must not take another.
+func (p *pool) release(w *worker) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.retired || w.isStopping() || w.exited() {
+		go w.stop()
+		return
+	}
+	w.idleSince = time.Now()
+	p.idle = append(p.idle, w)
+	p.signal()
+}
+
+// discard kills w; its exit frees its place in the pool.
+func (p *pool) discard(w *worker) {
+	p.mu.Lock()
+	p.idle = slices.DeleteFunc(p.idle, func(x *worker) bool { return x == w })
+	p.mu.Unlock()
+	w.kill()
+}
+
+// forget removes w from the pool once it has exited (or failed to start).
+func (p *pool) forget(w *worker) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.workers, w)
+	p.idle = slices.DeleteFunc(p.idle, func(x *worker) bool { return x == w })
+	p.signal()
+}
+
+// signal wakes every acquire waiting for a worker. p.mu is held.
+func (p *pool) signal() {
+	close(p.freed)
+	p.freed = make(chan struct{})
+}
+
+// retire takes the pool out of service: idle workers stop now, busy ones
+// when their invocation ends, and waiting callers move to the new pool.
+func (p *pool) retire() {
+	p.mu.Lock()
+	p.retired = true
+	idle := p.idle
+	p.idle = nil
+	p.signal()
+	p.mu.Unlock()
+	for _, w := range idle {
+		go w.stop()
+	}
+}
+
+// reap stops the workers idle since before cutoff.
+func (p *pool) reap(cutoff time.Time) {
+	p.mu.Lock()
+	var stale []*worker
+	p.idle = slices.DeleteFunc(p.idle, func(w *worker) bool {
+		if w.idleSince.Before(cutoff) {
+			stale = append(stale, w)
+			return true
+		}
+		return false
+	})
+	p.mu.Unlock()
+	for _, w := range stale {
+		p.m.log.Debug("stopping idle worker", "function", p.fn.Name, "pid", w.pid)
+		go w.stop()
+	}
+}

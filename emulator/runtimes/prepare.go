@@ -1,0 +1,209 @@
+package runtimes
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/inquir-dev/inquir/emulator/config"
+)
+
+// buildOutputLines bounds how much compiler output an error carries.
+const buildOutputLines = 40
+
+// bootstrapJS is the node bootstrap: a Runtime API client that imports the
+// function's module and calls its exported handler.
+//
+//go:embed bootstrap.mjs
+var bootstrapJS []byte
+
+// prepare makes the function ready to start workers and returns the argv
+// they run: it builds a Go function, finds node and writes the bootstrap,
+// or resolves a process function's command.
+func (p *pool) prepare(ctx context.Context) ([]string, error) {
+	switch p.fn.Runtime {
+	case config.RuntimeGo:
+		bin, err := p.goBinary(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return []string{bin}, nil
+	case config.RuntimeNode:
+		node, err := exec.LookPath("node")
+		if err != nil {
+			return nil, fmt.Errorf("function %s: the node runtime needs node on PATH: install Node.js 20 or later (%v)", p.fn.Name, err)
+		}
+		bootstrap, err := p.m.bootstrap()
+		if err != nil {
+			return nil, fmt.Errorf("function %s: %w", p.fn.Name, err)
+		}
+		return []string{node, bootstrap}, nil
+	case config.RuntimeProcess:
+		return p.command()
+	default:
+		return nil, fmt.Errorf("function %s: runtime %q cannot run as a worker process (want go, node or process)", p.fn.Name, p.fn.Runtime)
+	}
+}
+
+// command resolves a process function's argv: a bare name on PATH, a path
+// with a slash relative to the function's folder.
+func (p *pool) command() ([]string, error) {
+	if len(p.fn.Command) == 0 || p.fn.Command[0] == "" {
+		return nil, fmt.Errorf("function %s: the process runtime needs a command", p.fn.Name)
+	}
+	argv := append([]string(nil), p.fn.Command...)
+	switch name := argv[0]; {
+	case filepath.IsAbs(name):
+	case strings.ContainsRune(name, '/') || strings.ContainsRune(name, filepath.Separator):
+		argv[0] = filepath.Join(p.fn.Dir, name)
+	default:
+		path, err := exec.LookPath(name)
+		if err != nil {
+			return nil, fmt.Errorf("function %s: command %q is not on PATH; give a path relative to %s instead", p.fn.Name, name, p.fn.Dir)
+		}
+		argv[0] = path
+	}
+	return argv, nil
+}
+
+// build is one run of go build, shared by everyone waiting for it.
+type build struct {
+	done chan struct{} // closed when the build ended
+	bin  string
+	err  error
+}
+
+func (b *build) failed() bool {
+	select {
+	case <-b.done:
+		return b.err != nil
+	default:
+		return false
+	}
+}
+
+// goBinary builds the function once (single-flight: concurrent callers
+// wait on the same build) and returns the binary's path. A failed build is
+// run again by the next caller, so fixing the code needs no restart.
+func (p *pool) goBinary(ctx context.Context) (string, error) {
+	p.buildMu.Lock()
+	b := p.build
+	if b == nil || b.failed() {
+		p.m.mu.Lock()
+		closed := p.m.closed
+		if !closed {
+			p.m.bg.Add(1)
+		}
+		p.m.mu.Unlock()
+		if closed {
+			p.buildMu.Unlock()
+			return "", errClosed
+		}
+		b = &build{done: make(chan struct{})}
+		p.build = b
+		// The build runs under the Manager's context, not ctx: it is shared,
+		// and one caller giving up must not fail it for the others.
+		go func() {
+			defer p.m.bg.Done()
+			b.bin, b.err = p.runBuild()
+			close(b.done)
+		}()
+	}
+	p.buildMu.Unlock()
+	select {
+	case <-b.done:
+		return b.bin, b.err
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// runBuild runs go build for the function's package.
+func (p *pool) runBuild() (string, error) {
+	name := p.fn.Name
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		return "", fmt.Errorf("function %s: the go runtime needs the go command on PATH: install Go from https://go.dev/dl/ (%v)", name, err)
+	}
+	sum := sha256.Sum256([]byte(p.fn.Path))
+	bin := filepath.Join(p.m.cacheDir, "build", name+"-"+hex.EncodeToString(sum[:4]))
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		return "", fmt.Errorf("function %s: creating the build folder: %w", name, err)
+	}
+
+	p.m.log.Info("building function "+name, "function", name, "dir", p.fn.Path)
+	start := time.Now()
+	cmd := exec.CommandContext(p.m.ctx, goCmd, "build", "-o", bin, ".")
+	cmd.Dir = p.fn.Path
+	// Its own group, so Close stops the compiler and linker go build
+	// started, not only go build.
+	cmd.SysProcAttr = sysProcAttr()
+	cmd.Cancel = func() error { return terminate(cmd.Process, true) }
+	cmd.WaitDelay = stopGrace
+	out, err := cmd.CombinedOutput()
+	p.c.builds.Add(1)
+	if err != nil {
+		if p.m.ctx.Err() != nil {
+			return "", errClosed
+		}
+		summary := lastLines(string(out), buildOutputLines)
+		p.m.log.Error("building function "+name+" failed", "function", name, "dir", p.fn.Path, "err", err, "output", summary)
+		return "", fmt.Errorf("function %s: go build in %s failed (%v):\n%s", name, p.fn.Path, err, summary)
+	}
+	elapsed := time.Since(start).Round(100 * time.Millisecond)
+	p.m.log.Info(fmt.Sprintf("built function %s in %s", name, elapsed), "function", name, "duration", elapsed)
+	return bin, nil
+}
+
+// lastLines returns the last n lines of s, saying how many it left out.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) <= n {
+		return strings.Join(lines, "\n")
+	}
+	return fmt.Sprintf("(%d earlier lines left out)\n%s", len(lines)-n, strings.Join(lines[len(lines)-n:], "\n"))
+}
+
+// bootstrap writes the node bootstrap into the cache folder, once, and
+// returns its path. The name carries a hash of the content, so another
+// version of inquir sharing the folder never runs this one's bootstrap.
+func (m *Manager) bootstrap() (string, error) {
+	m.bootstrapMu.Lock()
+	defer m.bootstrapMu.Unlock()
+	if m.bootstrapPath != "" {
+		return m.bootstrapPath, nil
+	}
+	sum := sha256.Sum256(bootstrapJS)
+	path := filepath.Join(m.cacheDir, "node", "bootstrap-"+hex.EncodeToString(sum[:4])+".mjs")
+	if have, err := os.ReadFile(path); err != nil || !bytes.Equal(have, bootstrapJS) {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return "", fmt.Errorf("writing the node bootstrap: %w", err)
+		}
+		// Write then rename, so a node started meanwhile by another inquir
+		// never reads half a file.
+		tmp, err := os.CreateTemp(filepath.Dir(path), "bootstrap-*.tmp")
+		if err != nil {
+			return "", fmt.Errorf("writing the node bootstrap: %w", err)
+		}
+		_, werr := tmp.Write(bootstrapJS)
+		cerr := tmp.Close()
+		if werr == nil && cerr == nil {
+			werr = os.Rename(tmp.Name(), path)
+		}
+		if werr != nil || cerr != nil {
+			os.Remove(tmp.Name())
+			return "", fmt.Errorf("writing the node bootstrap: %w", cmp.Or(werr, cerr))
+		}
+	}
+	m.bootstrapPath = path
+	return path, nil
+}

@@ -1,0 +1,384 @@
+// Package runtimes runs functions as child processes that speak the AWS
+// Lambda Runtime API, and invokes them.
+//
+// A Manager owns one Runtime API server on loopback and, per function, a
+// pool of warm workers. The gateway calls Invoke once a request is allowed;
+// Invoke hands the event to an idle worker (starting one if the pool has
+// room, building the function first if it is written in Go) and returns the
+// function's response as the worker posted it. Workers pull invocations:
+// the Runtime API has no endpoint that starts one, so the only way into a
+// function is Invoke.
+package runtimes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/inquir-dev/inquir/emulator/config"
+)
+
+// Errors Invoke returns that the gateway answers with a status of their own.
+// Any other error means the function failed (502); its text is diagnostic
+// and belongs in the log, never in a response.
+var (
+	// ErrTimeout means the invocation ran past Function.Timeout (504). The
+	// worker has been killed.
+	ErrTimeout = errors.New("function timed out")
+	// ErrBusy means every one of the function's Concurrency workers stayed
+	// busy for a whole Function.Timeout (503, with Retry-After).
+	ErrBusy = errors.New("all workers of the function are busy")
+	// ErrUnknownFunction means no function of that name is configured.
+	ErrUnknownFunction = errors.New("unknown function")
+)
+
+// errClosed is returned by a Manager after Close.
+var errClosed = errors.New("runtimes: manager is closed")
+
+// DefaultIdleTimeout is how long a worker may stay idle before it is stopped.
+const DefaultIdleTimeout = 5 * time.Minute
+
+// Options configure a Manager. The zero value is usable.
+type Options struct {
+	// CacheDir is where Go builds and the node bootstrap are written. If
+	// zero, filepath.Join(os.UserCacheDir(), "inquir").
+	CacheDir string
+	// Log receives the Manager's own messages: builds, worker starts and
+	// exits, handler errors. If nil, they are discarded.
+	Log *slog.Logger
+	// Output receives what workers write to stdout and stderr, line by
+	// line, each line prefixed with "[function] ". If nil, os.Stderr.
+	Output io.Writer
+	// GatewayURL is handed to every worker as INQUIR_GATEWAY_URL, so a
+	// function can call another through the gateway, with a key.
+	GatewayURL string
+	// IdleTimeout is how long a warm worker may wait for an invocation
+	// before it is stopped. If zero, DefaultIdleTimeout; if negative, idle
+	// workers are kept until their function changes or Close.
+	IdleTimeout time.Duration
+}
+
+// FunctionStats counts what happened to one function since the Manager
+// started. Counts survive SetFunctions.
+type FunctionStats struct {
+	// Invocations is how many invocations were handed to a worker.
+	Invocations int64 `json:"invocations"`
+	// WorkersStarted is how many worker processes were started.
+	WorkersStarted int64 `json:"workers_started"`
+	// WorkersRunning is how many worker processes are alive now.
+	WorkersRunning int64 `json:"workers_running"`
+	// Builds is how many times the function was compiled (go), failed
+	// builds included.
+	Builds int64 `json:"builds"`
+	// Crashes is how many workers exited without being asked to.
+	Crashes int64 `json:"crashes"`
+	// Timeouts is how many invocations ran past the function's timeout.
+	Timeouts int64 `json:"timeouts"`
+}
+
+// counters back FunctionStats; one per function name for the Manager's life.
+type counters struct {
+	invocations, workersStarted, workersRunning atomic.Int64
+	builds, crashes, timeouts                   atomic.Int64
+}
+
+// Manager runs and invokes functions. Create it with New; it is safe for
+// concurrent use. Close stops every worker it started.
+type Manager struct {
+	log         *slog.Logger
+	out         *lineWriter
+	cacheDir    string
+	gatewayURL  string
+	idleTimeout time.Duration
+
+	ln      net.Listener
+	srv     *http.Server
+	apiAddr string // 127.0.0.1:PORT of the Runtime API server
+
+	// ctx is cancelled by Close; builds run under it, not under a caller's
+	// context, because a build is shared by every caller waiting on it.
+	ctx     context.Context
+	cancel  context.CancelFunc
+	closing chan struct{} // closed by Close
+	bg      sync.WaitGroup
+	workers sync.WaitGroup // one count per registered worker, until it exits
+
+	mu       sync.Mutex
+	closed   bool
+	pools    map[string]*pool   // the function set in force, by name
+	byToken  map[string]*worker // every live worker, by Runtime API token
+	counters map[string]*counters
+
+	bootstrapMu   sync.Mutex
+	bootstrapPath string // the node bootstrap, once written
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New starts a Manager's Runtime API server on 127.0.0.1 and returns the
+// Manager. It has no functions until SetFunctions.
+func New(opts Options) (*Manager, error) {
+	cacheDir := opts.CacheDir
+	if cacheDir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return nil, fmt.Errorf("locating a cache folder for function builds: %w (set Options.CacheDir)", err)
+		}
+		cacheDir = filepath.Join(base, "inquir")
+	}
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	out := opts.Output
+	if out == nil {
+		out = os.Stderr
+	}
+	idle := opts.IdleTimeout
+	if idle == 0 {
+		idle = DefaultIdleTimeout
+	}
+	// Loopback only: the Runtime API hands out events, which carry caller
+	// data, and takes responses; nothing off this machine may reach it.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("starting the Lambda Runtime API server: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &Manager{
+		log:         log,
+		out:         &lineWriter{w: out},
+		cacheDir:    cacheDir,
+		gatewayURL:  opts.GatewayURL,
+		idleTimeout: idle,
+		ln:          ln,
+		apiAddr:     ln.Addr().String(),
+		ctx:         ctx,
+		cancel:      cancel,
+		closing:     make(chan struct{}),
+		pools:       map[string]*pool{},
+		byToken:     map[string]*worker{},
+		counters:    map[string]*counters{},
+	}
+	m.srv = &http.Server{
+		Handler:           m.runtimeAPI(),
+		ReadHeaderTimeout: 10 * time.Second,
+		// No read or write timeout: /next is a long poll that lasts as long
+		// as the worker stays idle.
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	m.bg.Add(1)
+	go func() {
+		defer m.bg.Done()
+		if err := m.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("lambda runtime API server stopped", "err", err)
+		}
+	}()
+	if idle > 0 {
+		m.bg.Add(1)
+		go m.reapIdle()
+	}
+	return m, nil
+}
+
+// SetFunctions installs fns as the function set. A function whose
+// configuration is unchanged keeps its pool, warm workers and build; the
+// workers of a function that changed or is gone are stopped once their
+// invocations finish, and a changed Go function is built again.
+func (m *Manager) SetFunctions(fns []config.Function) {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
+	next := make(map[string]*pool, len(fns))
+	var retired []*pool
+	for _, fn := range fns {
+		if old, ok := m.pools[fn.Name]; ok && reflect.DeepEqual(old.fn, fn) {
+			next[fn.Name] = old
+			continue
+		}
+		next[fn.Name] = m.newPool(fn)
+	}
+	for name, old := range m.pools {
+		if next[name] != old {
+			retired = append(retired, old)
+		}
+	}
+	m.pools = next
+	m.mu.Unlock()
+	for _, p := range retired {
+		p.retire()
+	}
+}
+
+// Refresh makes the function start afresh, as after a change to its
+// source: a Go function is built again before its next invocation, and its
+// current workers are stopped once their invocations finish.
+func (m *Manager) Refresh(name string) error {
+	m.mu.Lock()
+	old, ok := m.pools[name]
+	closed := m.closed
+	if ok && !closed {
+		m.pools[name] = m.newPool(old.fn)
+	}
+	m.mu.Unlock()
+	switch {
+	case closed:
+		return errClosed
+	case !ok:
+		return fmt.Errorf("refreshing function %q: %w", name, ErrUnknownFunction)
+	}
+	old.retire()
+	return nil
+}
+
+// newPool returns an empty pool for fn. m.mu is held.
+func (m *Manager) newPool(fn config.Function) *pool {
+	c := m.counters[fn.Name]
+	if c == nil {
+		c = &counters{}
+		m.counters[fn.Name] = c
+	}
+	return newPool(m, fn, c)
+}
+
+// pool returns the pool in force for name.
+func (m *Manager) pool(name string) (*pool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, errClosed
+	}
+	p, ok := m.pools[name]
+	if !ok {
+		return nil, fmt.Errorf("function %q: %w", name, ErrUnknownFunction)
+	}
+	return p, nil
+}
+
+// Prepare readies the function for its first invocation without invoking
+// it: a Go function is built (once; concurrent callers share the build),
+// a node function has its bootstrap written and node looked up. The wait is
+// bounded by ctx; the build itself carries on for other callers.
+func (m *Manager) Prepare(ctx context.Context, name string) error {
+	p, err := m.pool(name)
+	if err != nil {
+		return err
+	}
+	_, err = p.prepare(ctx)
+	return err
+}
+
+// Invoke runs the function name with event (the JSON of an API Gateway
+// proxy event) and returns the JSON the function responded with.
+//
+// It returns ErrUnknownFunction, ErrBusy or ErrTimeout (wrapped: test with
+// errors.Is) in the cases they describe, ctx's error if ctx ends first, and
+// otherwise an error that names the function and what went wrong: a build
+// failure with the compiler's output, a worker that could not start or
+// exited, a handler error. No error holds the event.
+func (m *Manager) Invoke(ctx context.Context, name string, event []byte) ([]byte, error) {
+	// A few rounds at most: each retry follows a pool being replaced under
+	// us, or a warm worker found dead before it was handed anything, and
+	// in neither case has any handler code run for this event.
+	var lastErr error
+	for range 3 {
+		p, err := m.pool(name)
+		if err != nil {
+			return nil, err
+		}
+		body, err := p.invoke(ctx, event)
+		if errors.Is(err, errRetry) {
+			lastErr = err
+			continue
+		}
+		return body, err
+	}
+	return nil, lastErr
+}
+
+// Stats returns counts for each function in force.
+func (m *Manager) Stats() map[string]FunctionStats {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	stats := make(map[string]FunctionStats, len(m.pools))
+	for name := range m.pools {
+		c := m.counters[name]
+		stats[name] = FunctionStats{
+			Invocations:    c.invocations.Load(),
+			WorkersStarted: c.workersStarted.Load(),
+			WorkersRunning: c.workersRunning.Load(),
+			Builds:         c.builds.Load(),
+			Crashes:        c.crashes.Load(),
+			Timeouts:       c.timeouts.Load(),
+		}
+	}
+	return stats
+}
+
+// Close stops every worker (SIGTERM to its process group, then SIGKILL
+// after a grace period), waits for them to exit, cancels builds under way
+// and closes the Runtime API server. Invocations in flight fail. Calling
+// Close again returns the first call's result.
+func (m *Manager) Close() error {
+	m.closeOnce.Do(func() {
+		m.mu.Lock()
+		m.closed = true
+		close(m.closing)
+		pools := m.pools
+		m.pools = map[string]*pool{}
+		live := make([]*worker, 0, len(m.byToken))
+		for _, w := range m.byToken {
+			live = append(live, w)
+		}
+		m.mu.Unlock()
+
+		m.cancel()
+		for _, p := range pools {
+			p.retire()
+		}
+		for _, w := range live {
+			go w.stop()
+		}
+		m.workers.Wait()
+		m.closeErr = m.srv.Close()
+		m.bg.Wait()
+	})
+	return m.closeErr
+}
+
+// reapIdle stops workers that have waited longer than the idle timeout, so
+// an emulator left running does not keep a process per function forever.
+func (m *Manager) reapIdle() {
+	defer m.bg.Done()
+	tick := time.NewTicker(max(m.idleTimeout/4, time.Second))
+	defer tick.Stop()
+	for {
+		select {
+		case <-m.closing:
+			return
+		case now := <-tick.C:
+			m.mu.Lock()
+			pools := make([]*pool, 0, len(m.pools))
+			for _, p := range m.pools {
+				pools = append(pools, p)
+			}
+			m.mu.Unlock()
+			for _, p := range pools {
+				p.reap(now.Add(-m.idleTimeout))
+			}
+		}
+	}
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""A test function for the process runtime: a Lambda Runtime API client in a
+few lines of standard-library Python. The event's path selects what it does."""
+
+import json
+import os
+import time
+import urllib.request
+
+BASE = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime"
+
+
+def post(path, body):
+    req = urllib.request.Request(
+        BASE + path,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req) as res:
+        res.read()
+
+
+if os.environ.get("INIT_SLEEP"):
+    time.sleep(float(os.environ["INIT_SLEEP"]))
+
+while True:
+    with urllib.request.urlopen(BASE + "/invocation/next") as res:
+        request_id = res.headers["Lambda-Runtime-Aws-Request-Id"]
+        event = json.load(res)
+    path = event.get("path", "")
+    if path == "/crash":
+        os._exit(3)
+    if path == "/throw":
+        post(f"/invocation/{request_id}/error",
+             {"errorMessage": "deliberate failure", "errorType": "ValueError"})
+        continue
+    if path == "/sleep":
+        time.sleep(60)
+    if path == "/nap":
+        time.sleep(0.3)
+    if path == "/pid":
+        body = str(os.getpid())
+    elif path == "/env":
+        body = os.environ.get(event["queryStringParameters"]["name"], "")
+    else:
+        body = "hello from python " + path
+    post(f"/invocation/{request_id}/response", {"statusCode": 200, "body": body})
