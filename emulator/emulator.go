@@ -42,6 +42,10 @@ type Options struct {
 	// Invoker, if set, runs the functions instead of inquir's runtimes:
 	// for tests of the gateway alone, and for embedding.
 	Invoker gateway.Invoker
+	// Policy, if set, is served instead of the config at ConfigPath (which
+	// Reload still reads). inquir verify serves a policy whose secrets it
+	// made itself.
+	Policy *policy.Policy
 }
 
 // Emulator is a running gateway with its functions.
@@ -70,9 +74,12 @@ func Start(opts Options) (*Emulator, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	p, err := load(opts.ConfigPath)
-	if err != nil {
-		return nil, err
+	p := opts.Policy
+	if p == nil {
+		var err error
+		if p, err = load(opts.ConfigPath); err != nil {
+			return nil, err
+		}
 	}
 	addr := p.Config.Gateway.Listen
 	if opts.Listen != "" {

@@ -1,0 +1,71 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/inquir-dev/inquir/emulator/verify"
+)
+
+// keyFlags collects repeated --key ID=SECRET flags.
+type keyFlags map[string]string
+
+func (k keyFlags) String() string { return fmt.Sprintf("%d keys", len(k)) } // never the secrets
+
+func (k keyFlags) Set(v string) error {
+	id, secret, ok := strings.Cut(v, "=")
+	if !ok || id == "" || secret == "" {
+		return fmt.Errorf("want ID=SECRET")
+	}
+	k[id] = secret
+	return nil
+}
+
+// runVerify probes a gateway with the auth matrix of a config and exits 1
+// on any cell that does not answer as the policy says.
+func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("verify", stderr)
+	cfgPath := fs.String("config", "inquir.toml", "the config `file` the matrix comes from")
+	url := fs.String("url", "", "the gateway to probe (default: a local emulator verify starts itself)")
+	keys := keyFlags{}
+	fs.Var(keys, "key", "a key to probe with, as `ID=SECRET` (repeatable)")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	rep, err := verify.Run(ctx, verify.Options{ConfigPath: *cfgPath, URL: strings.TrimSuffix(*url, "/"), Keys: keys})
+	if err != nil {
+		fmt.Fprintf(stderr, "inquir verify: %v\n", err)
+		return exitUsage
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ROUTE\tREQUEST\tCREDENTIAL\tEXPECT\tGOT\tRESULT")
+	bad := 0
+	for _, c := range rep.Cells {
+		result := "ok"
+		if !c.OK {
+			result = "MISMATCH"
+			bad++
+		}
+		got := c.Got
+		if c.Invoked > 0 && c.Want != verify.Reach {
+			got += fmt.Sprintf(", invoked %s %d times", c.Function, c.Invoked)
+		}
+		fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\t%s\t%s\n", c.Route, c.Method, c.Path, c.Credential, c.Want, got, result)
+	}
+	_ = tw.Flush()
+	for _, p := range rep.Problems {
+		fmt.Fprintf(stdout, "problem: %s\n", p)
+	}
+	target := *url
+	if target == "" {
+		target = "the local emulator (functions stood in for by a recorder)"
+	}
+	fmt.Fprintf(stdout, "%d cells against %s: %d mismatches, %d problems\n", len(rep.Cells), target, bad, len(rep.Problems))
+	if !rep.OK() {
+		return exitFail
+	}
+	return exitOK
+}
