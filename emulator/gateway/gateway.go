@@ -80,11 +80,12 @@ func (g *Gateway) RecordReload(err error) { g.stats.reload(err) }
 // ServeHTTP routes, authorizes and invokes; see the package comment.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	now := g.opts.Now()  // one instant to judge keys and stamp the event
 	p := g.policy.Load() // one policy for the whole request, whatever reloads meanwhile
 	rec := &logEntry{status: http.StatusOK}
 	defer func() { g.logRequest(r, rec, time.Since(start)) }()
 	if p == nil {
-		rec.status = g.fail(w, nil, http.StatusServiceUnavailable, "not_ready", "the gateway has no config loaded yet")
+		rec.status = g.fail(w, http.StatusServiceUnavailable, "not_ready", "the gateway has no config loaded yet")
 		return
 	}
 
@@ -104,7 +105,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	route := m.Route
 	rec.function = route.Function
 
-	d, rej := g.authorize(p, route, r)
+	d, rej := g.authorize(p, route, r, now)
 	if d.Key != nil {
 		rec.keyID = d.Key.ID
 	}
@@ -120,38 +121,38 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	// Only an authorized request has its body read.
 	if r.ContentLength > MaxBodyBytes {
-		rec.status = g.fail(w, p, http.StatusRequestEntityTooLarge, "payload_too_large", "the request body is over 6 MB")
+		rec.status = g.fail(w, http.StatusRequestEntityTooLarge, "payload_too_large", "the request body is over 6 MB")
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 	if err != nil {
-		rec.status = g.fail(w, p, http.StatusBadRequest, "bad_request", "the request body could not be read")
+		rec.status = g.fail(w, http.StatusBadRequest, "bad_request", "the request body could not be read")
 		return
 	}
 	if len(body) > MaxBodyBytes {
-		rec.status = g.fail(w, p, http.StatusRequestEntityTooLarge, "payload_too_large", "the request body is over 6 MB")
+		rec.status = g.fail(w, http.StatusRequestEntityTooLarge, "payload_too_large", "the request body is over 6 MB")
 		return
 	}
 
 	reqID := newRequestID()
 	rec.requestID = reqID
-	event, err := buildEvent(r, m, d, body, reqID, p.Config.Gateway.KeyHeader, g.opts.Now())
+	event, err := buildEvent(r, m, d, body, reqID, p.Config.Gateway.KeyHeader, now)
 	if err != nil {
-		rec.status = g.fail(w, p, http.StatusBadRequest, "bad_request", "the request could not be turned into an event")
+		rec.status = g.fail(w, http.StatusBadRequest, "bad_request", "the request could not be turned into an event")
 		return
 	}
 	g.stats.invoke(route.Function)
 	out, err := g.opts.Invoker.Invoke(r.Context(), route.Function, event)
 	if err != nil {
 		rec.err = err
-		rec.status = g.invokeFailed(w, p, err)
+		rec.status = g.invokeFailed(w, err)
 		return
 	}
 	resp, err := parseResponse(out)
 	if err != nil {
 		rec.err = err
 		g.stats.functionError()
-		rec.status = g.fail(w, p, http.StatusBadGateway, "function_error", "the function failed")
+		rec.status = g.fail(w, http.StatusBadGateway, "function_error", "the function failed")
 		return
 	}
 	rec.status = writeResponse(w, resp)
@@ -166,7 +167,7 @@ type rejection struct {
 }
 
 // authorize asks the policy; a nil rejection means go on.
-func (g *Gateway) authorize(p *policy.Policy, route *policy.Route, r *http.Request) (policy.Decision, *rejection) {
+func (g *Gateway) authorize(p *policy.Policy, route *policy.Route, r *http.Request, now time.Time) (policy.Decision, *rejection) {
 	values := r.Header.Values(p.Config.Gateway.KeyHeader)
 	if len(values) > 1 {
 		// Two key headers could be read differently by the next hop; no
@@ -180,7 +181,7 @@ func (g *Gateway) authorize(p *policy.Policy, route *policy.Route, r *http.Reque
 	if len(values) == 1 {
 		secret = values[0]
 	}
-	d := p.Authorize(route, secret, g.opts.Now())
+	d := p.Authorize(route, secret, now)
 	switch d.Outcome {
 	case policy.MissingKey:
 		return d, &rejection{http.StatusUnauthorized, "missing_api_key", "this route needs an API key in the " + p.Config.Gateway.KeyHeader + " header", "missing_api_key"}
@@ -206,11 +207,11 @@ func (g *Gateway) reject(w http.ResponseWriter, p *policy.Policy, code int, errC
 		writeJSON(w, http.StatusForbidden, map[string]string{"message": msg})
 		return http.StatusForbidden
 	}
-	return g.fail(w, p, code, errCode, message)
+	return g.fail(w, code, errCode, message)
 }
 
 // fail writes inquir's error body.
-func (g *Gateway) fail(w http.ResponseWriter, p *policy.Policy, code int, errCode, message string) int {
+func (g *Gateway) fail(w http.ResponseWriter, code int, errCode, message string) int {
 	body := map[string]string{"error": errCode}
 	if message != "" {
 		body["message"] = message
@@ -221,20 +222,20 @@ func (g *Gateway) fail(w http.ResponseWriter, p *policy.Policy, code int, errCod
 
 // invokeFailed maps an Invoker error to 502, 503 or 504. The error itself
 // goes to the log, never to the caller: it may hold a stack trace.
-func (g *Gateway) invokeFailed(w http.ResponseWriter, p *policy.Policy, err error) int {
+func (g *Gateway) invokeFailed(w http.ResponseWriter, err error) int {
 	switch {
 	case errors.Is(err, runtimes.ErrTimeout):
 		g.stats.functionError()
-		return g.fail(w, p, http.StatusGatewayTimeout, "function_timeout", "the function did not answer in time")
+		return g.fail(w, http.StatusGatewayTimeout, "function_timeout", "the function did not answer in time")
 	case errors.Is(err, runtimes.ErrBusy):
 		w.Header().Set("Retry-After", "1")
-		return g.fail(w, p, http.StatusServiceUnavailable, "function_busy", "every worker of the function is busy; retry")
+		return g.fail(w, http.StatusServiceUnavailable, "function_busy", "every worker of the function is busy; retry")
 	case errors.Is(err, context.Canceled):
 		// The caller went away; nobody reads this answer.
-		return g.fail(w, p, 499, "client_closed_request", "")
+		return g.fail(w, 499, "client_closed_request", "")
 	}
 	g.stats.functionError()
-	return g.fail(w, p, http.StatusBadGateway, "function_error", "the function failed")
+	return g.fail(w, http.StatusBadGateway, "function_error", "the function failed")
 }
 
 // logEntry collects what the request's log line says.

@@ -115,7 +115,7 @@ func copyCounts(m map[string]int64) map[string]int64 {
 func (g *Gateway) serveBuiltin(w http.ResponseWriter, r *http.Request, p *policy.Policy, path string) int {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		return g.fail(w, nil, http.StatusMethodNotAllowed, "method_not_allowed", "")
+		return g.fail(w, http.StatusMethodNotAllowed, "method_not_allowed", "")
 	}
 	switch path {
 	case "/_inquir/health":
@@ -128,5 +128,5 @@ func (g *Gateway) serveBuiltin(w http.ResponseWriter, r *http.Request, p *policy
 		writeJSON(w, http.StatusOK, g.Stats())
 		return http.StatusOK
 	}
-	return g.fail(w, nil, http.StatusNotFound, "not_found", "")
+	return g.fail(w, http.StatusNotFound, "not_found", "")
 }
