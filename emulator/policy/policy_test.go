@@ -3,6 +3,7 @@ package policy
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,19 +33,30 @@ func compile(t testing.TB, toml string) *Policy {
 
 func compileErr(t testing.TB, toml string) (*Policy, error) {
 	t.Helper()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "fn.mjs"), []byte("export async function handler() {}\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "inquir.toml")
-	if err := os.WriteFile(path, []byte(toml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path)
+	cfg, err := config.Load(writeProject(t, toml, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return Compile(cfg)
+}
+
+// writeProject writes inquir.toml, a node module for functions to point at,
+// and any other files given by name; it returns the config's path.
+func writeProject(t testing.TB, toml string, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	files = maps.Clone(files)
+	if files == nil {
+		files = map[string]string{}
+	}
+	files["fn.mjs"] = "export async function handler() {}\n"
+	files["inquir.toml"] = toml
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return filepath.Join(dir, "inquir.toml")
 }
 
 var now = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
@@ -107,18 +119,7 @@ reason = "probes"
 func compilePolicy(t *testing.T) *Policy {
 	t.Helper()
 	t.Setenv("INQUIR_TEST_PARTNER_OLD", "partner-old")
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "fn.mjs"), []byte("export async function handler() {}\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "internal.key"), []byte("internal-secret\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "inquir.toml")
-	if err := os.WriteFile(path, []byte(policyTOML), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path)
+	cfg, err := config.Load(writeProject(t, policyTOML, map[string]string{"internal.key": "internal-secret\n"}))
 	if err != nil {
 		t.Fatal(err)
 	}
