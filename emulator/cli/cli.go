@@ -23,7 +23,10 @@ const (
 
 Usage:
   inquir dev     [--config inquir.toml] [--listen 127.0.0.1:8787] [--no-watch]
+  inquir lint    [--config inquir.toml] [--format text|json|sarif] [--strict] [--fail-on error|warning]
+                 [--list-rules] [--explain INQnnn]
   inquir routes  [--config inquir.toml] [--format text|json]
+  inquir verify  [--config inquir.toml] [--url URL] [--key ID=SECRET]...
   inquir request METHOD URL [-i] [-H 'Name: value']... [-d BODY]
   inquir keys new | inquir keys hash          (hash reads the key on stdin)
   inquir version
@@ -39,7 +42,9 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"dev":     {runDev, "serve the functions behind the gateway"},
+		"lint":    {runLint, "flag open routes and key-hygiene faults"},
 		"routes":  {runRoutes, "print the effective route table"},
+		"verify":  {runVerify, "probe a gateway with the config's auth matrix"},
 		"request": {runRequest, "send one HTTP request; print the status, then the body"},
 		"keys":    {runKeys, "make a new API key, or hash one for inquir.toml"},
 		"version": {runVersion, "print the version"},

@@ -1,0 +1,73 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/inquir-dev/inquir/emulator/lint"
+)
+
+func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("lint", stderr)
+	cfgPath := fs.String("config", "inquir.toml", "the config `file`")
+	format := fs.String("format", "text", "output `format`: text, json or sarif")
+	strict := fs.Bool("strict", false, "make INQ002 (a public route with a reason) an error")
+	failOn := fs.String("fail-on", "error", "exit 1 on findings of this `severity` or above: error or warning")
+	listRules := fs.Bool("list-rules", false, "list every rule and exit")
+	explain := fs.String("explain", "", "explain the rule `INQnnn`, with a bad and a good example, and exit")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if !oneOf(stderr, "format", *format, "text", "json", "sarif") || !oneOf(stderr, "fail-on", *failOn, "error", "warning") {
+		return exitUsage
+	}
+	threshold, _ := lint.ParseSeverity(*failOn)
+	switch {
+	case *listRules:
+		_ = lint.WriteRuleList(stdout)
+		return exitOK
+	case *explain != "":
+		r := lint.RuleByID(strings.ToUpper(*explain))
+		if r == nil {
+			fmt.Fprintf(stderr, "inquir lint: no rule %q; inquir lint --list-rules lists them\n", *explain)
+			return exitUsage
+		}
+		_ = lint.WriteExplanation(stdout, r)
+		return exitOK
+	}
+
+	rep, err := lint.Run(*cfgPath, lint.Options{Strict: *strict})
+	if err != nil {
+		lint.WriteConfigError(stderr, err)
+		if *format == "sarif" {
+			_ = lint.WriteSARIFFailure(stdout, *cfgPath, err)
+		}
+		return exitUsage
+	}
+	switch *format {
+	case "json":
+		err = lint.WriteJSON(stdout, rep)
+	case "sarif":
+		err = lint.WriteSARIF(stdout, rep)
+	default:
+		err = lint.WriteText(stdout, rep)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "inquir lint: writing the report: %v\n", err)
+		return exitUsage
+	}
+	if rep.Fails(threshold) {
+		fmt.Fprintf(stderr, "inquir lint: %s, %s (failing on %s)\n", plural(rep.Count(lint.Error), "error"), plural(rep.Count(lint.Warning), "warning"), threshold)
+		return exitFail
+	}
+	return exitOK
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
