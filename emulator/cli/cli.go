@@ -16,57 +16,63 @@ import (
 
 // Exit statuses, as the SPEC gives them.
 const (
-	exitOK     = 0
-	exitFail   = 1 // lint findings, a failed check
-	exitUsage  = 2 // a usage error or an invalid config
-	usageIntro = `inquir runs serverless functions locally behind an API-key gateway.
-
-Usage:
-  inquir dev     [--config inquir.toml] [--listen 127.0.0.1:8787] [--no-watch]
-  inquir lint    [--config inquir.toml] [--format text|json|sarif] [--strict] [--fail-on error|warning]
-                 [--list-rules] [--explain INQnnn]
-  inquir routes  [--config inquir.toml] [--format text|json]
-  inquir verify  [--config inquir.toml] [--url URL] [--key ID=SECRET]...
-  inquir request METHOD URL [-i] [-H 'Name: value']... [-d BODY]
-  inquir keys new | inquir keys hash          (hash reads the key on stdin)
-  inquir version
-`
+	exitOK    = 0
+	exitFail  = 1 // lint findings, a failed check
+	exitUsage = 2 // a usage error or an invalid config
 )
 
 // command is one subcommand.
 type command struct {
-	run   func(ctx context.Context, args []string, stdout, stderr io.Writer) int
-	brief string
+	name     string
+	run      func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+	synopsis string // the arguments, as in the usage text
+	brief    string // what it is for
 }
 
-func commands() map[string]command {
-	return map[string]command{
-		"dev":     {runDev, "serve the functions behind the gateway"},
-		"lint":    {runLint, "flag open routes and key-hygiene faults"},
-		"routes":  {runRoutes, "print the effective route table"},
-		"verify":  {runVerify, "probe a gateway with the config's auth matrix"},
-		"request": {runRequest, "send one HTTP request; print the status, then the body"},
-		"keys":    {runKeys, "make a new API key, or hash one for inquir.toml"},
-		"version": {runVersion, "print the version"},
+// commands in the order the usage text lists them.
+func commands() []command {
+	return []command{
+		{"dev", runDev, "[--config inquir.toml] [--listen 127.0.0.1:8787] [--no-watch]", "serve the functions behind the gateway"},
+		{"lint", runLint, "[--config inquir.toml] [--format text|json|sarif] [--strict] [--fail-on error|warning]\n                 [--list-rules] [--explain INQnnn]", "flag open routes and key-hygiene faults"},
+		{"routes", runRoutes, "[--config inquir.toml] [--format text|json]", "print the effective route table"},
+		{"verify", runVerify, "[--config inquir.toml] [--url URL] [--key ID=SECRET]...", "probe a gateway with the config's auth matrix"},
+		{"request", runRequest, "METHOD URL [-i] [-H 'Name: value']... [-d BODY|@FILE]", "send one HTTP request; print the status, then the body"},
+		{"keys", runKeys, "new | hash", "make a new API key, or hash one read on stdin for inquir.toml"},
+		{"version", runVersion, "", "print the version"},
 	}
+}
+
+// usage is the help text, made from commands().
+func usage() string {
+	var b strings.Builder
+	b.WriteString("inquir runs serverless functions locally behind an API-key gateway.\n\nUsage:\n")
+	for _, c := range commands() {
+		b.WriteString(strings.TrimRight(fmt.Sprintf("  inquir %-7s %s", c.name, c.synopsis), " ") + "\n")
+	}
+	b.WriteString("\nCommands:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(&b, "  %-8s %s\n", c.name, c.brief)
+	}
+	return b.String()
 }
 
 // Main runs the inquir command line with args (without the program name)
 // and returns the exit status. It neither exits nor panics.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stderr, usageIntro)
+		fmt.Fprint(stderr, usage())
 		if len(args) == 0 {
 			return exitUsage
 		}
 		return exitOK
 	}
-	cmd, ok := commands()[args[0]]
-	if !ok {
-		fmt.Fprintf(stderr, "inquir: unknown command %q\n\n%s", args[0], usageIntro)
-		return exitUsage
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
 	}
-	return cmd.run(ctx, args[1:], stdout, stderr)
+	fmt.Fprintf(stderr, "inquir: unknown command %q\n\n%s", args[0], usage())
+	return exitUsage
 }
 
 // newFlags makes a flag set that reports errors to stderr and returns them.
