@@ -204,6 +204,12 @@ func TestLiteralSecretNeverPrinted(t *testing.T) {
 	if strings.Contains(err.Error(), secret) {
 		t.Errorf("error reveals the secret: %v", err)
 	}
+	// A secret written without quotes is a syntax error, and the parser
+	// quotes what it found; that must not reach the message.
+	path = project(t, "[keys.k]\nsecret = "+secret+"\n")
+	if _, err := Load(path); err == nil || strings.Contains(err.Error(), secret[:3]) {
+		t.Errorf("syntax error reveals part of the secret: %v", err)
+	}
 	ref, err := parseSecretRef("/", secret)
 	if err != nil {
 		t.Fatal(err)

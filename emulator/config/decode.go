@@ -92,7 +92,7 @@ func decode(path string, data []byte) (*rawFile, map[string]Position, error) {
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			e := &Error{File: path, Pos: Position{pe.Position.Line, pe.Position.Col}, Msg: pe.Message}
+			e := &Error{File: path, Pos: Position{pe.Position.Line, pe.Position.Col}, Msg: redactTokens(pe.Message)}
 			if pe.LastKey != "" {
 				e.Field = fieldName(strings.Split(pe.LastKey, "."))
 			}
@@ -121,6 +121,16 @@ func decode(path string, data []byte) (*rawFile, map[string]Position, error) {
 		return nil, nil, errors.Join(errs...)
 	}
 	return &raw, positions, nil
+}
+
+// quotedToken is a quoted run of three or more characters in a parser
+// message: the parser quotes the text it choked on, and on a secret line
+// that text is part of a secret.
+var quotedToken = regexp.MustCompile(`"[^"]{3,}"|'[^']{3,}'`)
+
+// redactTokens keeps the parser's words and drops the input it quotes.
+func redactTokens(msg string) string {
+	return quotedToken.ReplaceAllString(msg, `"…"`)
 }
 
 // typeErrorPattern reads the decoder's type errors, which say the line and
