@@ -22,8 +22,15 @@ const settle = 15 * time.Millisecond
 // file: secrets changes. It watches the files' folders, not the files, so
 // every way of saving is seen: a write in place, a temporary file renamed
 // over the old one (vim, sed -i, most editors), mv, or delete and recreate.
+//
+// It also starts watching the functions' sources (runtimes.Manager.Watch):
+// a function whose sources change is rebuilt and its workers replaced once
+// the build is good, and one whose env file: reference changes gets fresh
+// workers. A config reload restarts no function whose settings are
+// unchanged, so rotating a key restarts nothing.
+//
 // Changes made after Watch returns are seen. Call stop to end the watching;
-// it returns once the watcher is gone.
+// it returns once the watchers are gone.
 func (e *Emulator) Watch() (stop func(), err error) {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
@@ -54,6 +61,15 @@ func (e *Emulator) Watch() (stop func(), err error) {
 	}
 	rewatch()
 
+	stopSources := func() {}
+	if e.runtimes != nil {
+		if stopSources, err = e.runtimes.Watch(); err != nil {
+			// Config reloads still matter more than rebuilds: carry on.
+			e.log.Warn("function sources will not be watched; restart inquir dev after editing a function", "error", err)
+			stopSources = func() {}
+		}
+	}
+
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -61,7 +77,7 @@ func (e *Emulator) Watch() (stop func(), err error) {
 		defer w.Close()
 		e.watchLoop(ctx, w, watched, rewatch)
 	}()
-	return func() { cancel(); <-done }, nil
+	return func() { cancel(); <-done; stopSources() }, nil
 }
 
 // watchLoop reloads a moment after the last change to a watched file.

@@ -25,7 +25,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("dev", stderr)
 	cfgPath := fs.String("config", "inquir.toml", "the config `file`")
 	listen := fs.String("listen", "", "the `address` to listen on (default: gateway.listen, else "+config.DefaultListen+")")
-	noWatch := fs.Bool("no-watch", false, "do not reload when the config or a file: secret changes (SIGHUP still reloads)")
+	noWatch := fs.Bool("no-watch", false, "do not reload the config or rebuild functions when files change (SIGHUP still reloads the config)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}

@@ -76,6 +76,10 @@ path = "/health"
 function = "search"
 auth = "none"
 reason = "probes"
+
+[functions.plugged]
+runtime = "go-plugin"
+path = "fn/gofn"
 `
 
 func TestLoadValid(t *testing.T) {
@@ -109,6 +113,8 @@ func TestLoadValid(t *testing.T) {
 		{Name: "customers", Runtime: "go", Path: filepath.Join(dir, "fn", "gofn"), Export: "handler", Timeout: 10 * time.Second,
 			Concurrency: 2, Env: map[string]string{"TABLE": "customers", "SEARCH_KEY": "file:secrets/agent.key"}, Dir: dir},
 		{Name: "search", Runtime: "node", Path: filepath.Join(dir, "fn", "index.mjs"), Export: "search", Timeout: DefaultTimeout,
+			Concurrency: DefaultConcurrency, Dir: dir},
+		{Name: "plugged", Runtime: "go-plugin", Path: filepath.Join(dir, "fn", "gofn"), Export: "handler", Timeout: DefaultTimeout,
 			Concurrency: DefaultConcurrency, Dir: dir},
 	}
 	if diff := cmp.Diff(wantFns, c.Functions); diff != "" {
@@ -149,6 +155,8 @@ func TestLoadErrors(t *testing.T) {
 		{"unknown runtime", "[functions.f]\nruntime = \"python\"\npath = \"fn/index.mjs\"\n", []string{`inquir.toml:2:1: functions.f.runtime: unknown runtime "python"`}},
 		{"missing path", "[functions.f]\nruntime = \"node\"\npath = \"fn/nope.mjs\"\n", []string{`functions.f.path: fn/nope.mjs does not exist`}},
 		{"go path is a file", "[functions.f]\nruntime = \"go\"\npath = \"fn/index.mjs\"\n", []string{`functions.f.path: fn/index.mjs must be a package folder`}},
+		{"go-plugin path is a file", "[functions.f]\nruntime = \"go-plugin\"\npath = \"fn/index.mjs\"\n", []string{`functions.f.path: fn/index.mjs must be a package folder`}},
+		{"go-plugin without path", "[functions.f]\nruntime = \"go-plugin\"\n", []string{`functions.f.path: runtime "go-plugin" needs path (the package folder)`}},
 		{"process without command", "[functions.f]\nruntime = \"process\"\n", []string{`functions.f.command: runtime "process" needs command`}},
 		{"bad secret", "[keys.k]\nsecret = \"sha256:abc\"\n", []string{`inquir.toml:2:1: keys.k.secret: sha256: needs 64 hex digits`}},
 		{"bad secret in list", "[keys.k]\nsecret = [\"env:K\", \"env:\"]\n", []string{`keys.k.secret[1]: env: needs a variable name`}},

@@ -144,8 +144,8 @@ func (c *Config) buildFunction(name string, f rawFunction, fail func(*Error)) Fu
 		fn.Path = resolvePath(c.Dir, f.Path)
 	}
 	switch f.Runtime {
-	case RuntimeGo, RuntimeNode:
-		wantDir := f.Runtime == RuntimeGo
+	case RuntimeGo, RuntimeGoPlugin, RuntimeNode:
+		wantDir := f.Runtime != RuntimeNode
 		if f.Path == "" {
 			fail(c.ErrorAt(at("path"), "runtime %q needs path (%s)", f.Runtime, map[bool]string{true: "the package folder", false: "the module file"}[wantDir]))
 		} else if st, err := os.Stat(fn.Path); err != nil {
@@ -157,8 +157,6 @@ func (c *Config) buildFunction(name string, f rawFunction, fail func(*Error)) Fu
 		if len(f.Command) == 0 || f.Command[0] == "" {
 			fail(c.ErrorAt(at("command"), "runtime \"process\" needs command = [\"program\", \"arg\"...]"))
 		}
-	case RuntimeGoPlugin:
-		fail(c.ErrorAt(at("runtime"), "runtime \"go-plugin\" is not available in this version of inquir; use runtime = \"go\", which runs the same handler as a child process"))
 	case "":
 		fail(c.ErrorAt([]string{"functions", name}, "missing runtime (go, go-plugin, node or process)"))
 	default:

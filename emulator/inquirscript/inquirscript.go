@@ -86,12 +86,13 @@ func Setup(env *testscript.Env) error {
 	return nil
 }
 
-// Commands returns the script commands: dev, stopdev, waitlog, devlog,
-// invocations, reloads, waitstatus, mkfile, timestamp and expand.
+// Commands returns the script commands: dev, stopdev, noworkers, waitlog,
+// devlog, invocations, reloads, waitstatus, mkfile, timestamp and expand.
 func Commands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"dev":         cmdDev,
 		"stopdev":     cmdStopDev,
+		"noworkers":   cmdNoWorkers,
 		"waitlog":     cmdWaitLog,
 		"devlog":      cmdDevLog,
 		"invocations": cmdInvocations,
@@ -253,6 +254,37 @@ func cmdStopDev(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	s.cmd = nil // stopped: the deferred stop has nothing left to do
 	ts.Logf("inquir dev stopped; no workers left")
+}
+
+// cmdNoWorkers waits until the inquir dev the script started has exited
+// without being asked to stop (as after `exec kill -9 $DEVPID`), then checks
+// that none of its function workers outlived it: the kernel stops them
+// (Pdeathsig) when inquir had no chance to.
+//
+//	usage: noworkers
+func cmdNoWorkers(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: noworkers")
+	}
+	s := running(ts)
+	select {
+	case <-s.done:
+	case <-time.After(WaitTimeout):
+		ts.Fatalf("inquir dev (pid %d) is still running after %s; noworkers checks a dev that was killed", s.cmd.Process.Pid, WaitTimeout)
+	}
+	deadline := time.Now().Add(WaitTimeout)
+	for {
+		left := processesWithEnv("INQUIR_GATEWAY_URL=" + s.url)
+		if len(left) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("workers left running after inquir dev died (%v): pids %v", s.err, left)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.cmd = nil // gone: the deferred stop has nothing left to do
+	ts.Logf("inquir dev died (%v); no workers left", s.err)
 }
 
 // processesWithEnv lists the pids whose environment holds kv (Linux /proc).

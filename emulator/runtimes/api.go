@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // The Runtime API as workers see it, under /w/{token}: the token in a
@@ -153,6 +154,9 @@ func (m *Manager) initError(rw http.ResponseWriter, r *http.Request, w *worker) 
 	m.log.Warn("function failed to initialise", "function", w.name, "error_type", e.Type, "error_message", e.Message,
 		"stack", strings.Join(e.Stack, "\n"))
 	err := fmt.Errorf("function %s: init error %s: %s", w.name, e.Type, e.Message)
+	// Not a crash (the worker is asked to stop), but a start that failed:
+	// it counts towards a crash loop like one.
+	w.p.failed(truncate(fmt.Sprintf("init error %s: %s", e.Type, e.Message), 300))
 	if inv := w.take(""); inv != nil {
 		inv.result <- result{err: err}
 	}
@@ -162,6 +166,18 @@ func (m *Manager) initError(rw http.ResponseWriter, r *http.Request, w *worker) 
 	w.markStopping()
 	accepted(rw)
 	go w.stop()
+}
+
+// truncate shortens s to at most n bytes, on a rune boundary, saying
+// that it did.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }
 
 // take returns the worker's current invocation and clears it, if its id

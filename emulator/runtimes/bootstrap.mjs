@@ -7,6 +7,10 @@
 //   AWS_LAMBDA_RUNTIME_API  host:port/path-prefix of the Runtime API
 //   INQUIR_HANDLER_MODULE   absolute path of the function's module
 //   INQUIR_HANDLER_EXPORT   name of the exported handler (default "handler")
+//   INQUIR_CHECK            if set: load the module, find the handler, and
+//                           exit (0 if both worked, 1 if not) without
+//                           calling the Runtime API; a rebuild checks this
+//                           way that new code loads before it serves
 //
 // It talks HTTP with node:http, not fetch: fetch (undici) gives up on a
 // response whose headers take longer than 300 s, and GET /next rightly waits
@@ -103,17 +107,24 @@ function invoke(handler, event, context) {
 }
 
 async function main() {
+  const check = Boolean(process.env.INQUIR_CHECK);
   let handler;
   try {
     handler = await load();
   } catch (err) {
     console.error(`inquir: ${err.message}`);
+    if (check) {
+      process.exit(1);
+    }
     try {
       await call('POST', '/init/error', report(err));
     } catch {
       // Exiting says enough if the Runtime API is gone too.
     }
     process.exit(1);
+  }
+  if (check) {
+    process.exit(0);
   }
 
   for (;;) {

@@ -30,7 +30,14 @@ type pool struct {
 	c           *counters
 
 	buildMu sync.Mutex
-	build   *build // the current or last Go build
+	build   *build // the current or last build (go, go-plugin)
+
+	loop crashLoop
+	// slots bound the go-plugin handler calls running at once: one token
+	// per call, returned when the handler returns.
+	slots      chan struct{}
+	envMu      sync.Mutex
+	envApplied bool // go-plugin: its env is in inquir's environment
 
 	mu      sync.Mutex
 	retired bool
@@ -55,11 +62,15 @@ func newPool(m *Manager, fn config.Function, c *counters) *pool {
 	if p.concurrency <= 0 {
 		p.concurrency = config.DefaultConcurrency
 	}
+	p.slots = make(chan struct{}, p.concurrency)
 	return p
 }
 
 // invoke runs one invocation on one of the pool's workers.
 func (p *pool) invoke(ctx context.Context, event []byte) ([]byte, error) {
+	if p.fn.Runtime == config.RuntimeGoPlugin {
+		return p.invokePlugin(ctx, event)
+	}
 	argv, err := p.prepare(ctx)
 	if err != nil {
 		return nil, err
@@ -99,6 +110,9 @@ func (p *pool) invoke(ctx context.Context, event []byte) ([]byte, error) {
 func (p *pool) await(ctx context.Context, w *worker, inv *invocation, deadline <-chan time.Time) ([]byte, error) {
 	select {
 	case res := <-inv.result:
+		// The worker answered, even if with the handler's error: whatever
+		// failed before, the function runs.
+		p.loop.succeed()
 		p.release(w)
 		return res.body, res.err
 	case <-w.done:
@@ -187,6 +201,10 @@ func (p *pool) acquire(ctx context.Context, argv []string) (*worker, error) {
 			}
 		}
 		if len(p.workers) < p.concurrency {
+			if wait := p.loop.wait(time.Now()); wait > 0 {
+				p.mu.Unlock()
+				return nil, p.crashLoopError(wait)
+			}
 			w := p.m.newWorker(p)
 			p.workers[w] = struct{}{}
 			p.mu.Unlock()
@@ -210,6 +228,36 @@ func (p *pool) acquire(ctx context.Context, argv []string) (*worker, error) {
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// crashLoopError is what a request gets while the pool backs off: at
+// once, rather than after waiting out the backoff, so a caller learns fast
+// that the function is broken and requests do not pile up behind it.
+func (p *pool) crashLoopError(wait time.Duration) error {
+	n, span := p.loop.recent(time.Now())
+	p.c.mu.Lock()
+	last := p.c.lastExit
+	p.c.mu.Unlock()
+	return fmt.Errorf("function %s: its workers failed %d times in %s (last: %s); no worker starts for another %s: %w",
+		p.fn.Name, n, span.Round(100*time.Millisecond), last, wait.Round(10*time.Millisecond), ErrCrashLoop)
+}
+
+// failed records that a worker of the pool died without being asked to, or
+// failed to initialise, and says so in the log if the function is now in a
+// crash loop.
+func (p *pool) failed(how string) {
+	p.c.setLastExit(how)
+	n, span, backoff := p.loop.fail(time.Now())
+	if backoff > 0 {
+		p.m.log.Warn(fmt.Sprintf("function %s crashed %d times in %s; next start in %s",
+			p.fn.Name, n, fmtSeconds(span), fmtSeconds(backoff)),
+			"function", p.fn.Name, "last_exit", how)
+	}
+}
+
+// fmtSeconds writes d as seconds with one decimal, as "0.4s" or "5.0s".
+func fmtSeconds(d time.Duration) string {
+	return fmt.Sprintf("%.1fs", d.Seconds())
 }
 
 // release returns w to the idle list after an invocation, or stops it if

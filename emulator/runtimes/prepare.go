@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -28,7 +30,8 @@ var bootstrapJS []byte
 
 // prepare makes the function ready to start workers and returns the argv
 // they run: it builds a Go function, finds node and writes the bootstrap,
-// or resolves a process function's command.
+// or resolves a process function's command. A go-plugin function has no
+// workers: prepare builds and loads the plugin and returns no argv.
 func (p *pool) prepare(ctx context.Context) ([]string, error) {
 	switch p.fn.Runtime {
 	case config.RuntimeGo:
@@ -49,6 +52,9 @@ func (p *pool) prepare(ctx context.Context) ([]string, error) {
 		return []string{node, bootstrap}, nil
 	case config.RuntimeProcess:
 		return p.command()
+	case config.RuntimeGoPlugin:
+		_, err := p.built(ctx)
+		return nil, err
 	default:
 		return nil, fmt.Errorf("function %s: runtime %q cannot run as a worker process (want go, node or process)", p.fn.Name, p.fn.Runtime)
 	}
@@ -75,11 +81,17 @@ func (p *pool) command() ([]string, error) {
 	return argv, nil
 }
 
-// build is one run of go build, shared by everyone waiting for it.
+// build is one build of the function's sources (go build for go and
+// go-plugin), shared by everyone waiting for it.
 type build struct {
-	done chan struct{} // closed when the build ended
-	bin  string
-	err  error
+	done    chan struct{} // closed when the build ended
+	bin     string        // go: the binary
+	handler pluginHandler // go-plugin: the loaded Handler
+	err     error
+	// sources, for a go-plugin that built but failed to load, fingerprints
+	// the sources it was built from: Go cannot unload even a plugin it
+	// refused, so the same sources are not loaded again.
+	sources string
 }
 
 func (b *build) failed() bool {
@@ -91,12 +103,34 @@ func (b *build) failed() bool {
 	}
 }
 
-// goBinary builds the function once (single-flight: concurrent callers
-// wait on the same build) and returns the binary's path. A failed build is
-// run again by the next caller, so fixing the code needs no restart.
+func (b *build) succeeded() bool {
+	select {
+	case <-b.done:
+		return b.err == nil
+	default:
+		return false
+	}
+}
+
+// goBinary builds the function once and returns the binary's path.
 func (p *pool) goBinary(ctx context.Context) (string, error) {
+	b, err := p.built(ctx)
+	if err != nil {
+		return "", err
+	}
+	return b.bin, nil
+}
+
+// built builds the function once (single-flight: concurrent callers wait
+// on the same build) and returns the build. A failed build is run again by
+// the next caller, so fixing the code needs no restart.
+func (p *pool) built(ctx context.Context) (*build, error) {
 	p.buildMu.Lock()
 	b := p.build
+	if b != nil && b.failed() && b.sources != "" && b.sources == p.fingerprint() {
+		p.buildMu.Unlock()
+		return b, b.err
+	}
 	if b == nil || b.failed() {
 		p.m.mu.Lock()
 		closed := p.m.closed
@@ -106,7 +140,7 @@ func (p *pool) goBinary(ctx context.Context) (string, error) {
 		p.m.mu.Unlock()
 		if closed {
 			p.buildMu.Unlock()
-			return "", errClosed
+			return nil, errClosed
 		}
 		b = &build{done: make(chan struct{})}
 		p.build = b
@@ -114,16 +148,23 @@ func (p *pool) goBinary(ctx context.Context) (string, error) {
 		// and one caller giving up must not fail it for the others.
 		go func() {
 			defer p.m.bg.Done()
-			b.bin, b.err = p.runBuild()
+			if p.fn.Runtime == config.RuntimeGoPlugin {
+				b.handler, b.sources, b.err = p.buildPlugin()
+			} else {
+				b.bin, b.err = p.runBuild()
+			}
+			if !errors.Is(b.err, errClosed) {
+				p.c.setBuildError(b.err)
+			}
 			close(b.done)
 		}()
 	}
 	p.buildMu.Unlock()
 	select {
 	case <-b.done:
-		return b.bin, b.err
+		return b, b.err
 	case <-ctx.Done():
-		return "", ctx.Err()
+		return nil, ctx.Err()
 	}
 }
 
@@ -139,10 +180,16 @@ func (p *pool) runBuild() (string, error) {
 	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
 		return "", fmt.Errorf("function %s: creating the build folder: %w", name, err)
 	}
+	// Built beside the binary and renamed over it: a worker starting
+	// meanwhile runs the old binary or the new one, never half of one, and
+	// a failed build leaves the old one in place for the workers of the
+	// version that still serves.
+	tmp := bin + ".tmp-" + rand.Text()[:8]
+	defer os.Remove(tmp)
 
 	p.m.log.Info("building function "+name, "function", name, "dir", p.fn.Path)
 	start := time.Now()
-	cmd := exec.CommandContext(p.m.ctx, goCmd, "build", "-o", bin, ".")
+	cmd := exec.CommandContext(p.m.ctx, goCmd, "build", "-o", tmp, ".")
 	cmd.Dir = p.fn.Path
 	// Its own group, so Close stops the compiler and linker go build
 	// started, not only go build.
@@ -159,9 +206,48 @@ func (p *pool) runBuild() (string, error) {
 		p.m.log.Error("building function "+name+" failed", "function", name, "dir", p.fn.Path, "err", err, "output", summary)
 		return "", fmt.Errorf("function %s: go build in %s failed (%v):\n%s", name, p.fn.Path, err, summary)
 	}
+	if err := os.Rename(tmp, bin); err != nil {
+		return "", fmt.Errorf("function %s: installing the binary: %w", name, err)
+	}
 	elapsed := time.Since(start).Round(100 * time.Millisecond)
 	p.m.log.Info(fmt.Sprintf("built function %s in %s", name, elapsed), "function", name, "duration", elapsed)
 	return bin, nil
+}
+
+// checkNode loads the function's module in a node process of its own, as
+// a worker would before its first invocation, and reports whether that
+// worked: a rebuild swaps a node function's workers only if it does.
+func (p *pool) checkNode(ctx context.Context) error {
+	argv, err := p.prepare(ctx)
+	if err != nil {
+		return err
+	}
+	env, err := p.env("check")
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(p.m.ctx, minStartTimeout)
+	defer cancel()
+	start := time.Now()
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Dir = p.fn.Dir
+	cmd.Env = append(env, "INQUIR_CHECK=1")
+	cmd.SysProcAttr = sysProcAttr()
+	cmd.Cancel = func() error { return terminate(cmd.Process, true) }
+	cmd.WaitDelay = stopGrace
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		if p.m.ctx.Err() != nil {
+			return errClosed
+		}
+		if ctx.Err() != nil {
+			err = fmt.Errorf("still loading after %s", minStartTimeout)
+		}
+		return fmt.Errorf("function %s: node could not load %s (%v):\n%s", p.fn.Name, p.fn.Path, err, lastLines(string(out), buildOutputLines))
+	}
+	elapsed := time.Since(start).Round(10 * time.Millisecond)
+	p.m.log.Info(fmt.Sprintf("loaded function %s in %s", p.fn.Name, elapsed), "function", p.fn.Name, "duration", elapsed)
+	return nil
 }
 
 // lastLines returns the last n lines of s, saying how many it left out.

@@ -1,5 +1,5 @@
 // Package runtimes runs functions as child processes that speak the AWS
-// Lambda Runtime API, and invokes them.
+// Lambda Runtime API, or as Go plugins loaded into inquir, and invokes them.
 //
 // A Manager owns one Runtime API server on loopback and, per function, a
 // pool of warm workers. The gateway calls Invoke once a request is allowed;
@@ -7,7 +7,13 @@
 // room, building the function first if it is written in Go) and returns the
 // function's response as the worker posted it. Workers pull invocations:
 // the Runtime API has no endpoint that starts one, so the only way into a
-// function is Invoke.
+// function is Invoke. A go-plugin function has no workers: Invoke calls its
+// Handler in-process, at most Concurrency calls at once.
+//
+// A function whose workers keep dying is in a crash loop: no new worker
+// starts for a backoff that doubles with every failure (see ErrCrashLoop).
+// Watch rebuilds a function when its sources change and swaps its workers
+// only once the new build is good.
 package runtimes
 
 import (
@@ -40,6 +46,9 @@ var (
 	ErrBusy = errors.New("all workers of the function are busy")
 	// ErrUnknownFunction means no function of that name is configured.
 	ErrUnknownFunction = errors.New("unknown function")
+	// ErrCrashLoop means the function's workers kept dying and no new one
+	// may start until its backoff ends (502, like any function failure).
+	ErrCrashLoop = errors.New("function is crash-looping")
 )
 
 // errClosed is returned by a Manager after Close.
@@ -77,19 +86,57 @@ type FunctionStats struct {
 	WorkersStarted int64 `json:"workers_started"`
 	// WorkersRunning is how many worker processes are alive now.
 	WorkersRunning int64 `json:"workers_running"`
-	// Builds is how many times the function was compiled (go), failed
-	// builds included.
+	// Builds is how many times the function was compiled (go, go-plugin),
+	// failed builds included.
 	Builds int64 `json:"builds"`
 	// Crashes is how many workers exited without being asked to.
 	Crashes int64 `json:"crashes"`
 	// Timeouts is how many invocations ran past the function's timeout.
 	Timeouts int64 `json:"timeouts"`
+	// Abandoned is how many go-plugin handler calls are still running past
+	// their timeout: a goroutine cannot be killed, so each keeps one of the
+	// function's Concurrency slots until it returns.
+	Abandoned int64 `json:"abandoned"`
+	// CrashLoop is true while the function's workers keep dying: several
+	// failures (crashes, exits at start, init errors) within a short window.
+	CrashLoop bool `json:"crash_loop"`
+	// BackoffMS is how long, in milliseconds, before the next worker may
+	// start; 0 when one may start now. Requests meanwhile get 502.
+	BackoffMS int64 `json:"backoff_ms"`
+	// LastExit says how the last worker that failed ended: "exit status 3",
+	// "signal: killed", or the init error it reported.
+	LastExit string `json:"last_exit,omitempty"`
+	// LastBuildError is the compiler's (or node's, or the plugin loader's)
+	// error from the last build of the function's sources, if it failed;
+	// empty once a build succeeds. After a failed rebuild the previous
+	// version keeps serving.
+	LastBuildError string `json:"last_build_error,omitempty"`
 }
 
 // counters back FunctionStats; one per function name for the Manager's life.
 type counters struct {
 	invocations, workersStarted, workersRunning atomic.Int64
-	builds, crashes, timeouts                   atomic.Int64
+	builds, crashes, timeouts, abandoned        atomic.Int64
+	versions                                    atomic.Int64 // sources swapped in by Rebuild
+
+	mu             sync.Mutex
+	lastExit       string
+	lastBuildError string
+}
+
+func (c *counters) setLastExit(s string) {
+	c.mu.Lock()
+	c.lastExit = s
+	c.mu.Unlock()
+}
+
+func (c *counters) setBuildError(err error) {
+	c.mu.Lock()
+	c.lastBuildError = ""
+	if err != nil {
+		c.lastBuildError = err.Error()
+	}
+	c.mu.Unlock()
 }
 
 // Manager runs and invokes functions. Create it with New; it is safe for
@@ -121,6 +168,15 @@ type Manager struct {
 
 	bootstrapMu   sync.Mutex
 	bootstrapPath string // the node bootstrap, once written
+
+	// watchers are told when the function set changes, so they watch the
+	// sources of the functions in force; see Watch.
+	watchers map[chan struct{}]bool
+	// pluginEnv is what go-plugin functions put in inquir's own
+	// environment, by variable; see applyPluginEnv.
+	pluginEnv map[string]pluginEnvVar
+	// builds numbers plugin builds, so each gets a path of its own.
+	pluginBuilds atomic.Int64
 
 	closeOnce sync.Once
 	closeErr  error
@@ -170,6 +226,8 @@ func New(opts Options) (*Manager, error) {
 		pools:       map[string]*pool{},
 		byToken:     map[string]*worker{},
 		counters:    map[string]*counters{},
+		watchers:    map[chan struct{}]bool{},
+		pluginEnv:   map[string]pluginEnvVar{},
 	}
 	m.srv = &http.Server{
 		Handler:           m.runtimeAPI(),
@@ -217,15 +275,18 @@ func (m *Manager) SetFunctions(fns []config.Function) {
 		}
 	}
 	m.pools = next
+	m.forgetPluginEnv()
+	m.notifyWatchers()
 	m.mu.Unlock()
 	for _, p := range retired {
 		p.retire()
 	}
 }
 
-// Refresh makes the function start afresh, as after a change to its
-// source: a Go function is built again before its next invocation, and its
-// current workers are stopped once their invocations finish.
+// Refresh makes the function start afresh: a Go function is built again
+// before its next invocation, and its current workers are stopped once
+// their invocations finish. Unlike Rebuild it does not wait for a good
+// build: a build that fails fails the next invocations.
 func (m *Manager) Refresh(name string) error {
 	m.mu.Lock()
 	old, ok := m.pools[name]
@@ -314,8 +375,13 @@ func (m *Manager) Stats() map[string]FunctionStats {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	stats := make(map[string]FunctionStats, len(m.pools))
-	for name := range m.pools {
+	now := time.Now()
+	for name, p := range m.pools {
 		c := m.counters[name]
+		inLoop, backoff := p.loop.state(now)
+		c.mu.Lock()
+		lastExit, buildErr := c.lastExit, c.lastBuildError
+		c.mu.Unlock()
 		stats[name] = FunctionStats{
 			Invocations:    c.invocations.Load(),
 			WorkersStarted: c.workersStarted.Load(),
@@ -323,6 +389,11 @@ func (m *Manager) Stats() map[string]FunctionStats {
 			Builds:         c.builds.Load(),
 			Crashes:        c.crashes.Load(),
 			Timeouts:       c.timeouts.Load(),
+			Abandoned:      c.abandoned.Load(),
+			CrashLoop:      inLoop,
+			BackoffMS:      backoff.Milliseconds(),
+			LastExit:       lastExit,
+			LastBuildError: buildErr,
 		}
 	}
 	return stats
@@ -339,6 +410,7 @@ func (m *Manager) Close() error {
 		close(m.closing)
 		pools := m.pools
 		m.pools = map[string]*pool{}
+		m.forgetPluginEnv()
 		live := make([]*worker, 0, len(m.byToken))
 		for _, w := range m.byToken {
 			live = append(live, w)

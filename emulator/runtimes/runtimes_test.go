@@ -82,7 +82,7 @@ func TestRuntimes(t *testing.T) {
 			}
 
 			want := map[string]FunctionStats{
-				"fn": {Invocations: 7, WorkersStarted: 2, WorkersRunning: 1, Builds: tt.wantBuild, Crashes: 1},
+				"fn": {Invocations: 7, WorkersStarted: 2, WorkersRunning: 1, Builds: tt.wantBuild, Crashes: 1, LastExit: "exit status 3"},
 			}
 			if diff := cmp.Diff(want, h.Stats()); diff != "" {
 				t.Errorf("Stats (-want +got):\n%s", diff)

@@ -200,6 +200,7 @@ func (w *worker) wait(drained *sync.WaitGroup, pipes ...*os.File) {
 	if crashed {
 		w.p.c.crashes.Add(1)
 		w.m.log.Warn("worker exited", "function", w.name, "pid", w.pid, "status", w.status(), "stderr", w.stderr.String())
+		w.p.failed(w.status())
 	} else {
 		w.m.log.Debug("worker stopped", "function", w.name, "pid", w.pid, "status", w.status())
 	}
@@ -312,7 +313,7 @@ func (w *worker) startError() error {
 // env table resolved now, and the Lambda variables, which win.
 func (p *pool) env(token string) ([]string, error) {
 	var env []string
-	for _, kv := range os.Environ() {
+	for _, kv := range p.m.workerEnviron() {
 		// aws-lambda-go serves its old RPC protocol instead of the Runtime
 		// API when this is set.
 		if !strings.HasPrefix(kv, "_LAMBDA_SERVER_PORT=") {

@@ -1,0 +1,661 @@
+package runtimes
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"debug/buildinfo"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	gobuild "go/build"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"plugin"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/inquir-dev/inquir/emulator/config"
+)
+
+// pluginHandler is the type a go-plugin function's Handler must have.
+type pluginHandler = func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)
+
+// handlerSignature spells pluginHandler as a user writes it.
+const handlerSignature = "func Handler(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)"
+
+// useGo is the way out of every constraint a plugin has.
+const useGo = `or use runtime = "go", which runs the same handler as a child process without these constraints`
+
+// hostBuild is how the running inquir binary was built: a plugin shares
+// the runtime and every common package with it, so it must be built by the
+// same toolchain with the flags that change compiled code.
+type hostBuild struct {
+	goVersion string
+	flags     []string          // go build flags, e.g. -race=false
+	env       map[string]string // variables to set for go build
+	unset     []string          // variables to remove for go build
+	tags      []string
+	deps      map[string]*debug.Module // by module path
+	settings  map[string]string
+}
+
+// readHostBuild reads the running binary's build information.
+func readHostBuild() (*hostBuild, error) {
+	if !slices.Contains([]string{"linux", "darwin", "freebsd"}, runtime.GOOS) {
+		return nil, fmt.Errorf("plugins only load on Linux, macOS and FreeBSD, not %s; use runtime = \"go\"", runtime.GOOS)
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return nil, errors.New(`this inquir binary carries no build information, so the flags a plugin must match are unknown; use runtime = "go"`)
+	}
+	h := &hostBuild{
+		goVersion: bi.GoVersion,
+		env:       map[string]string{"GOOS": runtime.GOOS, "GOARCH": runtime.GOARCH, "CGO_ENABLED": "1"},
+		deps:      map[string]*debug.Module{},
+		settings:  map[string]string{},
+	}
+	for _, s := range bi.Settings {
+		h.settings[s.Key] = s.Value
+	}
+	if h.settings["CGO_ENABLED"] != "1" {
+		return nil, errors.New(`this inquir binary was built with CGO_ENABLED=0, and loading a plugin needs cgo: build inquir with CGO_ENABLED=1 (and a C compiler), or use runtime = "go"`)
+	}
+	// Flags that change the code of every package, the runtime's included,
+	// are passed explicitly, so a GOFLAGS in the environment cannot make the
+	// plugin differ from inquir.
+	for _, f := range []string{"-race", "-msan", "-asan", "-trimpath"} {
+		h.flags = append(h.flags, f+"="+cmp.Or(h.settings[f], "false"))
+	}
+	h.flags = append(h.flags,
+		"-tags="+h.settings["-tags"],
+		"-gcflags="+h.settings["-gcflags"],
+		"-pgo="+cmp.Or(h.settings["-pgo"], "off"),
+	)
+	if tags := h.settings["-tags"]; tags != "" {
+		h.tags = strings.Split(tags, ",")
+	}
+	if h.settings["-race"] == "true" {
+		h.tags = append(h.tags, "race")
+	}
+	for _, k := range []string{"GOAMD64", "GOARM", "GOARM64", "GO386", "GOMIPS", "GOMIPS64", "GOPPC64", "GORISCV64", "GOEXPERIMENT"} {
+		h.env[k] = h.settings[k] // empty means the toolchain's default
+	}
+	for _, k := range []string{"CGO_CFLAGS", "CGO_CPPFLAGS", "CGO_CXXFLAGS", "CGO_LDFLAGS"} {
+		if v := h.settings[k]; v != "" {
+			h.env[k] = v
+		} else {
+			h.unset = append(h.unset, k)
+		}
+	}
+	for _, m := range bi.Deps {
+		h.deps[m.Path] = m
+	}
+	return h, nil
+}
+
+// buildEnv is the environment go build runs with for a plugin.
+func (h *hostBuild) buildEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if _, set := h.env[k]; set || slices.Contains(h.unset, k) {
+			continue
+		}
+		// GOFLAGS stays: it may carry -mod or -modcacherw, which the build
+		// needs. Flags in it that would make the plugin's code differ from
+		// inquir's are overridden by ours, which come later.
+		env = append(env, kv)
+	}
+	for k, v := range h.env {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+// buildPlugin builds the function's package with -buildmode=plugin, loads
+// it and returns its Handler.
+//
+// Go cannot unload a plugin, and refuses to load a second one with the
+// same plugin path; so each build gets a path of its own (a nonce in an
+// overlaid copy of one source file), and the old plugin stays in memory
+// until inquir exits.
+//
+// If the plugin built but did not load, sources fingerprints what it was
+// built from; see build.sources.
+func (p *pool) buildPlugin() (h pluginHandler, sources string, err error) {
+	name := p.fn.Name
+	host, err := readHostBuild()
+	if err != nil {
+		return nil, "", fmt.Errorf("function %s: %w", name, err)
+	}
+	// Taken before the build: sources edited while it runs are new ones.
+	before := p.fingerprint()
+	h, err = p.buildAndOpenPlugin(host)
+	if errors.Is(err, errLoad) {
+		return nil, before, err
+	}
+	return h, "", err
+}
+
+// errLoad marks an error from loading a plugin that built.
+var errLoad = errors.New("loading the plugin failed")
+
+// loadError is a plugin load failure, with its own message.
+type loadError struct{ err error }
+
+func (e loadError) Error() string        { return e.err.Error() }
+func (e loadError) Is(target error) bool { return target == errLoad }
+func (e loadError) Unwrap() error        { return e.err }
+
+// buildAndOpenPlugin builds the plugin and opens it.
+func (p *pool) buildAndOpenPlugin(host *hostBuild) (pluginHandler, error) {
+	name := p.fn.Name
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		return nil, fmt.Errorf("function %s: the go-plugin runtime needs the go command on PATH: install %s from https://go.dev/dl/ (%v)", name, host.goVersion, err)
+	}
+	env := host.buildEnv()
+	if err := p.checkToolchain(goCmd, env, host); err != nil {
+		return nil, err
+	}
+	files, err := pluginFiles(p.fn.Path, host.tags)
+	if err != nil {
+		return nil, fmt.Errorf("function %s: %w", name, err)
+	}
+
+	id := fmt.Sprintf("%s-%d-%s", name, p.m.pluginBuilds.Add(1), rand.Text()[:8])
+	dir := filepath.Join(p.m.cacheDir, "plugin", id)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("function %s: creating the build folder: %w", name, err)
+	}
+	// Once loaded, the file is mapped and no longer needed.
+	defer os.RemoveAll(dir)
+	overlay, err := writeNonceOverlay(dir, p.fn.Path, files[0], id)
+	if err != nil {
+		return nil, fmt.Errorf("function %s: %w", name, err)
+	}
+	out := filepath.Join(dir, name+".so")
+
+	p.m.log.Info("building function "+name, "function", name, "dir", p.fn.Path, "mode", "plugin")
+	start := time.Now()
+	args := append([]string{"build", "-buildmode=plugin", "-overlay", overlay, "-o", out}, host.flags...)
+	cmd := exec.CommandContext(p.m.ctx, goCmd, append(args, files...)...)
+	cmd.Dir = p.fn.Path
+	cmd.Env = env
+	cmd.SysProcAttr = sysProcAttr()
+	cmd.Cancel = func() error { return terminate(cmd.Process, true) }
+	cmd.WaitDelay = stopGrace
+	output, err := cmd.CombinedOutput()
+	p.c.builds.Add(1)
+	if err != nil {
+		if p.m.ctx.Err() != nil {
+			return nil, errClosed
+		}
+		// The compiler names the overlaid copy of the file; the user knows
+		// it by its own name, as go build spells it.
+		output = bytes.ReplaceAll(output, []byte(filepath.Join(dir, files[0])), []byte("./"+files[0]))
+		summary := lastLines(string(output), buildOutputLines)
+		p.m.log.Error("building function "+name+" failed", "function", name, "dir", p.fn.Path, "err", err, "output", summary)
+		return nil, fmt.Errorf("function %s: go build -buildmode=plugin in %s failed (%v):\n%s", name, p.fn.Path, err, summary)
+	}
+
+	h, err := p.openPlugin(out, host)
+	if err != nil {
+		p.m.log.Error("loading function "+name+" failed; the same sources will not be loaded again", "function", name, "err", err)
+		return nil, loadError{err}
+	}
+	elapsed := time.Since(start).Round(100 * time.Millisecond)
+	p.m.log.Info(fmt.Sprintf("built function %s in %s", name, elapsed), "function", name, "duration", elapsed, "mode", "plugin")
+	return h, nil
+}
+
+// fingerprint hashes what a go-plugin function is built from, as far as
+// it cheaply can: the files in its package folder and its module's go.mod
+// and go.sum.
+func (p *pool) fingerprint() string {
+	h := sha256.New()
+	files, _ := filepath.Glob(filepath.Join(p.fn.Path, "*"))
+	if root := moduleRoot(p.fn.Path); root != "" && root != p.fn.Path {
+		files = append(files, filepath.Join(root, "go.mod"), filepath.Join(root, "go.sum"))
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue // a folder, or a go.sum that does not exist
+		}
+		fmt.Fprintf(h, "%s %d\n", f, len(b))
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// checkToolchain compares the go command's version, as it would run in
+// the function's folder (where a go.mod toolchain line may switch it),
+// with the toolchain that built inquir.
+func (p *pool) checkToolchain(goCmd string, env []string, host *hostBuild) error {
+	cmd := exec.CommandContext(p.m.ctx, goCmd, "env", "GOVERSION")
+	cmd.Dir = p.fn.Path
+	cmd.Env = env
+	cmd.SysProcAttr = sysProcAttr()
+	out, err := cmd.Output()
+	if err != nil {
+		if p.m.ctx.Err() != nil {
+			return errClosed
+		}
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			err = fmt.Errorf("%v: %s", err, bytes.TrimSpace(exit.Stderr))
+		}
+		return fmt.Errorf("function %s: asking the go command for its version in %s: %w", p.fn.Name, p.fn.Path, err)
+	}
+	if v := strings.TrimSpace(string(out)); v != host.goVersion {
+		return fmt.Errorf("function %s: the go command in %s is %s but inquir was built with %s, and a plugin only loads into a binary built by the very same toolchain: "+
+			"rebuild inquir with %s (go install github.com/inquir-dev/inquir/cmd/inquir@latest), put %s first on PATH, %s",
+			p.fn.Name, p.fn.Path, v, host.goVersion, v, host.goVersion, useGo)
+	}
+	return nil
+}
+
+// pluginFiles lists the Go files of the package in dir that a build for
+// this platform compiles. They are named on the command line (rather than
+// building ".") so the plugin path derives from their content: see
+// writeNonceOverlay.
+func pluginFiles(dir string, tags []string) ([]string, error) {
+	ctxt := gobuild.Default
+	ctxt.GOOS, ctxt.GOARCH = runtime.GOOS, runtime.GOARCH
+	ctxt.CgoEnabled = true
+	ctxt.BuildTags = tags
+	pkg, err := ctxt.ImportDir(dir, 0)
+	if err != nil {
+		return nil, fmt.Errorf("reading the package in %s: %w", dir, err)
+	}
+	if pkg.Name != "main" {
+		return nil, fmt.Errorf("%s holds package %s, but a plugin must be package main (with an exported %s)", dir, pkg.Name, handlerSignature)
+	}
+	if len(pkg.SFiles) > 0 {
+		return nil, fmt.Errorf("%s has assembly files (%s), which a plugin built from a file list cannot hold; use runtime = \"go\"", dir, strings.Join(pkg.SFiles, ", "))
+	}
+	files := slices.Concat(pkg.GoFiles, pkg.CgoFiles)
+	slices.Sort(files)
+	return files, nil
+}
+
+// writeNonceOverlay writes a go build -overlay file that replaces file in
+// pkgDir by a copy with a comment naming the build. Built from a file
+// list, a plugin's path is a hash of its main package's build id, which
+// the copy changes: so every build loads under a new plugin path, even one
+// of sources loaded before (Go refuses a plugin path it has loaded).
+func writeNonceOverlay(dir, pkgDir, file, id string) (string, error) {
+	src, err := os.ReadFile(filepath.Join(pkgDir, file))
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", file, err)
+	}
+	copyPath := filepath.Join(dir, file)
+	if err := os.WriteFile(copyPath, fmt.Appendf(src, "\n// inquir plugin build %s\n", id), 0o644); err != nil {
+		return "", err
+	}
+	overlay, err := json.Marshal(map[string]map[string]string{"Replace": {filepath.Join(pkgDir, file): copyPath}})
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "overlay.json")
+	return path, os.WriteFile(path, overlay, 0o644)
+}
+
+// openPlugin loads the plugin at path and looks up its Handler.
+func (p *pool) openPlugin(path string, host *hostBuild) (h pluginHandler, err error) {
+	name := p.fn.Name
+	defer func() {
+		// The plugin's package init functions run in plugin.Open.
+		if v := recover(); v != nil {
+			h, err = nil, fmt.Errorf("function %s: the plugin panicked while its packages initialised: %v", name, v)
+		}
+	}()
+	pl, err := plugin.Open(path)
+	if err != nil {
+		return nil, p.explainOpen(err, path, host)
+	}
+	sym, err := pl.Lookup("Handler")
+	if err != nil {
+		return nil, fmt.Errorf("function %s: the plugin built from %s exports no Handler: declare %s in its package main", name, p.fn.Path, handlerSignature)
+	}
+	switch f := sym.(type) {
+	case pluginHandler:
+		h = f
+	case *pluginHandler: // var Handler = ...
+		h = *f
+	default:
+		return nil, fmt.Errorf("function %s: Handler in %s has type %T; want %s", name, p.fn.Path, sym, handlerSignature)
+	}
+	if h == nil {
+		return nil, fmt.Errorf("function %s: Handler in %s is a nil function variable", name, p.fn.Path)
+	}
+	return h, nil
+}
+
+// explainOpen turns plugin.Open's error into one that names the cause and
+// the fix.
+func (p *pool) explainOpen(err error, path string, host *hostBuild) error {
+	name := p.fn.Name
+	msg := err.Error()
+	const differs = "plugin was built with a different version of package "
+	i := strings.Index(msg, differs)
+	if i < 0 {
+		if strings.Contains(msg, "not implemented") {
+			return fmt.Errorf("function %s: this inquir binary cannot load plugins (%v); %s", name, err, useGo)
+		}
+		return fmt.Errorf("function %s: loading the plugin built from %s: %v; %s", name, p.fn.Path, err, useGo)
+	}
+	pkg := strings.TrimSpace(msg[i+len(differs):])
+
+	// The module the package belongs to, and its versions on both sides as
+	// far as the binaries say (a test binary lists no dependencies).
+	deps := map[string]*debug.Module{}
+	if bi, err := buildinfo.ReadFile(path); err == nil {
+		for _, m := range bi.Deps {
+			deps[m.Path] = m
+		}
+	}
+	mod := ""
+	for _, known := range []map[string]*debug.Module{host.deps, deps} {
+		for path := range known {
+			if (pkg == path || strings.HasPrefix(pkg, path+"/")) && len(path) > len(mod) {
+				mod = path
+			}
+		}
+	}
+	ours, theirs := host.deps[mod], deps[mod]
+	if theirs != nil && (ours == nil || moduleVersion(ours) != moduleVersion(theirs)) {
+		inquirs, want := "another version", "the version inquir was built with (go version -m shows it)"
+		if ours != nil {
+			inquirs = mod + " " + moduleVersion(ours)
+			want = ours.Version
+		}
+		return fmt.Errorf("function %s: the plugin cannot load: it was built with %s %s, but inquir with %s (package %s differs). "+
+			"A plugin shares packages with inquir, so it must use exactly inquir's versions: require %s %s in %s, %s",
+			name, mod, moduleVersion(theirs), inquirs, pkg, mod, want, goModFor(p.fn.Path), useGo)
+	}
+	return fmt.Errorf("function %s: the plugin cannot load: package %s was compiled differently for the plugin and for inquir (%s, built with %s). "+
+		"The plugin must be built by the same Go installation as inquir, with the same -race, -trimpath, -tags and -gcflags, from the same module versions: "+
+		"rebuild inquir with the go command on PATH (go install github.com/inquir-dev/inquir/cmd/inquir@latest), %s",
+		name, pkg, host.goVersion, strings.Join(host.flags, " "), useGo)
+}
+
+// moduleVersion is the version a module was built from, replacement
+// included.
+func moduleVersion(m *debug.Module) string {
+	if r := m.Replace; r != nil {
+		if r.Version == "" || r.Version == "(devel)" {
+			return "=> " + r.Path
+		}
+		return "=> " + r.Path + " " + r.Version
+	}
+	return m.Version
+}
+
+// goModFor returns the go.mod of the module that holds dir, or dir/go.mod.
+func goModFor(dir string) string {
+	if root := moduleRoot(dir); root != "" {
+		return filepath.Join(root, "go.mod")
+	}
+	return filepath.Join(dir, "go.mod")
+}
+
+// moduleRoot returns the folder of the go.mod enclosing dir, or "".
+func moduleRoot(dir string) string {
+	for d := dir; ; {
+		if st, err := os.Stat(filepath.Join(d, "go.mod")); err == nil && !st.IsDir() {
+			return d
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return ""
+		}
+		d = parent
+	}
+}
+
+// pluginCall is one call of a plugin's Handler.
+type pluginCall struct {
+	id     string
+	result chan result // buffered: the handler's goroutine never blocks
+	// state is callRunning until the handler returns (callFinished) or the
+	// caller gives up on it at its timeout (callAbandoned), whichever is
+	// first.
+	state atomic.Int32
+}
+
+const (
+	callRunning int32 = iota
+	callFinished
+	callAbandoned
+)
+
+// invokePlugin calls the function's Handler in-process with event and
+// returns the JSON of its response, encoded as aws-lambda-go encodes it for
+// the go runtime, so the gateway sees the same bytes from either runtime.
+func (p *pool) invokePlugin(ctx context.Context, event []byte) ([]byte, error) {
+	b, err := p.built(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.m.applyPluginEnv(p); err != nil {
+		return nil, err
+	}
+	if err := p.acquireSlot(ctx); err != nil {
+		return nil, err
+	}
+	// Decoded as aws-lambda-go decodes an event for the go runtime.
+	var req events.APIGatewayProxyRequest
+	if err := json.NewDecoder(bytes.NewReader(event)).Decode(&req); err != nil {
+		<-p.slots
+		return nil, fmt.Errorf("function %s: decoding the event: %w", p.fn.Name, err)
+	}
+
+	call := &pluginCall{id: newRequestID(), result: make(chan result, 1)}
+	// Like a Lambda handler's, the context ends at the deadline, not when
+	// the caller goes away.
+	hctx := lambdacontext.NewContext(context.WithoutCancel(ctx), &lambdacontext.LambdaContext{
+		AwsRequestID:       call.id,
+		InvokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:" + p.fn.Name,
+	})
+	hctx, cancel := context.WithTimeout(hctx, p.timeout)
+	deadline := time.After(p.timeout)
+	p.c.invocations.Add(1)
+	go p.runHandler(hctx, cancel, b.handler, req, call)
+	return p.awaitCall(ctx, call, deadline)
+}
+
+// acquireSlot takes one of the pool's Concurrency slots, waiting at most
+// the function's timeout for one to free up.
+func (p *pool) acquireSlot(ctx context.Context) error {
+	select {
+	case p.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	t := time.NewTimer(p.timeout)
+	defer t.Stop()
+	select {
+	case p.slots <- struct{}{}:
+		return nil
+	case <-t.C:
+		return fmt.Errorf("function %s: all %d handler calls stayed busy for %s (abandoned ones included): %w", p.fn.Name, p.concurrency, p.timeout, ErrBusy)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// runHandler calls h and hands its outcome to the caller, unless the caller
+// abandoned the call at its timeout. The call's slot is held until h
+// returns: a goroutine cannot be killed, and Concurrency bounds the calls
+// that run, not those still awaited.
+func (p *pool) runHandler(ctx context.Context, cancel context.CancelFunc, h pluginHandler, req events.APIGatewayProxyRequest, call *pluginCall) {
+	start := time.Now()
+	defer func() { <-p.slots }()
+	defer cancel()
+	res := p.callHandler(ctx, h, req, call.id)
+	if !call.state.CompareAndSwap(callRunning, callFinished) {
+		p.c.abandoned.Add(-1)
+		p.m.log.Info("an abandoned handler call returned", "function", p.fn.Name, "request_id", call.id,
+			"after", time.Since(start).Round(time.Millisecond))
+		return
+	}
+	call.result <- res
+}
+
+// callHandler calls h, turning a panic into an error: the handler runs in
+// inquir's own process, and one bad event must not bring it down. (A panic
+// in a goroutine the handler starts, or a call to os.Exit, still does.)
+func (p *pool) callHandler(ctx context.Context, h pluginHandler, req events.APIGatewayProxyRequest, id string) (res result) {
+	defer func() {
+		if v := recover(); v != nil {
+			p.m.log.Error("function panicked", "function", p.fn.Name, "request_id", id, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			res = result{err: fmt.Errorf("function %s: handler panicked: %v", p.fn.Name, v)}
+		}
+	}()
+	resp, err := h(ctx, req)
+	if err != nil {
+		p.m.log.Warn("function returned an error", "function", p.fn.Name, "request_id", id,
+			"error_type", fmt.Sprintf("%T", err), "error_message", err.Error())
+		return result{err: fmt.Errorf("function %s: handler error %T: %v", p.fn.Name, err, err)}
+	}
+	// As aws-lambda-go encodes a response: no HTML escaping, and without
+	// the encoder's trailing newline.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(resp); err != nil {
+		return result{err: fmt.Errorf("function %s: encoding the response: %w", p.fn.Name, err)}
+	}
+	return result{body: bytes.TrimSuffix(buf.Bytes(), []byte("\n"))}
+}
+
+// awaitCall waits for call's outcome until its deadline.
+func (p *pool) awaitCall(ctx context.Context, call *pluginCall, deadline <-chan time.Time) ([]byte, error) {
+	select {
+	case res := <-call.result:
+		return res.body, res.err
+	case <-deadline:
+		if !call.state.CompareAndSwap(callRunning, callAbandoned) {
+			res := <-call.result // it returned just now
+			return res.body, res.err
+		}
+		p.c.timeouts.Add(1)
+		p.c.abandoned.Add(1)
+		p.m.log.Warn("function timed out; its handler call is abandoned and keeps running, holding one of the function's slots until it returns",
+			"function", p.fn.Name, "request_id", call.id, "timeout", p.timeout, "concurrency", p.concurrency)
+		return nil, fmt.Errorf("function %s: invocation %s ran past its %s timeout: %w", p.fn.Name, call.id, p.timeout, ErrTimeout)
+	case <-ctx.Done():
+		// The caller has gone but the handler still runs; settle the call
+		// in the background, so a timeout is still counted as one.
+		go func() { _, _ = p.awaitCall(context.WithoutCancel(ctx), call, deadline) }()
+		return nil, ctx.Err()
+	}
+}
+
+// pluginEnvVar is one variable a go-plugin function put in inquir's
+// environment.
+type pluginEnvVar struct {
+	function string
+	value    string
+	orig     *string // the value inquir started with, if any
+}
+
+// applyPluginEnv puts the function's env table, resolved now, into
+// inquir's own environment, with INQUIR_GATEWAY_URL: a plugin runs in
+// inquir's process, which has one environment. Two go-plugin functions
+// that give one variable different values cannot both be served.
+func (m *Manager) applyPluginEnv(p *pool) error {
+	p.envMu.Lock()
+	defer p.envMu.Unlock()
+	if p.envApplied {
+		return nil
+	}
+	vars := map[string]string{}
+	for k, v := range p.fn.Env {
+		val, err := config.ResolveValue(p.fn.Dir, v)
+		if err != nil {
+			return fmt.Errorf("function %s: resolving env %s: %w", p.fn.Name, k, err)
+		}
+		vars[k] = val
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k, v := range vars {
+		if have, ok := m.pluginEnv[k]; ok && have.function != p.fn.Name && have.value != v {
+			// The error names the variable, never a value.
+			return fmt.Errorf("function %s: env %s differs from function %s's, and go-plugin functions share inquir's one environment: "+
+				"give both the same value, or give one of them runtime = \"go\"", p.fn.Name, k, have.function)
+		}
+	}
+	vars["INQUIR_GATEWAY_URL"] = m.gatewayURL
+	for k, v := range vars {
+		e, ok := m.pluginEnv[k]
+		if !ok {
+			if orig, set := os.LookupEnv(k); set {
+				e.orig = &orig
+			}
+		}
+		e.function, e.value = p.fn.Name, v
+		if k == "INQUIR_GATEWAY_URL" {
+			e.function = ""
+		}
+		m.pluginEnv[k] = e
+		os.Setenv(k, v)
+	}
+	p.envApplied = true
+	return nil
+}
+
+// forgetPluginEnv restores the variables of go-plugin functions no longer
+// in force (after Close: all of them). m.mu is held.
+func (m *Manager) forgetPluginEnv() {
+	for k, e := range m.pluginEnv {
+		if !m.closed {
+			if e.function == "" {
+				continue
+			}
+			if p := m.pools[e.function]; p != nil && p.fn.Runtime == config.RuntimeGoPlugin && p.fn.Env[k] != "" {
+				continue
+			}
+		}
+		if e.orig != nil {
+			os.Setenv(k, *e.orig)
+		} else {
+			os.Unsetenv(k)
+		}
+		delete(m.pluginEnv, k)
+	}
+}
+
+// workerEnviron is inquir's environment as workers inherit it: without
+// what go-plugin functions put there, which is theirs alone.
+func (m *Manager) workerEnviron() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if e, ok := m.pluginEnv[k]; ok {
+			if e.orig != nil {
+				env = append(env, k+"="+*e.orig)
+			}
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
