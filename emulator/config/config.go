@@ -10,6 +10,7 @@ package config
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -148,7 +149,24 @@ func (r Route) Public() bool { return r.Auth == AuthNone }
 func (r Route) String() string { return r.Method + " " + r.Path }
 
 // Load reads and validates the config file at path.
-func Load(path string) (*Config, error) {
+func Load(path string) (*Config, error) { return load(path, false) }
+
+// LoadLenient is Load for tools that report on a config rather than serve
+// it, such as inquir lint: a route that names an undefined function is kept
+// as written (Config.Function returns nil for its name) instead of failing
+// the load, so the tool can report it beside its other findings. Every
+// other problem fails the load as it does in Load. A Config loaded this way
+// must never be served: the gateway refuses such a route, and Load says so.
+func LoadLenient(path string) (*Config, error) { return load(path, true) }
+
+// Parse validates data as the content of the config file at path (which
+// must be absolute: relative paths inside resolve against its folder).
+func Parse(path string, data []byte) (*Config, error) { return parse(path, data, false) }
+
+// ParseLenient is Parse with LoadLenient's leniency.
+func ParseLenient(path string, data []byte) (*Config, error) { return parse(path, data, true) }
+
+func load(path string, lenient bool) (*Config, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
@@ -157,12 +175,10 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
-	return Parse(abs, data)
+	return parse(abs, data, lenient)
 }
 
-// Parse validates data as the content of the config file at path (which
-// must be absolute: relative paths inside resolve against its folder).
-func Parse(path string, data []byte) (*Config, error) {
+func parse(path string, data []byte, lenient bool) (*Config, error) {
 	raw, positions, err := decode(path, data)
 	if err != nil {
 		return nil, err
@@ -174,10 +190,31 @@ func Parse(path string, data []byte) (*Config, error) {
 		ID:        hex.EncodeToString(sum[:6]),
 		positions: positions,
 	}
-	if err := c.build(raw); err != nil {
-		return nil, err
+	// build reports every problem it finds and fills c all the same, so a
+	// lenient parse can let the undefined functions pass.
+	var errs []error
+	for _, e := range unjoin(c.build(raw)) {
+		var ce *Error
+		if lenient && errors.As(e, &ce) && ce.undefinedFunction {
+			continue
+		}
+		errs = append(errs, e)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return c, nil
+}
+
+// unjoin lists the errors errors.Join put together; nil gives none.
+func unjoin(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // Function returns the function named name, or nil.

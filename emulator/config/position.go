@@ -20,6 +20,8 @@ type Error struct {
 	Pos   Position
 	Field string // dotted: "functions.customers.timeout", "routes[2].path"
 	Msg   string
+
+	undefinedFunction bool // a route names a function with no table
 }
 
 func (e *Error) Error() string {

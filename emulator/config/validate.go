@@ -212,7 +212,9 @@ func (c *Config) buildRoute(i int, r rawRoute, fail func(*Error)) Route {
 	if r.Function == "" {
 		fail(c.ErrorAt([]string{"routes", strconv.Itoa(i)}, "missing function"))
 	} else if c.Function(r.Function) == nil {
-		fail(c.ErrorAt(at("function"), "function %q is not defined; add a [functions.%s] table", r.Function, r.Function))
+		e := c.ErrorAt(at("function"), "function %q is not defined; add a [functions.%s] table", r.Function, r.Function)
+		e.undefinedFunction = true // LoadLenient lets this one pass
+		fail(e)
 	}
 	switch r.Auth {
 	case "":
