@@ -18,7 +18,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/inquir-dev/inquir/emulator/config"
 	"github.com/inquir-dev/inquir/emulator/gateway"
 	"github.com/inquir-dev/inquir/emulator/policy"
 	"github.com/inquir-dev/inquir/emulator/runtimes"
@@ -77,7 +76,7 @@ func Start(opts Options) (*Emulator, error) {
 	p := opts.Policy
 	if p == nil {
 		var err error
-		if p, err = load(opts.ConfigPath); err != nil {
+		if p, err = policy.Load(opts.ConfigPath); err != nil {
 			return nil, err
 		}
 	}
@@ -106,15 +105,6 @@ func Start(opts Options) (*Emulator, error) {
 	e.server = &http.Server{Handler: e.gateway, ReadHeaderTimeout: 10 * time.Second}
 	go func() { e.served <- e.server.Serve(ln) }()
 	return e, nil
-}
-
-// load reads, validates and compiles a config.
-func load(path string) (*policy.Policy, error) {
-	cfg, err := config.Load(path)
-	if err != nil {
-		return nil, err
-	}
-	return policy.Compile(cfg)
 }
 
 // URL is the gateway's base URL, as http://127.0.0.1:PORT.
@@ -152,7 +142,7 @@ func (e *Emulator) Prepare(ctx context.Context) {
 func (e *Emulator) Reload() error {
 	e.reloadMu.Lock()
 	defer e.reloadMu.Unlock()
-	p, err := load(e.opts.ConfigPath)
+	p, err := policy.Load(e.opts.ConfigPath)
 	if err != nil {
 		e.gateway.RecordReload(err)
 		e.log.Error("config refused; the last good config stays in force", "config", e.Policy().ID(), "error", err)

@@ -66,13 +66,10 @@ func callers(r policy.RouteInfo) string {
 
 // loadPolicy loads and compiles a config, printing why not (exit 2).
 func loadPolicy(path string, stderr io.Writer) (*policy.Policy, int) {
-	cfg, err := config.Load(path)
-	if err == nil {
-		var p *policy.Policy
-		if p, err = policy.Compile(cfg); err == nil {
-			return p, exitOK
-		}
+	p, err := policy.Load(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "inquir: %v\n", err)
+		return nil, exitUsage
 	}
-	fmt.Fprintf(stderr, "inquir: %v\n", err)
-	return nil, exitUsage
+	return p, exitOK
 }

@@ -217,6 +217,19 @@ func unjoin(err error) []error {
 	return []error{err}
 }
 
+// WithSecrets returns a copy of c in which every key's secrets are those
+// replace gives for it, for tools that compile a config without its real
+// secrets (inquir lint, inquir verify). c itself does not change.
+func (c *Config) WithSecrets(replace func(k Key) []SecretRef) *Config {
+	out := *c
+	out.Keys = make([]Key, len(c.Keys))
+	for i, k := range c.Keys {
+		k.Secrets = replace(k)
+		out.Keys[i] = k
+	}
+	return &out
+}
+
 // Function returns the function named name, or nil.
 func (c *Config) Function(name string) *Function {
 	for i := range c.Functions {

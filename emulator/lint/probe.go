@@ -36,7 +36,7 @@ func (pr Probe) Answers() bool {
 func probe(p *policy.Policy) []Probe {
 	seg := sampleSegments(p)
 	var probes []Probe
-	for _, r := range byIndex(p.Routes) {
+	for _, r := range p.InFileOrder() {
 		for _, path := range samplePaths(r.Path, seg) {
 			for _, m := range probeMethods {
 				probes = append(probes, Probe{Method: m, Path: path, From: r, Served: p.Match(m, path).Route})
@@ -113,14 +113,4 @@ func shapeOf(seg string) string {
 		return "{}"
 	}
 	return seg
-}
-
-// byIndex returns routes in the order the file writes them (the policy
-// keeps them in matching order).
-func byIndex(routes []*policy.Route) []*policy.Route {
-	out := make([]*policy.Route, len(routes))
-	for _, r := range routes {
-		out[r.Index] = r
-	}
-	return out
 }

@@ -3,6 +3,7 @@ package lint
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strconv"
 	"time"
 
@@ -43,7 +44,7 @@ func Load(path string, now time.Time) (*View, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &View{Config: cfg, Policy: p, Now: now, Routes: byIndex(p.Routes), Probes: probe(p)}, nil
+	return &View{Config: cfg, Policy: p, Now: now, Routes: p.InFileOrder(), Probes: probe(p)}, nil
 }
 
 // standIns returns a copy of cfg in which every env: and file: secret is a
@@ -53,19 +54,16 @@ func Load(path string, now time.Time) (*View, error) {
 // the file, so they stay, and a secret two keys share is still refused as
 // the gateway refuses it.
 func standIns(cfg *config.Config) *config.Config {
-	c := *cfg
-	c.Keys = make([]config.Key, len(cfg.Keys))
-	for i, k := range cfg.Keys {
-		k.Secrets = append([]config.SecretRef(nil), k.Secrets...)
-		for j, s := range k.Secrets {
+	return cfg.WithSecrets(func(k config.Key) []config.SecretRef {
+		secrets := slices.Clone(k.Secrets)
+		for j, s := range secrets {
 			if s.Kind == config.SecretEnv || s.Kind == config.SecretFile {
 				d := sha256.Sum256([]byte("inquir lint stand-in\x00" + k.ID + "\x00" + strconv.Itoa(j)))
-				k.Secrets[j] = config.SecretRef{Kind: config.SecretSHA256, Value: hex.EncodeToString(d[:])}
+				secrets[j] = config.SecretRef{Kind: config.SecretSHA256, Value: hex.EncodeToString(d[:])}
 			}
 		}
-		c.Keys[i] = k
-	}
-	return &c
+		return secrets
+	})
 }
 
 // Open reports whether the policy lets a request without a key through

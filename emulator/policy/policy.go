@@ -111,11 +111,11 @@ func (p *Policy) Authorize(route *Route, secret string, now time.Time) Decision 
 	if secret == "" {
 		return Decision{Outcome: MissingKey}
 	}
-	key := p.byDigest[sha256.Sum256([]byte(secret))]
+	key := p.Identify(secret)
 	if key == nil {
 		return Decision{Outcome: InvalidKey, Reason: ReasonUnknown}
 	}
-	if r := key.validity(now); r != ReasonNone {
+	if r := key.Validity(now); r != ReasonNone {
 		return Decision{Outcome: InvalidKey, Reason: r, Key: key}
 	}
 	if !route.AnyKey && !route.callers[key.ID] {
@@ -124,8 +124,17 @@ func (p *Policy) Authorize(route *Route, secret string, now time.Time) Decision 
 	return Decision{Outcome: Allowed, Key: key}
 }
 
-// validity says why the key cannot be used at now, or ReasonNone.
-func (k *Key) validity(now time.Time) Reason {
+// Identify returns the key that secret belongs to, or nil, whatever the
+// key's validity. The secret is hashed and looked up by digest, so the time
+// taken does not depend on which keys exist.
+func (p *Policy) Identify(secret string) *Key {
+	return p.byDigest[sha256.Sum256([]byte(secret))]
+}
+
+// Validity says why the key cannot be used at now (ReasonExpired,
+// ReasonNotYetValid, ReasonDisabled), or ReasonNone when it can: the
+// verdict Authorize gives.
+func (k *Key) Validity(now time.Time) Reason {
 	switch {
 	case k.Disabled:
 		return ReasonDisabled
@@ -136,9 +145,6 @@ func (k *Key) validity(now time.Time) Reason {
 	}
 	return ReasonNone
 }
-
-// Usable reports whether the key authenticates at now.
-func (k *Key) Usable(now time.Time) bool { return k.validity(now) == ReasonNone }
 
 // Compile resolves every key's secrets (env:, file:) and works out each
 // route's callers. Errors name the file, line and field; never a secret.
@@ -188,6 +194,25 @@ func Compile(cfg *config.Config) (*Policy, error) {
 	sort.SliceStable(p.Routes, func(i, j int) bool { return moreSpecific(p.Routes[i].Route, p.Routes[j].Route) })
 	p.router = newRouter(p.Routes)
 	return p, nil
+}
+
+// Load reads, validates and compiles the config at path.
+func Load(path string) (*Policy, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return Compile(cfg)
+}
+
+// InFileOrder returns the routes in the order inquir.toml writes them
+// (Routes is in matching order), as a new slice.
+func (p *Policy) InFileOrder() []*Route {
+	out := make([]*Route, len(p.Routes))
+	for _, r := range p.Routes {
+		out[r.Index] = r
+	}
+	return out
 }
 
 // ID identifies the config in force: a hash of its file's content.

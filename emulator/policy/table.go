@@ -27,21 +27,21 @@ type RouteInfo struct {
 
 // Table returns the effective route table at now, in file order.
 func (p *Policy) Table(now time.Time) []RouteInfo {
-	rows := make([]RouteInfo, len(p.Routes))
-	for _, r := range p.Routes {
+	rows := make([]RouteInfo, 0, len(p.Routes))
+	for _, r := range p.InFileOrder() {
 		callers, inactive := []string{}, []string(nil)
 		for _, id := range r.Callers {
-			if why := p.Key(id).validity(now); why != ReasonNone {
+			if why := p.Key(id).Validity(now); why != ReasonNone {
 				inactive = append(inactive, id+" ("+why.String()+")")
 			} else {
 				callers = append(callers, id)
 			}
 		}
-		rows[r.Index] = RouteInfo{
+		rows = append(rows, RouteInfo{
 			Method: r.Method, Path: r.Path, Function: r.Function, Auth: r.Auth,
 			Group: r.Group, Keys: r.Keys, Callers: callers, Inactive: inactive, AnyKey: r.AnyKey, Reason: r.Reason,
 			Line: p.Config.Pos("routes", strconv.Itoa(r.Index)).Line,
-		}
+		})
 	}
 	return rows
 }

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -111,7 +110,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		creds := rep.knownKeys(p, opts.Keys, opts.Now())
+		creds := rep.knownKeys(p, opts.Keys)
 		rep.probe(ctx, opts, p, opts.URL, creds, nil)
 		return rep, nil
 	}
@@ -120,7 +119,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	// probed without the real secrets; --key secrets are checked against
 	// the config when it can be compiled (its env: and file: secrets resolve).
 	if real, err := policy.Compile(cfg); err == nil {
-		rep.knownKeys(real, opts.Keys, opts.Now())
+		rep.knownKeys(real, opts.Keys)
 	} else if len(opts.Keys) > 0 {
 		rep.Problems = append(rep.Problems, fmt.Sprintf("cannot check the --key secrets against the config: %v", err))
 	}
@@ -144,14 +143,14 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 
 // knownKeys turns --key secrets into credentials, noting a secret the
 // config does not give to that key id.
-func (r *Report) knownKeys(p *policy.Policy, keys map[string]string, now time.Time) []Credential {
+func (r *Report) knownKeys(p *policy.Policy, keys map[string]string) []Credential {
 	var creds []Credential
 	for _, k := range p.Keys {
 		secret, ok := keys[k.ID]
 		if !ok {
 			continue
 		}
-		if d := p.Authorize(&policy.Route{Route: config.Route{Auth: config.AuthAPIKey}, AnyKey: true}, secret, now); d.Key == nil || d.Key.ID != k.ID {
+		if owner := p.Identify(secret); owner == nil || owner.ID != k.ID {
 			r.Problems = append(r.Problems, fmt.Sprintf("--key %s: the secret given is not a secret of key %s in %s", k.ID, k.ID, p.Config.File))
 		}
 		creds = append(creds, Credential{Label: "key " + k.ID, Secret: secret})
@@ -166,15 +165,13 @@ func (r *Report) knownKeys(p *policy.Policy, keys map[string]string, now time.Ti
 
 // withMadeSecrets compiles cfg with a fresh secret for every key.
 func withMadeSecrets(cfg *config.Config) (*policy.Policy, []Credential, error) {
-	c := *cfg
-	c.Keys = append([]config.Key(nil), cfg.Keys...)
 	var creds []Credential
-	for i := range c.Keys {
+	made := cfg.WithSecrets(func(k config.Key) []config.SecretRef {
 		secret := "verify-" + randomString()
-		c.Keys[i].Secrets = []config.SecretRef{{Kind: config.SecretLiteral, Value: secret}}
-		creds = append(creds, Credential{Label: "key " + c.Keys[i].ID, Secret: secret})
-	}
-	p, err := policy.Compile(&c)
+		creds = append(creds, Credential{Label: "key " + k.ID, Secret: secret})
+		return []config.SecretRef{{Kind: config.SecretLiteral, Value: secret}}
+	})
+	p, err := policy.Compile(made)
 	return p, creds, err
 }
 
@@ -189,9 +186,7 @@ func (r *Report) probe(ctx context.Context, opts Options, p *policy.Policy, url 
 	creds := append([]Credential{{Label: "no key"}, {Label: "bogus key", Secret: "bogus-" + randomString()}}, keyCreds...)
 	now := opts.Now()
 	aws := p.Config.Gateway.Compat == config.CompatAWS
-	routes := slices.Clone(p.Routes)
-	slices.SortFunc(routes, func(a, b *policy.Route) int { return a.Index - b.Index }) // file order reads best
-	for _, rt := range routes {
+	for _, rt := range p.InFileOrder() { // file order reads best
 		method := rt.Method
 		if method == config.MethodAny {
 			method = http.MethodGet
