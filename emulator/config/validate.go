@@ -145,13 +145,17 @@ func (c *Config) buildFunction(name string, f rawFunction, fail func(*Error)) Fu
 	}
 	switch f.Runtime {
 	case RuntimeGo, RuntimeGoPlugin, RuntimeNode:
-		wantDir := f.Runtime != RuntimeNode
+		// go and go-plugin build a package folder; node imports a module file.
+		wantDir, needs, what := true, "the package folder", "a package folder"
+		if f.Runtime == RuntimeNode {
+			wantDir, needs, what = false, "the module file", "a module file, not a folder"
+		}
 		if f.Path == "" {
-			fail(c.ErrorAt(at("path"), "runtime %q needs path (%s)", f.Runtime, map[bool]string{true: "the package folder", false: "the module file"}[wantDir]))
+			fail(c.ErrorAt(at("path"), "runtime %q needs path (%s)", f.Runtime, needs))
 		} else if st, err := os.Stat(fn.Path); err != nil {
 			fail(c.ErrorAt(at("path"), "%s does not exist", f.Path))
 		} else if st.IsDir() != wantDir {
-			fail(c.ErrorAt(at("path"), "%s must be %s", f.Path, map[bool]string{true: "a package folder", false: "a module file, not a folder"}[wantDir]))
+			fail(c.ErrorAt(at("path"), "%s must be %s", f.Path, what))
 		}
 	case RuntimeProcess:
 		if len(f.Command) == 0 || f.Command[0] == "" {

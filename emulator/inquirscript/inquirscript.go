@@ -239,19 +239,7 @@ func cmdStopDev(ts *testscript.TestScript, neg bool, args []string) {
 	if err := s.stop(); err != nil {
 		ts.Fatalf("inquir dev: %v; its output:\n%s", err, s.log)
 	}
-	// Every worker carries the gateway's URL in its environment; any
-	// process that still does is a worker left behind.
-	deadline := time.Now().Add(WaitTimeout)
-	for {
-		left := processesWithEnv("INQUIR_GATEWAY_URL=" + s.url)
-		if len(left) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			ts.Fatalf("workers left running after inquir dev stopped: pids %v", left)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitNoWorkers(ts, s, "stopped")
 	s.cmd = nil // stopped: the deferred stop has nothing left to do
 	ts.Logf("inquir dev stopped; no workers left")
 }
@@ -272,19 +260,26 @@ func cmdNoWorkers(ts *testscript.TestScript, neg bool, args []string) {
 	case <-time.After(WaitTimeout):
 		ts.Fatalf("inquir dev (pid %d) is still running after %s; noworkers checks a dev that was killed", s.cmd.Process.Pid, WaitTimeout)
 	}
+	waitNoWorkers(ts, s, fmt.Sprintf("died (%v)", s.err))
+	s.cmd = nil // gone: the deferred stop has nothing left to do
+	ts.Logf("inquir dev died (%v); no workers left", s.err)
+}
+
+// waitNoWorkers waits, within WaitTimeout, until no worker of s is left.
+// Every worker carries the gateway's URL in its environment; any process
+// that still does is a worker left behind.
+func waitNoWorkers(ts *testscript.TestScript, s *server, how string) {
 	deadline := time.Now().Add(WaitTimeout)
 	for {
 		left := processesWithEnv("INQUIR_GATEWAY_URL=" + s.url)
 		if len(left) == 0 {
-			break
+			return
 		}
 		if time.Now().After(deadline) {
-			ts.Fatalf("workers left running after inquir dev died (%v): pids %v", s.err, left)
+			ts.Fatalf("workers left running after inquir dev %s: pids %v", how, left)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	s.cmd = nil // gone: the deferred stop has nothing left to do
-	ts.Logf("inquir dev died (%v); no workers left", s.err)
 }
 
 // processesWithEnv lists the pids whose environment holds kv (Linux /proc).

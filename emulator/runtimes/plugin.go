@@ -191,24 +191,11 @@ func (p *pool) buildAndOpenPlugin(host *hostBuild) (pluginHandler, error) {
 	p.m.log.Info("building function "+name, "function", name, "dir", p.fn.Path, "mode", "plugin")
 	start := time.Now()
 	args := append([]string{"build", "-buildmode=plugin", "-overlay", overlay, "-o", out}, host.flags...)
-	cmd := exec.CommandContext(p.m.ctx, goCmd, append(args, files...)...)
-	cmd.Dir = p.fn.Path
-	cmd.Env = env
-	cmd.SysProcAttr = sysProcAttr()
-	cmd.Cancel = func() error { return terminate(cmd.Process, true) }
-	cmd.WaitDelay = stopGrace
-	output, err := cmd.CombinedOutput()
-	p.c.builds.Add(1)
-	if err != nil {
-		if p.m.ctx.Err() != nil {
-			return nil, errClosed
-		}
+	if output, err := p.goBuild(goCmd, env, append(args, files...)...); err != nil {
 		// The compiler names the overlaid copy of the file; the user knows
 		// it by its own name, as go build spells it.
 		output = bytes.ReplaceAll(output, []byte(filepath.Join(dir, files[0])), []byte("./"+files[0]))
-		summary := lastLines(string(output), buildOutputLines)
-		p.m.log.Error("building function "+name+" failed", "function", name, "dir", p.fn.Path, "err", err, "output", summary)
-		return nil, fmt.Errorf("function %s: go build -buildmode=plugin in %s failed (%v):\n%s", name, p.fn.Path, err, summary)
+		return nil, p.buildFailed("go build -buildmode=plugin", output, err)
 	}
 
 	h, err := p.openPlugin(out, host)

@@ -189,22 +189,8 @@ func (p *pool) runBuild() (string, error) {
 
 	p.m.log.Info("building function "+name, "function", name, "dir", p.fn.Path)
 	start := time.Now()
-	cmd := exec.CommandContext(p.m.ctx, goCmd, "build", "-o", tmp, ".")
-	cmd.Dir = p.fn.Path
-	// Its own group, so Close stops the compiler and linker go build
-	// started, not only go build.
-	cmd.SysProcAttr = sysProcAttr()
-	cmd.Cancel = func() error { return terminate(cmd.Process, true) }
-	cmd.WaitDelay = stopGrace
-	out, err := cmd.CombinedOutput()
-	p.c.builds.Add(1)
-	if err != nil {
-		if p.m.ctx.Err() != nil {
-			return "", errClosed
-		}
-		summary := lastLines(string(out), buildOutputLines)
-		p.m.log.Error("building function "+name+" failed", "function", name, "dir", p.fn.Path, "err", err, "output", summary)
-		return "", fmt.Errorf("function %s: go build in %s failed (%v):\n%s", name, p.fn.Path, err, summary)
+	if out, err := p.goBuild(goCmd, nil, "build", "-o", tmp, "."); err != nil {
+		return "", p.buildFailed("go build", out, err)
 	}
 	if err := os.Rename(tmp, bin); err != nil {
 		return "", fmt.Errorf("function %s: installing the binary: %w", name, err)
@@ -212,6 +198,37 @@ func (p *pool) runBuild() (string, error) {
 	elapsed := time.Since(start).Round(100 * time.Millisecond)
 	p.m.log.Info(fmt.Sprintf("built function %s in %s", name, elapsed), "function", name, "duration", elapsed)
 	return bin, nil
+}
+
+// goBuild runs the go command in the function's folder and counts the
+// build. The command gets its own process group, so Close stops the
+// compiler and linker go build started, not only go build. env nil means
+// inquir's own environment.
+func (p *pool) goBuild(goCmd string, env []string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(p.m.ctx, goCmd, args...)
+	cmd.Dir = p.fn.Path
+	cmd.Env = env
+	cmd.SysProcAttr = sysProcAttr()
+	cmd.Cancel = func() error { return terminate(cmd.Process, true) }
+	cmd.WaitDelay = stopGrace
+	out, err := cmd.CombinedOutput()
+	p.c.builds.Add(1)
+	if err != nil && p.m.ctx.Err() != nil {
+		return out, errClosed
+	}
+	return out, err
+}
+
+// buildFailed logs a failed build with the tail of the compiler's output
+// and returns the error Invoke reports (what names the build: "go build").
+func (p *pool) buildFailed(what string, out []byte, err error) error {
+	if errors.Is(err, errClosed) {
+		return errClosed
+	}
+	name := p.fn.Name
+	summary := lastLines(string(out), buildOutputLines)
+	p.m.log.Error("building function "+name+" failed", "function", name, "dir", p.fn.Path, "err", err, "output", summary)
+	return fmt.Errorf("function %s: %s in %s failed (%v):\n%s", name, what, p.fn.Path, err, summary)
 }
 
 // checkNode loads the function's module in a node process of its own, as
