@@ -15,9 +15,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/inquir-dev/inquir/emulator/config"
 	"github.com/inquir-dev/inquir/emulator/gateway"
 	"github.com/inquir-dev/inquir/emulator/policy"
 	"github.com/inquir-dev/inquir/emulator/runtimes"
@@ -116,12 +118,33 @@ func (e *Emulator) Policy() *policy.Policy { return e.gateway.Policy() }
 // Gateway returns the HTTP handler, for its stats.
 func (e *Emulator) Gateway() *gateway.Gateway { return e.gateway }
 
+// FunctionStats returns the runtimes' counters for each function: builds,
+// workers, crashes. It is empty when Options.Invoker runs the functions.
+func (e *Emulator) FunctionStats() map[string]runtimes.FunctionStats {
+	if e.runtimes == nil {
+		return nil
+	}
+	return e.runtimes.Stats()
+}
+
 // Prepare builds every function that needs a build, logging failures; it
 // returns when all are done or ctx ends. Requests do not wait for it: a
 // request to a function still building waits for that build alone.
 func (e *Emulator) Prepare(ctx context.Context) {
 	if e.runtimes == nil {
 		return
+	}
+	var building []string
+	for _, f := range e.Policy().Config.Functions {
+		if f.Runtime == config.RuntimeGo || f.Runtime == config.RuntimeGoPlugin {
+			building = append(building, f.Name)
+		}
+	}
+	if len(building) > 0 {
+		// The first build on a machine compiles the standard library and
+		// every dependency: say so, or a quiet minute reads as a hang.
+		e.log.Info("building functions "+strings.Join(building, ", ")+"; a first build on this machine can take a minute or two, and requests to them wait for it",
+			"functions", strings.Join(building, ","))
 	}
 	var wg sync.WaitGroup
 	for _, f := range e.Policy().Config.Functions {

@@ -47,6 +47,15 @@ func TestExampleProject(t *testing.T) {
 		}
 	}()
 
+	// Build first, with a deadline for a cold, busy machine, so no request
+	// below races the first compile of the Go function.
+	buildCtx, cancelBuild := context.WithTimeout(context.Background(), 10*time.Minute)
+	e.Prepare(buildCtx)
+	cancelBuild()
+	if st := e.FunctionStats()["customers"]; st.Build != "ready" {
+		t.Fatalf("customers did not build: %+v", st)
+	}
+
 	tests := []struct {
 		name, method, path, key, body string
 		status                        int
@@ -71,7 +80,7 @@ func TestExampleProject(t *testing.T) {
 			if tt.key != "" {
 				req.Header.Set("x-api-key", tt.key)
 			}
-			client := &http.Client{Timeout: 60 * time.Second} // the first call builds the Go function
+			client := &http.Client{Timeout: 60 * time.Second} // a bound, should a worker hang
 			resp, err := client.Do(req)
 			if err != nil {
 				t.Fatal(err)

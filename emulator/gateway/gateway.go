@@ -230,6 +230,9 @@ func (g *Gateway) invokeFailed(w http.ResponseWriter, err error) int {
 	case errors.Is(err, runtimes.ErrBusy):
 		w.Header().Set("Retry-After", "1")
 		return g.fail(w, http.StatusServiceUnavailable, "function_busy", "every worker of the function is busy; retry")
+	case errors.Is(err, runtimes.ErrBuilding):
+		w.Header().Set("Retry-After", "10")
+		return g.fail(w, http.StatusServiceUnavailable, "function_building", "the function is still being built; retry")
 	case errors.Is(err, context.Canceled):
 		// The caller went away; nobody reads this answer.
 		return g.fail(w, 499, "client_closed_request", "")

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -444,6 +445,7 @@ func TestResponses(t *testing.T) {
 		{name: "handler error", err: errors.New("panic: secret stack trace"), status: 502, body: `{"error":"function_error","message":"the function failed"}` + "\n"},
 		{name: "timeout", err: runtimes.ErrTimeout, status: 504, body: `{"error":"function_timeout","message":"the function did not answer in time"}` + "\n"},
 		{name: "busy", err: runtimes.ErrBusy, status: 503, headers: http.Header{"Retry-After": {"1"}}},
+		{name: "building", err: fmt.Errorf("function f: still building after 10m0s: %w", runtimes.ErrBuilding), status: 503, headers: http.Header{"Retry-After": {"10"}}, body: `{"error":"function_building","message":"the function is still being built; retry"}` + "\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

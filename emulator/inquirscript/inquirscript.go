@@ -45,7 +45,15 @@ import (
 const StartTimeout = 60 * time.Second
 
 // WaitTimeout bounds `waitlog` and `stopdev`.
-const WaitTimeout = 60 * time.Second
+const WaitTimeout = 2 * time.Minute
+
+// BuildTimeout bounds `waitbuilt`: the first build on a cold, busy machine
+// compiles the standard library and every dependency (for a go-plugin
+// function, the standard library once more in another mode).
+const BuildTimeout = 10 * time.Minute
+
+// logTail is how many lines of the dev log a failing script shows.
+const logTail = 60
 
 // Main is the inquir program, for testscript.Main's command map.
 func Main() {
@@ -86,13 +94,15 @@ func Setup(env *testscript.Env) error {
 	return nil
 }
 
-// Commands returns the script commands: dev, stopdev, noworkers, waitlog,
-// devlog, invocations, reloads, waitstatus, mkfile, timestamp and expand.
+// Commands returns the script commands: dev, stopdev, noworkers, waitbuilt,
+// waitlog, devlog, invocations, reloads, waitstatus, mkfile, timestamp and
+// expand.
 func Commands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"dev":         cmdDev,
 		"stopdev":     cmdStopDev,
 		"noworkers":   cmdNoWorkers,
+		"waitbuilt":   cmdWaitBuilt,
 		"waitlog":     cmdWaitLog,
 		"devlog":      cmdDevLog,
 		"invocations": cmdInvocations,
@@ -185,7 +195,12 @@ func cmdDev(ts *testscript.TestScript, neg bool, args []string) {
 		s.err = cmd.Wait()
 		close(s.done)
 	}()
-	ts.Defer(func() { s.stop() })
+	ts.Defer(func() {
+		s.stop()
+		// testscript shows its log only when the script fails (or with -v):
+		// then the dev log's tail says what the gateway saw.
+		ts.Logf("the last lines of the inquir dev log:\n%s", s.log.Tail(logTail))
+	})
 
 	select {
 	case s.url = <-urls:
@@ -305,6 +320,48 @@ func processesWithEnv(kv string) []int {
 	return pids
 }
 
+// cmdWaitBuilt waits until every named function (every function, with no
+// name) has a build in force, for up to BuildTimeout, and fails at once if
+// one's build failed, with the compiler's output. Requests sent after it do
+// not wait on a build, so their own timeouts never race one.
+//
+//	usage: waitbuilt [FUNCTION]...
+func cmdWaitBuilt(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("usage: waitbuilt [FUNCTION]...")
+	}
+	s := running(ts)
+	deadline := time.Now().Add(BuildTimeout)
+	for {
+		st := stats(ts, s)
+		names := args
+		if len(names) == 0 {
+			for name := range st.Functions {
+				names = append(names, name)
+			}
+		}
+		var waiting []string
+		for _, name := range names {
+			f, ok := st.Functions[name]
+			switch {
+			case !ok:
+				ts.Fatalf("no function %q in /_inquir/stats", name)
+			case f.Build == "failed":
+				ts.Fatalf("function %s failed to build:\n%s", name, f.LastBuildError)
+			case f.Build == "building" || f.Build == "pending":
+				waiting = append(waiting, name)
+			}
+		}
+		if len(waiting) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("functions %s still not built after %s", strings.Join(waiting, ", "), BuildTimeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // cmdWaitLog waits until the dev log has a line matching the regular
 // expression (or, negated, checks that none does yet).
 //
@@ -372,7 +429,9 @@ func cmdInvocations(ts *testscript.TestScript, neg bool, args []string) {
 type devStats struct {
 	Invocations map[string]int64 `json:"invocations"`
 	Functions   map[string]struct {
-		WorkersStarted int64 `json:"workers_started"`
+		WorkersStarted int64  `json:"workers_started"`
+		Build          string `json:"build"`
+		LastBuildError string `json:"last_build_error"`
 	} `json:"functions"`
 	Reloads struct {
 		Applied   int64  `json:"applied"`
@@ -522,6 +581,15 @@ func (b *syncBuffer) WriteLine(s string) {
 	b.buf.WriteString(s)
 	b.buf.WriteByte('\n')
 	b.mu.Unlock()
+}
+
+// Tail returns the last n lines written.
+func (b *syncBuffer) Tail(n int) string {
+	lines := strings.SplitAfter(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "")
 }
 
 func (b *syncBuffer) String() string {

@@ -48,7 +48,10 @@ func TestCrashLoopBackoff(t *testing.T) {
 
 // TestCrashLoop checks that a function whose workers keep dying is held
 // back: requests during the backoff fail at once, stats and the log say
-// so, and a worker that answers ends the loop.
+// so, and a worker that answers ends the loop. The crash-loop clock moves
+// only when the test moves it: every failure lands in the window and a
+// backoff ends when the test says, however long a loaded machine takes to
+// start and reap each worker.
 func TestCrashLoop(t *testing.T) {
 	t.Parallel()
 	t.Run("exits at start", func(t *testing.T) {
@@ -56,7 +59,8 @@ func TestCrashLoop(t *testing.T) {
 		fn := processFunction(t, "boom")
 		fn.Command = []string{"python3", "-c", "import sys; sys.exit(4)"}
 		fn.Concurrency = 1
-		h := newManager(t, fn)
+		clock := newManualClock()
+		h := newManagerWith(t, Options{Now: clock.Now}, fn)
 		starts := failUntilCrashLoop(t, h, "boom", "/hello", "exited before asking for an invocation")
 		if starts < crashThreshold {
 			t.Errorf("backed off after %d failed starts, want %d", starts, crashThreshold)
@@ -69,7 +73,10 @@ func TestCrashLoop(t *testing.T) {
 			t.Errorf("the log does not say the function is crash-looping:\n%s", h.log)
 		}
 
-		waitFor(t, 10*time.Second, "the backoff ended", func() bool { return h.Stats()["boom"].BackoffMS == 0 })
+		clock.Advance(time.Duration(got.BackoffMS) * time.Millisecond)
+		if left := h.Stats()["boom"].BackoffMS; left != 0 {
+			t.Fatalf("BackoffMS = %d once the clock passed the backoff, want 0", left)
+		}
 		if _, err := h.call(t.Context(), "boom", "/hello", nil); err == nil || errors.Is(err, ErrCrashLoop) {
 			t.Errorf("call after the backoff: got error %v, want another failed start", err)
 		}
@@ -87,7 +94,7 @@ func TestCrashLoop(t *testing.T) {
 
 	t.Run("init errors", func(t *testing.T) {
 		t.Parallel()
-		h := newManager(t, nodeFunction(t, "syntax", "syntax.mjs"))
+		h := newManagerWith(t, Options{Now: newManualClock().Now}, nodeFunction(t, "syntax", "syntax.mjs"))
 		for range crashThreshold {
 			if _, err := h.call(t.Context(), "syntax", "/hello", nil); err == nil {
 				t.Fatal("invoking a module with a syntax error succeeded")
@@ -101,9 +108,10 @@ func TestCrashLoop(t *testing.T) {
 
 	t.Run("a worker that answers ends it", func(t *testing.T) {
 		t.Parallel()
-		h := newManager(t, processFunction(t, "flaky"))
+		clock := newManualClock()
+		h := newManagerWith(t, Options{Now: clock.Now}, processFunction(t, "flaky"))
 		crashes := failUntilCrashLoop(t, h, "flaky", "/crash", "exit status 3")
-		waitFor(t, 10*time.Second, "the backoff ended", func() bool { return h.Stats()["flaky"].BackoffMS == 0 })
+		clock.Advance(time.Duration(h.Stats()["flaky"].BackoffMS) * time.Millisecond)
 		h.mustCall(t, "flaky", "/hello", nil)
 		if got := h.Stats()["flaky"]; got.CrashLoop || got.BackoffMS != 0 || got.Crashes != int64(crashes) {
 			t.Errorf("Stats = %+v, want the loop over and %d crashes counted", got, crashes)

@@ -19,6 +19,11 @@ import (
 	"github.com/inquir-dev/inquir/emulator/config"
 )
 
+// waitTimeout bounds every wait for something that will happen (a worker
+// started, a process group gone): long enough for a loaded 2-core machine,
+// and only ever reached when the test fails.
+const waitTimeout = 60 * time.Second
+
 // cacheDir is shared by every test's Manager, so the node bootstrap is
 // written once and go build's output lands in one place.
 var cacheDir string
@@ -109,13 +114,19 @@ type harness struct {
 // checks that no worker it started is left running.
 func newManager(t *testing.T, fns ...config.Function) *harness {
 	t.Helper()
+	return newManagerWith(t, Options{}, fns...)
+}
+
+// newManagerWith is newManager with opts (Now, IdleTimeout); the harness
+// sets the cache folder, log, output and gateway URL.
+func newManagerWith(t *testing.T, opts Options, fns ...config.Function) *harness {
+	t.Helper()
 	h := &harness{log: &syncBuffer{}, out: &syncBuffer{}}
-	m, err := New(Options{
-		CacheDir:   cacheDir,
-		Log:        slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Output:     h.out,
-		GatewayURL: "http://127.0.0.1:8787",
-	})
+	opts.CacheDir = cacheDir
+	opts.Log = slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	opts.Output = h.out
+	opts.GatewayURL = "http://127.0.0.1:8787"
+	m, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,11 +232,33 @@ func (h *harness) pid(t *testing.T, fn string) int {
 // failing the test if one is still there after a few seconds.
 func waitGone(t *testing.T, pgid int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(waitTimeout)
 	for groupAlive(pgid) {
 		if time.Now().After(deadline) {
 			t.Fatalf("process group %d still has live processes", pgid)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// manualClock is a clock that moves only when the test moves it, for rules
+// about time (crash-loop windows, backoffs) that must hold however slowly a
+// loaded machine starts and stops workers.
+type manualClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newManualClock() *manualClock { return &manualClock{now: time.Unix(1_000_000, 0)} }
+
+func (c *manualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *manualClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
 }

@@ -167,7 +167,8 @@ func (p *pool) buildAndOpenPlugin(host *hostBuild) (pluginHandler, error) {
 		return nil, fmt.Errorf("function %s: the go-plugin runtime needs the go command on PATH: install %s from https://go.dev/dl/ (%v)", name, host.goVersion, err)
 	}
 	env := host.buildEnv()
-	if err := p.checkToolchain(goCmd, env, host); err != nil {
+	goCache, err := p.checkToolchain(goCmd, env, host)
+	if err != nil {
 		return nil, err
 	}
 	files, err := pluginFiles(p.fn.Path, host.tags)
@@ -188,6 +189,17 @@ func (p *pool) buildAndOpenPlugin(host *hostBuild) (pluginHandler, error) {
 	}
 	out := filepath.Join(dir, name+".so")
 
+	// The first plugin build with a build cache compiles the standard
+	// library again (-dynlink), a minute or more on a small machine. Plugin
+	// builds that share the cache take turns, so that cost is paid once,
+	// not once by each inquir (or test) building at the same time.
+	if goCache != "" && goCache != "off" {
+		unlock, err := p.waitTurn(filepath.Join(goCache, "inquir-plugin-build.lock"))
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+	}
 	p.m.log.Info("building function "+name, "function", name, "dir", p.fn.Path, "mode", "plugin")
 	start := time.Now()
 	args := append([]string{"build", "-buildmode=plugin", "-overlay", overlay, "-o", out}, host.flags...)
@@ -231,28 +243,46 @@ func (p *pool) fingerprint() string {
 // checkToolchain compares the go command's version, as it would run in
 // the function's folder (where a go.mod toolchain line may switch it),
 // with the toolchain that built inquir.
-func (p *pool) checkToolchain(goCmd string, env []string, host *hostBuild) error {
-	cmd := exec.CommandContext(p.m.ctx, goCmd, "env", "GOVERSION")
+// It returns the build cache folder the go command uses there.
+func (p *pool) checkToolchain(goCmd string, env []string, host *hostBuild) (goCache string, err error) {
+	cmd := exec.CommandContext(p.m.ctx, goCmd, "env", "GOVERSION", "GOCACHE")
 	cmd.Dir = p.fn.Path
 	cmd.Env = env
 	cmd.SysProcAttr = sysProcAttr()
 	out, err := cmd.Output()
 	if err != nil {
 		if p.m.ctx.Err() != nil {
-			return errClosed
+			return "", errClosed
 		}
 		var exit *exec.ExitError
 		if errors.As(err, &exit) {
 			err = fmt.Errorf("%v: %s", err, bytes.TrimSpace(exit.Stderr))
 		}
-		return fmt.Errorf("function %s: asking the go command for its version in %s: %w", p.fn.Name, p.fn.Path, err)
+		return "", fmt.Errorf("function %s: asking the go command for its version in %s: %w", p.fn.Name, p.fn.Path, err)
 	}
-	if v := strings.TrimSpace(string(out)); v != host.goVersion {
-		return fmt.Errorf("function %s: the go command in %s is %s but inquir was built with %s, and a plugin only loads into a binary built by the very same toolchain: "+
+	v, goCache, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	if v != host.goVersion {
+		return "", fmt.Errorf("function %s: the go command in %s is %s but inquir was built with %s, and a plugin only loads into a binary built by the very same toolchain: "+
 			"rebuild inquir with %s (go install github.com/inquir-dev/inquir/cmd/inquir@latest), put %s first on PATH, %s",
 			p.fn.Name, p.fn.Path, v, host.goVersion, v, host.goVersion, useGo)
 	}
-	return nil
+	return strings.TrimSpace(goCache), nil
+}
+
+// waitTurn takes the machine-wide lock at path for a plugin build, saying
+// in the log when it has to wait for another process's build.
+func (p *pool) waitTurn(path string) (unlock func(), err error) {
+	unlock, err = lockFile(p.m.ctx, path, func() {
+		p.m.log.Info("function "+p.fn.Name+" waits for another plugin build sharing the Go build cache to finish",
+			"function", p.fn.Name, "lock", path)
+	})
+	if err != nil {
+		if p.m.ctx.Err() != nil {
+			return nil, errClosed
+		}
+		return nil, fmt.Errorf("function %s: taking the plugin build lock %s: %w", p.fn.Name, path, err)
+	}
+	return unlock, nil
 }
 
 // pluginFiles lists the Go files of the package in dir that a build for
@@ -434,6 +464,7 @@ const (
 // returns the JSON of its response, encoded as aws-lambda-go encodes it for
 // the go runtime, so the gateway sees the same bytes from either runtime.
 func (p *pool) invokePlugin(ctx context.Context, event []byte) ([]byte, error) {
+	p.noteBuildWait()
 	b, err := p.built(ctx)
 	if err != nil {
 		return nil, err

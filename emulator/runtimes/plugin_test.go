@@ -90,7 +90,7 @@ func TestGoPlugin(t *testing.T) {
 	worker := fn
 	worker.Name, worker.Runtime, worker.Timeout, worker.Env = "worker", config.RuntimeGo, 10*time.Second, nil
 	h := newManager(t, fn, worker)
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute) // a cold build compiles the standard library for plugins
+	ctx, cancel := context.WithTimeout(t.Context(), DefaultMaxBuildWait) // a cold build compiles the standard library for plugins
 	defer cancel()
 	if err := h.Prepare(ctx, "plug"); err != nil {
 		t.Fatal(err)
@@ -155,7 +155,7 @@ func TestGoPlugin(t *testing.T) {
 	if err := os.WriteFile(release, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the abandoned call returned", func() bool { return h.Stats()["plug"].Abandoned == 0 })
+	waitFor(t, waitTimeout, "the abandoned call returned", func() bool { return h.Stats()["plug"].Abandoned == 0 })
 	h.mustCall(t, "plug", "/hello", nil)
 	if !strings.Contains(h.log.String(), "an abandoned handler call returned") {
 		t.Errorf("the log does not say the abandoned call returned:\n%s", h.log)

@@ -71,6 +71,7 @@ func (p *pool) invoke(ctx context.Context, event []byte) ([]byte, error) {
 	if p.fn.Runtime == config.RuntimeGoPlugin {
 		return p.invokePlugin(ctx, event)
 	}
+	p.noteBuildWait()
 	argv, err := p.prepare(ctx)
 	if err != nil {
 		return nil, err
@@ -201,7 +202,7 @@ func (p *pool) acquire(ctx context.Context, argv []string) (*worker, error) {
 			}
 		}
 		if len(p.workers) < p.concurrency {
-			if wait := p.loop.wait(time.Now()); wait > 0 {
+			if wait := p.loop.wait(p.m.now()); wait > 0 {
 				p.mu.Unlock()
 				return nil, p.crashLoopError(wait)
 			}
@@ -234,7 +235,7 @@ func (p *pool) acquire(ctx context.Context, argv []string) (*worker, error) {
 // once, rather than after waiting out the backoff, so a caller learns fast
 // that the function is broken and requests do not pile up behind it.
 func (p *pool) crashLoopError(wait time.Duration) error {
-	n, span := p.loop.recent(time.Now())
+	n, span := p.loop.recent(p.m.now())
 	p.c.mu.Lock()
 	last := p.c.lastExit
 	p.c.mu.Unlock()
@@ -247,7 +248,7 @@ func (p *pool) crashLoopError(wait time.Duration) error {
 // crash loop.
 func (p *pool) failed(how string) {
 	p.c.setLastExit(how)
-	n, span, backoff := p.loop.fail(time.Now())
+	n, span, backoff := p.loop.fail(p.m.now())
 	if backoff > 0 {
 		p.m.log.Warn(fmt.Sprintf("function %s crashed %d times in %s; next start in %s",
 			p.fn.Name, n, fmtSeconds(span), fmtSeconds(backoff)),

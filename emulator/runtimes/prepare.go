@@ -163,9 +163,52 @@ func (p *pool) built(ctx context.Context) (*build, error) {
 	select {
 	case <-b.done:
 		return b, b.err
+	default:
+	}
+	// Bounded, so a caller is told rather than held without end; the
+	// build itself goes on for the next caller.
+	wait := time.NewTimer(p.m.maxBuildWait)
+	defer wait.Stop()
+	select {
+	case <-b.done:
+		return b, b.err
+	case <-wait.C:
+		return nil, fmt.Errorf("function %s: still building after %s; the build goes on: %w", p.fn.Name, p.m.maxBuildWait, ErrBuilding)
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// buildState says where the function's build stands (FunctionStats.Build).
+func (p *pool) buildState() string {
+	if p.fn.Runtime != config.RuntimeGo && p.fn.Runtime != config.RuntimeGoPlugin {
+		return BuildNone
+	}
+	p.buildMu.Lock()
+	b := p.build
+	p.buildMu.Unlock()
+	switch {
+	case b == nil:
+		return BuildPending
+	case b.succeeded():
+		return BuildReady
+	case b.failed():
+		return BuildFailed
+	}
+	return BuildRunning
+}
+
+// noteBuildWait says in the log that an invocation waits for the
+// function's build, when it has to: a request held for a minute by a first
+// build should not look like a hang.
+func (p *pool) noteBuildWait() {
+	if p.fn.Runtime != config.RuntimeGo && p.fn.Runtime != config.RuntimeGoPlugin {
+		return
+	}
+	if st := p.buildState(); st == BuildReady || st == BuildFailed {
+		return
+	}
+	p.m.log.Info("a request waits for function "+p.fn.Name+" to finish building", "function", p.fn.Name)
 }
 
 // runBuild runs go build for the function's package.
@@ -204,6 +247,10 @@ func (p *pool) runBuild() (string, error) {
 // build. The command gets its own process group, so Close stops the
 // compiler and linker go build started, not only go build. env nil means
 // inquir's own environment.
+//
+// While it runs, the log says every Options.BuildProgress that the build
+// goes on: the first build on a machine compiles the standard library and
+// every dependency, a minute or two, and silence would read as a hang.
 func (p *pool) goBuild(goCmd string, env []string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(p.m.ctx, goCmd, args...)
 	cmd.Dir = p.fn.Path
@@ -211,12 +258,42 @@ func (p *pool) goBuild(goCmd string, env []string, args ...string) ([]byte, erro
 	cmd.SysProcAttr = sysProcAttr()
 	cmd.Cancel = func() error { return terminate(cmd.Process, true) }
 	cmd.WaitDelay = stopGrace
+	stop := p.reportProgress(time.Now())
 	out, err := cmd.CombinedOutput()
+	stop()
 	p.c.builds.Add(1)
 	if err != nil && p.m.ctx.Err() != nil {
 		return out, errClosed
 	}
 	return out, err
+}
+
+// reportProgress logs "still building" lines for a build that started at
+// start, every Options.BuildProgress, until the returned stop is called.
+func (p *pool) reportProgress(start time.Time) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(p.m.buildProgress)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-p.m.closing:
+				return
+			case now := <-tick.C:
+				elapsed := now.Sub(start).Round(time.Second)
+				p.m.log.Info(fmt.Sprintf("still building function %s (%s)…", p.fn.Name, elapsed),
+					"function", p.fn.Name, "elapsed", elapsed)
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
 }
 
 // buildFailed logs a failed build with the tail of the compiler's output

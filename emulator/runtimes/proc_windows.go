@@ -1,6 +1,7 @@
 package runtimes
 
 import (
+	"context"
 	"os"
 	"syscall"
 )
@@ -15,3 +16,7 @@ func sysProcAttr() *syscall.SysProcAttr {
 func terminate(p *os.Process, force bool) error {
 	return p.Kill()
 }
+
+// lockFile does nothing on Windows, where plugins, the only builds that
+// take it, do not exist.
+func lockFile(context.Context, string, func()) (unlock func(), err error) { return func() {}, nil }

@@ -17,11 +17,13 @@
 package runtimes
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -46,6 +48,9 @@ var (
 	ErrBusy = errors.New("all workers of the function are busy")
 	// ErrUnknownFunction means no function of that name is configured.
 	ErrUnknownFunction = errors.New("unknown function")
+	// ErrBuilding means the function's build was still running after
+	// Options.MaxBuildWait (503, with Retry-After). The build goes on.
+	ErrBuilding = errors.New("function is still building")
 	// ErrCrashLoop means the function's workers kept dying and no new one
 	// may start until its backoff ends (502, like any function failure).
 	ErrCrashLoop = errors.New("function is crash-looping")
@@ -75,7 +80,27 @@ type Options struct {
 	// before it is stopped. If zero, DefaultIdleTimeout; if negative, idle
 	// workers are kept until their function changes or Close.
 	IdleTimeout time.Duration
+	// Now is the clock crash loops are judged by: when a failure happened,
+	// whether it is still in the window, when a backoff ends. If nil,
+	// time.Now. Tests give a clock they move by hand, so the rule holds
+	// however slowly a loaded machine starts and stops workers.
+	Now func() time.Time
+	// BuildProgress is how often the log says a build goes on ("still
+	// building orders (30s)…"). If zero, DefaultBuildProgress.
+	BuildProgress time.Duration
+	// MaxBuildWait bounds how long an invocation waits for its function's
+	// build to finish before it fails with ErrBuilding. If zero,
+	// DefaultMaxBuildWait.
+	MaxBuildWait time.Duration
 }
+
+// Defaults for Options.
+const (
+	DefaultBuildProgress = 10 * time.Second
+	// DefaultMaxBuildWait covers the first build on a cold, busy machine,
+	// which compiles the standard library and every dependency.
+	DefaultMaxBuildWait = 10 * time.Minute
+)
 
 // FunctionStats counts what happened to one function since the Manager
 // started. Counts survive SetFunctions.
@@ -111,7 +136,21 @@ type FunctionStats struct {
 	// empty once a build succeeds. After a failed rebuild the previous
 	// version keeps serving.
 	LastBuildError string `json:"last_build_error,omitempty"`
+	// Build is where the function's build stands: BuildNone for runtimes
+	// that build nothing (node, process), else BuildPending (not started),
+	// BuildRunning, BuildReady or BuildFailed. During a rebuild it tells
+	// the version in force, which serves meanwhile.
+	Build string `json:"build"`
 }
+
+// Values of FunctionStats.Build.
+const (
+	BuildNone    = "none"
+	BuildPending = "pending"
+	BuildRunning = "building"
+	BuildReady   = "ready"
+	BuildFailed  = "failed"
+)
 
 // counters back FunctionStats; one per function name for the Manager's life.
 type counters struct {
@@ -147,6 +186,9 @@ type Manager struct {
 	cacheDir    string
 	gatewayURL  string
 	idleTimeout time.Duration
+	now         func() time.Time // see Options.Now
+
+	buildProgress, maxBuildWait time.Duration
 
 	ln      net.Listener
 	srv     *http.Server
@@ -211,23 +253,30 @@ func New(opts Options) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting the Lambda Runtime API server: %w", err)
 	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Manager{
-		log:         log,
-		out:         &lineWriter{w: out},
-		cacheDir:    cacheDir,
-		gatewayURL:  opts.GatewayURL,
-		idleTimeout: idle,
-		ln:          ln,
-		apiAddr:     ln.Addr().String(),
-		ctx:         ctx,
-		cancel:      cancel,
-		closing:     make(chan struct{}),
-		pools:       map[string]*pool{},
-		byToken:     map[string]*worker{},
-		counters:    map[string]*counters{},
-		watchers:    map[chan struct{}]bool{},
-		pluginEnv:   map[string]pluginEnvVar{},
+		now:           now,
+		buildProgress: cmp.Or(opts.BuildProgress, DefaultBuildProgress),
+		maxBuildWait:  cmp.Or(opts.MaxBuildWait, DefaultMaxBuildWait),
+		log:           log,
+		out:           &lineWriter{w: out},
+		cacheDir:      cacheDir,
+		gatewayURL:    opts.GatewayURL,
+		idleTimeout:   idle,
+		ln:            ln,
+		apiAddr:       ln.Addr().String(),
+		ctx:           ctx,
+		cancel:        cancel,
+		closing:       make(chan struct{}),
+		pools:         map[string]*pool{},
+		byToken:       map[string]*worker{},
+		counters:      map[string]*counters{},
+		watchers:      map[chan struct{}]bool{},
+		pluginEnv:     map[string]pluginEnvVar{},
 	}
 	m.srv = &http.Server{
 		Handler:           m.runtimeAPI(),
@@ -373,11 +422,14 @@ func (m *Manager) Invoke(ctx context.Context, name string, event []byte) ([]byte
 // Stats returns counts for each function in force.
 func (m *Manager) Stats() map[string]FunctionStats {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	stats := make(map[string]FunctionStats, len(m.pools))
-	now := time.Now()
-	for name, p := range m.pools {
-		c := m.counters[name]
+	pools := maps.Clone(m.pools)
+	m.mu.Unlock()
+	// m.mu is not held from here: a build holds its pool's buildMu while it
+	// takes m.mu, and buildState takes buildMu.
+	stats := make(map[string]FunctionStats, len(pools))
+	now := m.now()
+	for name, p := range pools {
+		c := p.c
 		inLoop, backoff := p.loop.state(now)
 		c.mu.Lock()
 		lastExit, buildErr := c.lastExit, c.lastBuildError
@@ -394,6 +446,7 @@ func (m *Manager) Stats() map[string]FunctionStats {
 			BackoffMS:      backoff.Milliseconds(),
 			LastExit:       lastExit,
 			LastBuildError: buildErr,
+			Build:          p.buildState(),
 		}
 	}
 	return stats

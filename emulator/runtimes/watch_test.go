@@ -206,7 +206,7 @@ func TestWatchEnvFile(t *testing.T) {
 	if err := os.WriteFile(secret, []byte("two\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "the new key reaches the function", func() bool { return key() == "two" })
+	waitFor(t, waitTimeout, "the new key reaches the function", func() bool { return key() == "two" })
 	waitGone(t, pidA)
 	if got := h.pid(t, "b"); got != pidB {
 		t.Errorf("function b runs in pid %d, want its warm worker %d: only a's env changed", got, pidB)
