@@ -66,10 +66,24 @@ func Main() {
 // Params returns testscript parameters for the scripts in dir: inquir's
 // commands, an environment in which `go` builds offline from the module
 // cache, and the strict settings (explicit exec, unique names).
-func Params(dir string) testscript.Params {
+//
+// Each name in pass is a variable copied from the test's own environment
+// into every script's (scripts otherwise start from a clean one): how CI
+// hands a script the secrets that `dev -e NAME` passes on to inquir dev.
+// A variable that is not set is an error naming it.
+func Params(dir string, pass ...string) testscript.Params {
 	return testscript.Params{
-		Dir:                 dir,
-		Setup:               Setup,
+		Dir: dir,
+		Setup: func(env *testscript.Env) error {
+			for _, name := range pass {
+				v, ok := os.LookupEnv(name)
+				if !ok {
+					return fmt.Errorf("inquirscript: $%s is not set; the scripts need it (set it in the CI job's environment)", name)
+				}
+				env.Setenv(name, v)
+			}
+			return Setup(env)
+		},
 		Cmds:                Commands(),
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
@@ -78,8 +92,16 @@ func Params(dir string) testscript.Params {
 
 // Setup passes the Go toolchain's caches into the script's environment, so
 // `runtime = "go"` functions build quickly and without the network, and gives
-// inquir a build cache inside $WORK.
+// inquir a build cache inside $WORK. It sets $PROJECT to the folder of the
+// nearest inquir.toml at or above the test's own folder (go test runs a test
+// in its package's folder), so a script serves the project's own config
+// with `dev --config $PROJECT/inquir.toml`; $PROJECT is empty if there is none.
 func Setup(env *testscript.Env) error {
+	project, err := findProject()
+	if err != nil {
+		return err
+	}
+	env.Setenv("PROJECT", project)
 	for _, name := range []string{"GOCACHE", "GOMODCACHE", "GOPATH"} {
 		out, err := exec.Command("go", "env", name).Output()
 		if err != nil {
@@ -92,6 +114,25 @@ func Setup(env *testscript.Env) error {
 	env.Setenv("XDG_CACHE_HOME", filepath.Join(env.WorkDir, ".cache"))
 	env.Values[slotKey{}] = &slot{}
 	return nil
+}
+
+// findProject returns the folder of the nearest inquir.toml at or above the
+// working folder, or "" if there is none.
+func findProject() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("locating the project's inquir.toml: %w", err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "inquir.toml")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", nil
+		}
+		dir = parent
+	}
 }
 
 // Commands returns the script commands: dev, stopdev, noworkers, waitbuilt,
