@@ -104,8 +104,9 @@ func Start(opts Options) (*Emulator, error) {
 	}
 	e.gateway = gateway.New(gwOpts)
 	e.gateway.SetPolicy(p)
-	e.server = &http.Server{Handler: e.gateway, ReadHeaderTimeout: 10 * time.Second}
-	go func() { e.served <- e.server.Serve(ln) }()
+	e.server = &http.Server{Handler: e.gateway, ReadHeaderTimeout: 10 * time.Second, ConnContext: gateway.ConnContext}
+	// Header names reach functions as the client spelled them.
+	go func() { e.served <- e.server.Serve(gateway.PreserveHeaderCase(ln)) }()
 	return e, nil
 }
 

@@ -1,18 +1,19 @@
 package gateway
 
 import (
+	"bytes"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"slices"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
-
-	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/inquir-dev/inquir/emulator/policy"
 )
@@ -20,32 +21,107 @@ import (
 // Stage is the requestContext.stage of every event.
 const Stage = "local"
 
+// The event as API Gateway REST APIs build it for a Lambda proxy
+// integration (payload format 1.0). Its shape follows AWS's published
+// examples: the "Input format of a Lambda function for proxy integration"
+// in the API Gateway developer guide, and aws-lambda-go's
+// events/testdata/apigw-request.json. Fields AWS sends as null are null
+// here too (identity's Cognito and IAM fields, stageVariables, body without
+// a body), and isBase64Encoded is always present. aws-lambda-go's own
+// types would drop those nulls (body "" rather than null), which a handler
+// written as JSON.parse(event.body ?? '{}') tells apart.
+type proxyEvent struct {
+	Resource                        string              `json:"resource"`
+	Path                            string              `json:"path"`
+	HTTPMethod                      string              `json:"httpMethod"`
+	Headers                         map[string]string   `json:"headers"`
+	MultiValueHeaders               map[string][]string `json:"multiValueHeaders"`
+	QueryStringParameters           map[string]string   `json:"queryStringParameters"`
+	MultiValueQueryStringParameters map[string][]string `json:"multiValueQueryStringParameters"`
+	PathParameters                  map[string]string   `json:"pathParameters"`
+	StageVariables                  map[string]string   `json:"stageVariables"`
+	RequestContext                  requestContext      `json:"requestContext"`
+	Body                            *string             `json:"body"`
+	IsBase64Encoded                 bool                `json:"isBase64Encoded"`
+}
+
+type requestContext struct {
+	ResourceID        string         `json:"resourceId"`
+	ResourcePath      string         `json:"resourcePath"`
+	HTTPMethod        string         `json:"httpMethod"`
+	ExtendedRequestID string         `json:"extendedRequestId"`
+	RequestTime       string         `json:"requestTime"`
+	Path              string         `json:"path"`
+	AccountID         string         `json:"accountId"`
+	Protocol          string         `json:"protocol"`
+	Stage             string         `json:"stage"`
+	DomainPrefix      string         `json:"domainPrefix"`
+	RequestTimeEpoch  int64          `json:"requestTimeEpoch"`
+	RequestID         string         `json:"requestId"`
+	Identity          identity       `json:"identity"`
+	DomainName        string         `json:"domainName"`
+	APIID             string         `json:"apiId"`
+	Authorizer        map[string]any `json:"authorizer,omitempty"`
+}
+
+// identity is requestContext.identity. Only sourceIp, userAgent and, with
+// a key, apiKeyId have values: the rest come from IAM, Cognito or mutual
+// TLS, which inquir does not do, and are null as AWS sends them without.
+// apiKey, which on AWS holds the key itself, stays null: a handler never
+// holds a secret.
+type identity struct {
+	CognitoIdentityPoolID         *string `json:"cognitoIdentityPoolId"`
+	AccountID                     *string `json:"accountId"`
+	CognitoIdentityID             *string `json:"cognitoIdentityId"`
+	Caller                        *string `json:"caller"`
+	APIKey                        *string `json:"apiKey"`
+	APIKeyID                      *string `json:"apiKeyId"`
+	AccessKey                     *string `json:"accessKey"`
+	SourceIP                      string  `json:"sourceIp"`
+	PrincipalOrgID                *string `json:"principalOrgId"`
+	CognitoAuthenticationType     *string `json:"cognitoAuthenticationType"`
+	CognitoAuthenticationProvider *string `json:"cognitoAuthenticationProvider"`
+	UserArn                       *string `json:"userArn"`
+	UserAgent                     string  `json:"userAgent"`
+	User                          *string `json:"user"`
+}
+
+// The account and API id every event names: inquir has neither.
+const (
+	accountID = "000000000000"
+	apiID     = "inquir"
+)
+
 // buildEvent makes the API Gateway REST (v1.0) proxy event for an
 // authorized request. The key header is left out, so no handler ever sees a
-// secret; the key's id and metadata come in requestContext instead.
-func buildEvent(r *http.Request, m policy.Match, d policy.Decision, body []byte, requestID, keyHeader string, now time.Time) ([]byte, error) {
+// secret; the key's id and metadata come in requestContext instead. names
+// are the request's header names as the client spelled them (headerNames),
+// or nil to use Go's canonical ones.
+func buildEvent(r *http.Request, m policy.Match, d policy.Decision, body []byte, requestID, keyHeader string, names []string, now time.Time) ([]byte, error) {
+	spelled := spelling(names)
+	name := func(canonical string) string {
+		if s, ok := spelled[canonical]; ok {
+			return s
+		}
+		return canonical
+	}
 	skip := http.CanonicalHeaderKey(keyHeader)
-	headers, multiHeaders := map[string]string{}, map[string][]string{}
-	for name, values := range r.Header {
-		if name == skip || len(values) == 0 {
+	headers := make(map[string]string, len(r.Header)+1)
+	multiHeaders := make(map[string][]string, len(r.Header)+1)
+	for key, values := range r.Header {
+		if key == skip || len(values) == 0 {
 			continue
 		}
-		headers[name] = values[len(values)-1] // API Gateway keeps the last value
-		multiHeaders[name] = values
+		n := name(key)
+		headers[n] = values[len(values)-1] // API Gateway keeps the last value
+		multiHeaders[n] = values
 	}
 	if r.Host != "" {
-		headers["Host"] = r.Host
-		multiHeaders["Host"] = []string{r.Host}
+		n := name("Host")
+		headers[n] = r.Host
+		multiHeaders[n] = []string{r.Host}
 	}
-	var query map[string]string
-	var multiQuery map[string][]string
-	if q := r.URL.Query(); len(q) > 0 {
-		query, multiQuery = map[string]string{}, map[string][]string{}
-		for name, values := range q {
-			query[name] = values[len(values)-1]
-			multiQuery[name] = values
-		}
-	}
+	query, multiQuery := splitQuery(r.URL.RawQuery)
 	var params map[string]string
 	if len(m.Params) > 0 {
 		params = m.Params
@@ -55,32 +131,36 @@ func buildEvent(r *http.Request, m policy.Match, d policy.Decision, body []byte,
 	if err != nil {
 		sourceIP = r.RemoteAddr
 	}
-	rc := events.APIGatewayProxyRequestContext{
-		AccountID:        "000000000000",
-		ResourceID:       strconv.Itoa(m.Route.Index),
-		Stage:            Stage,
-		RequestID:        requestID,
-		ResourcePath:     m.Route.Path,
-		HTTPMethod:       r.Method,
-		APIID:            "inquir",
-		Path:             m.Path,
-		Protocol:         r.Proto,
-		RequestTime:      now.UTC().Format("02/Jan/2006:15:04:05 -0700"),
-		RequestTimeEpoch: now.UnixMilli(),
-		Identity: events.APIGatewayRequestIdentity{
-			SourceIP:  sourceIP,
-			UserAgent: r.UserAgent(),
-		},
+	domain := r.Host
+	if h, _, err := net.SplitHostPort(domain); err == nil {
+		domain = h
+	}
+	prefix, _, _ := strings.Cut(domain, ".")
+	rc := requestContext{
+		ResourceID:        strconv.Itoa(m.Route.Index),
+		ResourcePath:      m.Route.Path,
+		HTTPMethod:        r.Method,
+		ExtendedRequestID: extendedRequestID(),
+		RequestTime:       now.UTC().Format("02/Jan/2006:15:04:05 -0700"),
+		Path:              m.Path,
+		AccountID:         accountID,
+		Protocol:          r.Proto,
+		Stage:             Stage,
+		DomainPrefix:      prefix,
+		RequestTimeEpoch:  now.UnixMilli(),
+		RequestID:         requestID,
+		Identity:          identity{SourceIP: sourceIP, UserAgent: r.UserAgent()},
+		DomainName:        domain,
+		APIID:             apiID,
 	}
 	if d.Key != nil {
-		// identity.apiKey would hold the secret itself in AWS; it stays empty.
-		rc.Identity.APIKeyID = d.Key.ID
+		rc.Identity.APIKeyID = &d.Key.ID
 		rc.Authorizer = map[string]any{"apiKeyId": d.Key.ID}
 		for k, v := range d.Key.Metadata {
 			rc.Authorizer[k] = v
 		}
 	}
-	ev := events.APIGatewayProxyRequest{
+	ev := proxyEvent{
 		Resource:                        m.Route.Path,
 		Path:                            m.Path,
 		HTTPMethod:                      r.Method,
@@ -92,32 +172,181 @@ func buildEvent(r *http.Request, m policy.Match, d policy.Decision, body []byte,
 		RequestContext:                  rc,
 	}
 	// A REST API passes text as it is; bytes that are not UTF-8 would not
-	// survive JSON, so they travel base64-encoded.
-	if utf8.Valid(body) {
-		ev.Body = string(body)
-	} else {
-		ev.Body = base64.StdEncoding.EncodeToString(body)
-		ev.IsBase64Encoded = true
+	// survive JSON, so they travel base64-encoded. No body is null.
+	switch {
+	case len(body) == 0:
+	case utf8.Valid(body):
+		s := string(body)
+		ev.Body = &s
+	default:
+		s := base64.StdEncoding.EncodeToString(body)
+		ev.Body, ev.IsBase64Encoded = &s, true
 	}
 	return json.Marshal(ev)
 }
 
-// parseResponse reads a function's answer; anything but a proxy response
-// with a valid status code is malformed (502), as on AWS.
-func parseResponse(out []byte) (*events.APIGatewayProxyResponse, error) {
-	var resp events.APIGatewayProxyResponse
-	if err := json.Unmarshal(out, &resp); err != nil {
-		return nil, fmt.Errorf("malformed function response: %w", err)
+// splitQuery splits a raw query string as API Gateway does: pairs are
+// separated by "&" only (";" is part of a value, unlike in Go's
+// url.ParseQuery, which drops a pair holding one), names and values are
+// percent-decoded with "+" as a space, and the last value of a repeated
+// name is its single value. Both maps are nil when there is no query, as
+// AWS sends null.
+func splitQuery(raw string) (single map[string]string, multi map[string][]string) {
+	for pair := range strings.SplitSeq(raw, "&") {
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		k, v = queryUnescape(k), queryUnescape(v)
+		if single == nil {
+			single, multi = map[string]string{}, map[string][]string{}
+		}
+		single[k] = v
+		multi[k] = append(multi[k], v)
 	}
-	if resp.StatusCode < 100 || resp.StatusCode > 599 {
-		return nil, fmt.Errorf("malformed function response: statusCode %d is not an HTTP status", resp.StatusCode)
+	return single, multi
+}
+
+// queryUnescape decodes s, or keeps it as sent if it is not valid
+// percent-encoding.
+func queryUnescape(s string) string {
+	if u, err := url.QueryUnescape(s); err == nil {
+		return u
+	}
+	return s
+}
+
+// extendedRequestID returns an id shaped like API Gateway's
+// extendedRequestId: 12 random bytes, base64.
+func extendedRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return base64.StdEncoding.EncodeToString(b[:])
+}
+
+// proxyResponse is a function's answer as API Gateway reads a proxy
+// response: header values already made strings.
+type proxyResponse struct {
+	StatusCode        int
+	Headers           map[string]string
+	MultiValueHeaders map[string][]string
+	Body              string
+	IsBase64Encoded   bool
+}
+
+// errMalformed is what API Gateway calls a response it cannot map: it
+// answers the caller 502 and logs "Malformed Lambda proxy response".
+var errMalformed = errors.New("malformed Lambda proxy response")
+
+// parseResponse reads a function's answer as API Gateway REST reads a
+// Lambda proxy response: a JSON object with only the keys statusCode
+// (a number, or a string holding one; 200 when absent), headers (values
+// strings, or booleans and numbers, which it sends as their JSON text),
+// multiValueHeaders (arrays of the same), body (a string) and
+// isBase64Encoded. Anything else, an unknown key included (an HTTP API's
+// "cookies", say), is malformed, and API Gateway answers 502: so does
+// inquir, or a handler that works here would fail in production.
+func parseResponse(out []byte) (*proxyResponse, error) {
+	dec := json.NewDecoder(bytes.NewReader(out))
+	dec.UseNumber()
+	var fields map[string]json.RawMessage
+	if err := dec.Decode(&fields); err != nil || fields == nil || dec.More() {
+		return nil, fmt.Errorf("%w: the function's result is not a JSON object", errMalformed)
+	}
+	resp := &proxyResponse{StatusCode: http.StatusOK}
+	for key, raw := range fields {
+		var err error
+		switch key {
+		case "statusCode":
+			resp.StatusCode, err = statusCode(raw)
+		case "headers":
+			var m map[string]json.RawMessage
+			if err = json.Unmarshal(raw, &m); err == nil {
+				resp.Headers = make(map[string]string, len(m))
+				for name, v := range m {
+					var s string
+					if s, err = headerValue(v); err != nil {
+						err = fmt.Errorf("header %q: %w", name, err)
+						break
+					}
+					resp.Headers[name] = s
+				}
+			}
+		case "multiValueHeaders":
+			var m map[string][]json.RawMessage
+			if err = json.Unmarshal(raw, &m); err == nil {
+				resp.MultiValueHeaders = make(map[string][]string, len(m))
+				for name, vs := range m {
+					for _, v := range vs {
+						var s string
+						if s, err = headerValue(v); err != nil {
+							err = fmt.Errorf("header %q: %w", name, err)
+							break
+						}
+						resp.MultiValueHeaders[name] = append(resp.MultiValueHeaders[name], s)
+					}
+				}
+			}
+		case "body":
+			if string(raw) != "null" {
+				err = json.Unmarshal(raw, &resp.Body)
+			}
+		case "isBase64Encoded":
+			if string(raw) != "null" {
+				err = json.Unmarshal(raw, &resp.IsBase64Encoded)
+			}
+		default:
+			return nil, fmt.Errorf("%w: unknown key %q", errMalformed, key)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", errMalformed, key, err)
+		}
 	}
 	if resp.IsBase64Encoded {
 		if _, err := base64.StdEncoding.DecodeString(resp.Body); err != nil {
-			return nil, errors.New("malformed function response: isBase64Encoded is true but body is not base64")
+			return nil, fmt.Errorf("%w: isBase64Encoded is true but body is not base64", errMalformed)
 		}
 	}
-	return &resp, nil
+	return resp, nil
+}
+
+// statusCode reads a statusCode: a whole number or a string holding one,
+// an HTTP status.
+func statusCode(raw json.RawMessage) (int, error) {
+	if string(raw) == "null" {
+		return http.StatusOK, nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(raw, &n); err != nil {
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return 0, errors.New("not a number")
+		}
+		n = json.Number(strings.TrimSpace(s))
+	}
+	code, err := strconv.Atoi(n.String())
+	if err != nil || code < 100 || code > 599 {
+		return 0, fmt.Errorf("%s is not an HTTP status", n)
+	}
+	return code, nil
+}
+
+// headerValue reads one header value: a string, or a boolean or number,
+// sent as its JSON text ("true", "3600").
+func headerValue(raw json.RawMessage) (string, error) {
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return "", err
+	}
+	switch v := v.(type) {
+	case string:
+		return v, nil
+	case bool, json.Number:
+		return fmt.Sprint(v), nil
+	}
+	return "", errors.New("a value must be a string, a number or a boolean")
 }
 
 // hopHeaders are the function's to suggest but the server's to set.
@@ -125,10 +354,10 @@ var hopHeaders = map[string]bool{
 	"Connection": true, "Content-Length": true, "Transfer-Encoding": true, "Keep-Alive": true, "Upgrade": true,
 }
 
-// writeResponse writes a parsed function response. multiValueHeaders and
-// headers are merged as API Gateway does: a name in both gets the values of
-// both.
-func writeResponse(w http.ResponseWriter, resp *events.APIGatewayProxyResponse) int {
+// writeResponse writes a parsed function response. A name in both
+// multiValueHeaders and headers is sent with the multiValueHeaders values
+// alone, as API Gateway does.
+func writeResponse(w http.ResponseWriter, resp *proxyResponse) int {
 	h := w.Header()
 	for name, values := range resp.MultiValueHeaders {
 		if !hopHeaders[http.CanonicalHeaderKey(name)] {
@@ -138,9 +367,10 @@ func writeResponse(w http.ResponseWriter, resp *events.APIGatewayProxyResponse) 
 		}
 	}
 	for name, v := range resp.Headers {
-		if !hopHeaders[http.CanonicalHeaderKey(name)] && !slices.Contains(h.Values(name), v) {
-			h.Add(name, v)
+		if hopHeaders[http.CanonicalHeaderKey(name)] || multiValued(resp.MultiValueHeaders, name) {
+			continue
 		}
+		h.Add(name, v)
 	}
 	if h.Get("Content-Type") == "" {
 		h.Set("Content-Type", "application/json") // API Gateway's default
@@ -153,6 +383,16 @@ func writeResponse(w http.ResponseWriter, resp *events.APIGatewayProxyResponse) 
 	w.WriteHeader(resp.StatusCode)
 	_, _ = w.Write(body)
 	return resp.StatusCode
+}
+
+// multiValued reports whether multi has a header of name, in any case.
+func multiValued(multi map[string][]string, name string) bool {
+	for n := range multi {
+		if strings.EqualFold(n, name) {
+			return true
+		}
+	}
+	return false
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -83,6 +84,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	now := g.opts.Now()  // one instant to judge keys and stamp the event
 	p := g.policy.Load() // one policy for the whole request, whatever reloads meanwhile
 	rec := &logEntry{status: http.StatusOK}
+	names := headerNames(r) // taken for every request, so the next takes its own
 	defer func() { g.logRequest(r, rec, time.Since(start)) }()
 	if p == nil {
 		rec.status = g.fail(w, http.StatusServiceUnavailable, "not_ready", "the gateway has no config loaded yet")
@@ -136,7 +138,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	reqID := newRequestID()
 	rec.requestID = reqID
-	event, err := buildEvent(r, m, d, body, reqID, p.Config.Gateway.KeyHeader, now)
+	event, err := buildEvent(r, m, d, body, reqID, p.Config.Gateway.KeyHeader, names, now)
 	if err != nil {
 		rec.status = g.fail(w, http.StatusBadRequest, "bad_request", "the request could not be turned into an event")
 		return
@@ -150,7 +152,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, err := parseResponse(out)
 	if err != nil {
-		rec.err = err
+		// In AWS's words, and what it would answer: the handler that passes
+		// here must not fail in production.
+		rec.err = fmt.Errorf("function %s: %w (API Gateway answers 502)", route.Function, err)
 		g.stats.functionError()
 		rec.status = g.fail(w, http.StatusBadGateway, "function_error", "the function failed")
 		return

@@ -1,0 +1,245 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"net/textproto"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// API Gateway REST hands a handler its request's header names as the client
+// spelled them (`content-type` from fetch, `Content-Type` from curl), and
+// handlers read them that way: event.headers['content-type']. Go's server
+// canonicalises every name as it parses a request, so the spelling is gone
+// by the time ServeHTTP runs. These pieces keep it: a listener whose
+// connections note each request's header names as the bytes go by, on their
+// way to Go's parser, and ServeHTTP takes the names of its request from its
+// connection.
+//
+// The notes only ever change how a name is spelled in the event, never what
+// is routed, authorised or passed: a name is used only where it
+// canonicalises to a header Go parsed. A connection whose bytes the
+// note-taker cannot follow stops taking notes, and its events fall back to
+// the canonical names.
+
+// maxNoteLine bounds one line the note-taker holds; Go's server refuses
+// longer headers anyway (MaxHeaderBytes).
+const maxNoteLine = 64 << 10
+
+// PreserveHeaderCase wraps ln so that requests served from its connections
+// show their header names to handlers as the client spelled them. The
+// http.Server serving it must use ConnContext.
+func PreserveHeaderCase(ln net.Listener) net.Listener { return caseListener{ln} }
+
+// ConnContext is the http.Server.ConnContext that goes with
+// PreserveHeaderCase: it makes a connection's notes reachable from its
+// requests.
+func ConnContext(ctx context.Context, c net.Conn) context.Context {
+	if nc, ok := c.(*notingConn); ok {
+		return context.WithValue(ctx, notesKey{}, nc)
+	}
+	return ctx
+}
+
+type notesKey struct{}
+
+type caseListener struct{ net.Listener }
+
+func (l caseListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &notingConn{Conn: c}, nil
+}
+
+// notingConn follows the HTTP/1.1 requests read from it (request line,
+// header lines, a body by Content-Length or chunks) and queues each
+// request's header names.
+type notingConn struct {
+	net.Conn
+
+	mu     sync.Mutex
+	queue  [][]string // header names of requests read and not yet served, in order
+	lost   bool       // the bytes could not be followed: no more notes
+	state  noteState
+	line   []byte
+	names  []string
+	length int64 // Content-Length of the request being read
+	chunk  bool  // its body is chunked
+	skip   bool  // no handler serves it: queue no names
+	left   int64 // body or chunk bytes still to skip
+}
+
+type noteState uint8
+
+const (
+	noteRequestLine noteState = iota
+	noteHeader
+	noteBody
+	noteChunkSize
+	noteChunkData
+	noteChunkEnd // the CRLF after a chunk's data
+	noteTrailer
+)
+
+func (c *notingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.mu.Lock()
+		if !c.lost {
+			c.note(p[:n])
+		}
+		c.mu.Unlock()
+	}
+	return n, err
+}
+
+// next returns the header names of the oldest request not yet served.
+func (c *notingConn) next() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.queue) == 0 {
+		return nil
+	}
+	names := c.queue[0]
+	c.queue = c.queue[1:]
+	return names
+}
+
+// note follows b through the request framing. c.mu is held.
+func (c *notingConn) note(b []byte) {
+	for len(b) > 0 && !c.lost {
+		switch c.state {
+		case noteBody, noteChunkData:
+			skip := min(int64(len(b)), c.left)
+			b, c.left = b[skip:], c.left-skip
+			if c.left == 0 {
+				if c.state == noteBody {
+					c.state = noteRequestLine
+				} else {
+					c.state = noteChunkEnd
+				}
+			}
+			continue
+		}
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			c.line = append(c.line, b...)
+			if len(c.line) > maxNoteLine {
+				c.lost = true
+			}
+			return
+		}
+		c.line = append(c.line, b[:i]...)
+		b = b[i+1:]
+		line := strings.TrimSuffix(string(c.line), "\r")
+		c.line = c.line[:0]
+		c.endLine(line)
+	}
+}
+
+// endLine takes one whole line. c.mu is held.
+func (c *notingConn) endLine(line string) {
+	switch c.state {
+	case noteRequestLine:
+		if line != "" { // RFC 9112 section 2.2: empty lines before a request are ignored
+			c.state, c.names, c.length, c.chunk = noteHeader, nil, 0, false
+			// Go's server answers "OPTIONS *" itself, without a handler
+			// to take the notes; none are queued for it.
+			c.skip = strings.HasPrefix(line, "OPTIONS * ")
+		}
+	case noteHeader:
+		if line != "" {
+			c.header(line)
+			return
+		}
+		if !c.skip {
+			c.queue = append(c.queue, c.names)
+		}
+		switch {
+		case c.chunk:
+			c.state = noteChunkSize
+		case c.length > 0:
+			c.state, c.left = noteBody, c.length
+		default:
+			c.state = noteRequestLine
+		}
+	case noteChunkSize:
+		size, _, _ := strings.Cut(line, ";")
+		n, err := strconv.ParseInt(strings.TrimSpace(size), 16, 64)
+		switch {
+		case err != nil || n < 0:
+			c.lost = true
+		case n == 0:
+			c.state = noteTrailer
+		default:
+			c.state, c.left = noteChunkData, n
+		}
+	case noteChunkEnd:
+		c.state = noteChunkSize
+	case noteTrailer:
+		if line == "" {
+			c.state = noteRequestLine
+		}
+	}
+}
+
+// header notes one header line's name and the framing it sets. c.mu is held.
+func (c *notingConn) header(line string) {
+	name, value, ok := strings.Cut(line, ":")
+	if !ok || name == "" || strings.ContainsAny(name, " \t") {
+		// Go's server refuses such a request and closes the connection.
+		c.lost = true
+		return
+	}
+	c.names = append(c.names, name)
+	value = strings.TrimSpace(value)
+	switch textproto.CanonicalMIMEHeaderKey(name) {
+	case "Content-Length":
+		n, err := strconv.ParseInt(value, 10, 64)
+		if err != nil || n < 0 {
+			c.lost = true
+			return
+		}
+		c.length = n
+	case "Transfer-Encoding":
+		if strings.EqualFold(value, "chunked") {
+			c.chunk = true
+		} else if value != "" {
+			c.lost = true // Go refuses any other transfer coding
+		}
+	}
+}
+
+// headerNames takes the header names of r as the client spelled them from
+// r's connection, or nil when r did not come through PreserveHeaderCase.
+// ServeHTTP calls it once for every request, served or refused, so each
+// request takes its own notes.
+func headerNames(r *http.Request) []string {
+	nc, ok := r.Context().Value(notesKey{}).(*notingConn)
+	if !ok {
+		return nil
+	}
+	return nc.next()
+}
+
+// spelling maps each canonical header name to the client's spelling of it
+// (the first, if it sent one name in several spellings).
+func spelling(names []string) map[string]string {
+	if len(names) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(names))
+	for _, name := range names {
+		key := textproto.CanonicalMIMEHeaderKey(name)
+		if _, seen := out[key]; !seen {
+			out[key] = name
+		}
+	}
+	return out
+}
