@@ -53,7 +53,10 @@ func runRequest(ctx context.Context, args []string, stdout, stderr io.Writer) in
 				fmt.Fprintf(stderr, "inquir request: header %q is not 'Name: value'\n", args[i])
 				return exitUsage
 			}
-			header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+			// As typed, as curl sends it: a gateway that keeps the client's
+			// spelling (as API Gateway does) must be testable with it.
+			name = strings.TrimSpace(name)
+			header[name] = append(header[name], strings.TrimSpace(value))
 		default:
 			positional = append(positional, a)
 		}
@@ -70,10 +73,11 @@ func runRequest(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return exitUsage
 	}
 	for name, values := range header {
+		if strings.EqualFold(name, "Host") {
+			req.Host = values[0] // Go writes Host from here, whatever the spelling
+			continue
+		}
 		req.Header[name] = values
-	}
-	if h := header.Get("Host"); h != "" {
-		req.Host = h
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
