@@ -115,6 +115,11 @@ func decode(path string, data []byte) (*rawFile, map[string]Position, error) {
 				p = positions["routes."+strconv.Itoa(i)+"."+key[1]]
 			}
 		}
+		if p.Line == 0 {
+			// An unknown [[table]] is written as its first entry;
+			// a key in another case is still the key written.
+			p = (&Config{positions: positions}).Pos(append(key[:len(key):len(key)], "0")...)
+		}
 		errs = append(errs, &Error{File: path, Pos: p, Field: fieldName(key), Msg: "unknown field" + suggest(key)})
 	}
 	if len(errs) > 0 {

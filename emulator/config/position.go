@@ -60,8 +60,16 @@ func displayPath(path string) string {
 // A field that is not written in the file falls back to its table.
 func (c *Config) Pos(key ...string) Position {
 	for n := len(key); n > 0; n-- {
-		if p, ok := c.positions[strings.Join(key[:n], ".")]; ok {
+		k := strings.Join(key[:n], ".")
+		if p, ok := c.positions[k]; ok {
 			return p
+		}
+		// The TOML decoder matches keys to fields ignoring case, so
+		// [Gateway] fills the gateway table: find it as written.
+		for written, p := range c.positions {
+			if strings.EqualFold(written, k) {
+				return p
+			}
 		}
 	}
 	return Position{}

@@ -91,10 +91,20 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	m := p.Match(r.Method, r.URL.EscapedPath())
+	m := p.MatchRequest(r)
 	switch {
 	case m.Builtin:
 		rec.status = g.serveBuiltin(w, r, p, m.Path)
+		return
+	case m.Refused != "":
+		// The function would read this request as another one than the
+		// router did (policy.Match); nothing runs and nothing is built.
+		if m.Route != nil {
+			rec.function = m.Route.Function
+		}
+		rec.reason = "ambiguous_request"
+		g.stats.reject(rec.reason)
+		rec.status = g.fail(w, http.StatusBadRequest, "bad_request", m.Refused)
 		return
 	case m.Route == nil && len(m.Allow) > 0:
 		w.Header().Set("Allow", strings.Join(m.Allow, ", "))

@@ -237,7 +237,7 @@ internal = true
 			toml: partner + fn +
 				route("ANY", "/reports/{id}", "function = \"f\"\ngroup = \"partners\"") +
 				route("GET", "/reports/{rid}", "function = \"g\"\nauth = \"none\"\nreason = \"shared links\""),
-			want: []brief{{"INQ009", "routes[1].auth", `ANY /reports/{id} is protected, but GET requests to the same path reach open route GET /reports/{rid}; protect the path for every method or keep the open route off it`, 24}},
+			want: []brief{{"INQ009", "routes[1].auth", `ANY /reports/{id} is protected, but GET, HEAD requests to the same path reach open route GET /reports/{rid}; protect the path for every method or keep the open route off it`, 24}},
 		},
 		{
 			name: "a pair INQ008 reports is not INQ009's too", rule: "INQ009",

@@ -16,9 +16,11 @@ import (
 type Match struct {
 	// Route is nil when no route serves the request.
 	Route *Route
-	// Params are the decoded path parameters, by name.
+	// Params are the path parameters, by name, as API Gateway REST APIs
+	// hand them over: percent-encoding kept (%2F stays %2F).
 	Params map[string]string
-	// Path is the request path as routed: normalized and decoded.
+	// Path is the request path as routed: normalized (see normalizePath)
+	// and still percent-encoded, as REST APIs hand it over.
 	Path string
 	// Allow lists the methods the path does answer when Route is nil
 	// because of the method (405); empty for 404.
@@ -26,6 +28,12 @@ type Match struct {
 	// Builtin is set for paths under config.BuiltinPrefix: inquir's own
 	// endpoints, which no route can shadow, however the path is spelled.
 	Builtin bool
+	// Refused, when not empty, says why the request must be answered 400
+	// before anything runs, Route set or not: its method is not spelled
+	// as a method, or the path the function would read, decoded as a web
+	// framework decodes it, routes to another route than Route (see
+	// Policy.Match). It is safe to send to the caller.
+	Refused string
 }
 
 // router is built once per policy: a gorilla/mux router with the routes
@@ -58,6 +66,22 @@ func (routeHandler) ServeHTTP(http.ResponseWriter, *http.Request) {}
 // url.URL.EscapedPath gives it). Whatever the spelling of the path, the
 // route found here is the route whose policy applies and whose function runs:
 // the gateway asks once and uses the answer for both.
+//
+// Two spellings are refused (Match.Refused) rather than routed, since the
+// function would read them as another request than the router did:
+//
+//   - a method that is not upper-case: methods are case-sensitive (RFC 9110
+//     section 9.1), but web frameworks upper-case them, so "get" would run
+//     the GET code under whatever route answers a method called "get";
+//   - a path that, once decoded as a web framework decodes it (one
+//     percent-decoding, "\" read as "/", the path cut at "?", "#" or NUL,
+//     ";parameters" dropped from segments), routes to another route, or
+//     to none: /api/admin%2Fusers routed by ANY /api/{proxy+} reaches the
+//     function as /api/admin/users, which ANY /api/admin/{proxy+} guards.
+//
+// HEAD is routed as GET is, unless a HEAD route answers it: frameworks run
+// the GET handler for HEAD, so GET's route, not a weaker ANY beside it,
+// must authorise it.
 func (p *Policy) Match(method, escapedPath string) Match {
 	norm, ok := normalizePath(escapedPath)
 	if !ok {
@@ -68,19 +92,80 @@ func (p *Policy) Match(method, escapedPath string) Match {
 		return Match{}
 	}
 	if strings.HasPrefix(decoded+"/", config.BuiltinPrefix) {
-		return Match{Path: decoded, Builtin: true}
+		return Match{Path: norm, Builtin: true}
 	}
+	if method != strings.ToUpper(method) {
+		return Match{Path: norm, Refused: "the method must be upper-case: methods are case-sensitive (RFC 9110 section 9.1); send " + strings.ToUpper(method)}
+	}
+	m := p.routeMethod(method, norm, decoded)
+	if m.Route == nil {
+		return m
+	}
+	for _, view := range frameworkViews(norm, decoded) {
+		if view == norm {
+			continue
+		}
+		vd, err := url.PathUnescape(view)
+		if err != nil || strings.HasPrefix(vd+"/", config.BuiltinPrefix) || p.routeMethod(method, view, vd).Route != m.Route {
+			m.Refused = "the path, once percent-decoded as a web framework decodes it, is served by another route than the one that authorised it; send reserved characters (/, \\, ?, #, ;) unencoded or not at all"
+			break
+		}
+	}
+	return m
+}
+
+// methodOverrideHeaders are the headers web frameworks read as the
+// request's real method (Express's method-override, Symfony, Laravel, ASP.NET).
+var methodOverrideHeaders = [...]string{"X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"}
+
+// MatchRequest is Match for an HTTP request, also refusing a method-override
+// header that names a method another route would serve: a framework behind
+// the gateway would run that method's code under this route's policy. An
+// override that the same route answers (an ANY route, say) is left alone.
+func (p *Policy) MatchRequest(r *http.Request) Match {
+	m := p.Match(r.Method, r.URL.EscapedPath())
+	if m.Route == nil || m.Refused != "" {
+		return m
+	}
+	for _, name := range methodOverrideHeaders {
+		for _, v := range r.Header.Values(name) {
+			for _, method := range strings.Split(v, ",") {
+				method = strings.ToUpper(strings.TrimSpace(method))
+				if method == "" {
+					continue
+				}
+				if o := p.Match(method, m.Path); o.Route != m.Route || o.Refused != "" {
+					m.Refused = "the " + name + " header names a method another route serves; send the request with that method instead"
+					return m
+				}
+			}
+		}
+	}
+	return m
+}
+
+// routeMethod routes method, with HEAD routed as GET unless a HEAD route
+// answers it.
+func (p *Policy) routeMethod(method, norm, decoded string) Match {
+	if method != http.MethodHead {
+		return p.route(method, norm, decoded)
+	}
+	if m := p.route(method, norm, decoded); m.Route != nil && m.Route.Method == http.MethodHead {
+		return m
+	}
+	return p.route(http.MethodGet, norm, decoded)
+}
+
+// route asks the router which route serves method on the normalized path.
+func (p *Policy) route(method, norm, decoded string) Match {
 	req := &http.Request{Method: method, URL: &url.URL{Path: decoded, RawPath: norm}}
 	var m mux.RouteMatch
 	if p.router.mux.Match(req, &m) && m.MatchErr == nil {
-		r := m.Handler.(routeHandler).route
 		params := make(map[string]string, len(m.Vars))
 		for k, v := range m.Vars {
-			if params[k], err = url.PathUnescape(v); err != nil {
-				return Match{Path: decoded}
-			}
+			params[k] = v
 		}
-		return Match{Route: r, Params: params, Path: decoded}
+		return Match{Route: m.Handler.(routeHandler).route, Params: params, Path: norm}
 	}
 	var allow []string
 	for i, pr := range p.router.pathOnly {
@@ -89,7 +174,58 @@ func (p *Policy) Match(method, escapedPath string) Match {
 		}
 	}
 	sort.Strings(allow)
-	return Match{Path: decoded, Allow: slices.Compact(allow)}
+	return Match{Path: norm, Allow: slices.Compact(allow)}
+}
+
+// frameworkViews returns the paths, escaped and normalized, that a function
+// may take a request for when it reads the event's path as web frameworks
+// do, given the routed path once decoded: "\" as "/" (Windows-minded
+// servers, Spring, some Node routers), the path cut at "?" or "#" (a
+// framework that rebuilds a URL from it) or at NUL (C string APIs), and
+// ";parameters" dropped from each segment (servlet containers' path
+// parameters). A decoded path that no view changes is the routed path.
+func frameworkViews(norm, decoded string) []string {
+	if !strings.ContainsAny(norm, "%;\\") {
+		return nil // read as routed
+	}
+	base := strings.ReplaceAll(decoded, "\\", "/")
+	views := []string{base}
+	if i := strings.IndexAny(base, "?#\x00"); i >= 0 {
+		views = append(views, base[:i])
+	}
+	if strings.Contains(base, ";") {
+		segs := strings.Split(base, "/")
+		for i, s := range segs {
+			segs[i], _, _ = strings.Cut(s, ";")
+		}
+		views = append(views, strings.Join(segs, "/"))
+	}
+	out := views[:0]
+	for _, v := range views {
+		if n, ok := normalizePath(escapePath(v)); ok && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// escapePath percent-encodes a decoded path so that it routes as it reads:
+// "/" stays a separator, "%" and every other byte that is not allowed
+// bare in a path segment (RFC 3986 section 3.3) are escaped.
+func escapePath(decoded string) string {
+	const hexDigits = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(decoded); i++ {
+		c := decoded[i]
+		if c == '/' || isUnreserved(c) || strings.IndexByte("!$&'()*+,;=:@", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hexDigits[c>>4])
+		b.WriteByte(hexDigits[c&15])
+	}
+	return b.String()
 }
 
 // muxTemplate turns {name+} (the rest of the path) into mux's {name:.+}.

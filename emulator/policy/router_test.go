@@ -52,29 +52,43 @@ func TestMatch(t *testing.T) {
 		params       map[string]string
 		allow        []string
 		routedPath   string
+		refused      bool
 	}{
-		{"GET", "/customers/c-1", "GET /customers/{id}", map[string]string{"id": "c-1"}, nil, "/customers/c-1"},
-		{"PUT", "/customers/c-1", "PUT /customers/{id}", map[string]string{"id": "c-1"}, nil, "/customers/c-1"},
-		{"GET", "/customers/me", "GET /customers/me", map[string]string{}, nil, "/customers/me"},
-		{"GET", "/customers/a%2Fb", "GET /customers/{id}", map[string]string{"id": "a/b"}, nil, "/customers/a/b"},
-		{"GET", "/files/a/b/c.txt", "GET /files/{path+}", map[string]string{"path": "a/b/c.txt"}, nil, "/files/a/b/c.txt"},
+		{"GET", "/customers/c-1", "GET /customers/{id}", map[string]string{"id": "c-1"}, nil, "/customers/c-1", false},
+		{"PUT", "/customers/c-1", "PUT /customers/{id}", map[string]string{"id": "c-1"}, nil, "/customers/c-1", false},
+		{"GET", "/customers/me", "GET /customers/me", map[string]string{}, nil, "/customers/me", false},
+		// Path parameters and the path keep their percent-encoding, as REST
+		// APIs hand them over; but a function reading this path decoded
+		// sees /customers/a/b, which the public catch-all serves: refused.
+		{"GET", "/customers/a%2Fb", "GET /customers/{id}", map[string]string{"id": "a%2Fb"}, nil, "/customers/a%2Fb", true},
+		{"GET", "/customers/a%25b", "GET /customers/{id}", map[string]string{"id": "a%25b"}, nil, "/customers/a%25b", false},
+		{"GET", "/customers/a%20b%3Ac", "GET /customers/{id}", map[string]string{"id": "a%20b%3Ac"}, nil, "/customers/a%20b%3Ac", false},
+		{"GET", "/customers/a%2fb%5c", "GET /customers/{id}", map[string]string{"id": "a%2Fb%5C"}, nil, "/customers/a%2Fb%5C", true},
+		{"GET", "/files/a%2Fb/c", "GET /files/{path+}", map[string]string{"path": "a%2Fb/c"}, nil, "/files/a%2Fb/c", false},
+		{"GET", "/files/a/b/c.txt", "GET /files/{path+}", map[string]string{"path": "a/b/c.txt"}, nil, "/files/a/b/c.txt", false},
 		// A literal route beats the greedy catch-all, which is public: the
 		// protected route must win for every spelling of its path.
-		{"POST", "/internal/search", "POST /internal/search", map[string]string{}, nil, "/internal/search"},
-		{"POST", "//internal//search", "POST /internal/search", map[string]string{}, nil, "/internal/search"},
-		{"POST", "/internal/search/", "POST /internal/search", map[string]string{}, nil, "/internal/search"},
-		{"POST", "/internal/./search", "POST /internal/search", map[string]string{}, nil, "/internal/search"},
-		{"POST", "/x/../internal/search", "POST /internal/search", map[string]string{}, nil, "/internal/search"},
-		{"POST", "/x/%2e%2E/internal/search", "POST /internal/search", map[string]string{}, nil, "/internal/search"},
-		{"POST", "/internal/%2e/search", "POST /internal/search", map[string]string{}, nil, "/internal/search"},
-		{"POST", "/../../internal/search", "POST /internal/search", map[string]string{}, nil, "/internal/search"},
-		{"POST", "/internal/%73earch", "POST /internal/search", map[string]string{}, nil, "/internal/search"},
+		{"POST", "/internal/search", "POST /internal/search", map[string]string{}, nil, "/internal/search", false},
+		{"POST", "//internal//search", "POST /internal/search", map[string]string{}, nil, "/internal/search", false},
+		{"POST", "/internal/search/", "POST /internal/search", map[string]string{}, nil, "/internal/search", false},
+		{"POST", "/internal/./search", "POST /internal/search", map[string]string{}, nil, "/internal/search", false},
+		{"POST", "/x/../internal/search", "POST /internal/search", map[string]string{}, nil, "/internal/search", false},
+		{"POST", "/x/%2e%2E/internal/search", "POST /internal/search", map[string]string{}, nil, "/internal/search", false},
+		{"POST", "/internal/%2e/search", "POST /internal/search", map[string]string{}, nil, "/internal/search", false},
+		{"POST", "/../../internal/search", "POST /internal/search", map[string]string{}, nil, "/internal/search", false},
+		{"POST", "/internal/%73earch", "POST /internal/search", map[string]string{}, nil, "/internal/search", false},
 		// Paths are case-sensitive, as in API Gateway: another case is
 		// another path, served here by the public catch-all.
-		{"POST", "/Internal/Search", "ANY /{proxy+}", map[string]string{"proxy": "Internal/Search"}, nil, "/Internal/Search"},
-		// An encoded slash stays inside its segment.
-		{"POST", "/internal%2Fsearch", "ANY /{proxy+}", map[string]string{"proxy": "internal/search"}, nil, "/internal/search"},
-		{"DELETE", "/customers/c-1", "ANY /{proxy+}", map[string]string{"proxy": "customers/c-1"}, nil, "/customers/c-1"},
+		{"POST", "/Internal/Search", "ANY /{proxy+}", map[string]string{"proxy": "Internal/Search"}, nil, "/Internal/Search", false},
+		// An encoded slash stays inside its segment for the router, but the
+		// function would read /internal/search: refused.
+		{"POST", "/internal%2Fsearch", "ANY /{proxy+}", map[string]string{"proxy": "internal%2Fsearch"}, nil, "/internal%2Fsearch", true},
+		{"POST", "/internal%5Csearch", "ANY /{proxy+}", map[string]string{"proxy": "internal%5Csearch"}, nil, "/internal%5Csearch", true},
+		{"POST", "/internal;x=1/search", "ANY /{proxy+}", map[string]string{"proxy": "internal;x=1/search"}, nil, "/internal;x=1/search", true},
+		{"POST", "/x%2F..%2Finternal%2Fsearch", "ANY /{proxy+}", map[string]string{"proxy": "x%2F..%2Finternal%2Fsearch"}, nil, "/x%2F..%2Finternal%2Fsearch", true},
+		{"POST", "/x%2F..%2F_inquir%2Fstats", "ANY /{proxy+}", map[string]string{"proxy": "x%2F..%2F_inquir%2Fstats"}, nil, "/x%2F..%2F_inquir%2Fstats", true},
+		{"GET", "/blog/a%2Fb", "ANY /{proxy+}", map[string]string{"proxy": "blog/a%2Fb"}, nil, "/blog/a%2Fb", false},
+		{"DELETE", "/customers/c-1", "ANY /{proxy+}", map[string]string{"proxy": "customers/c-1"}, nil, "/customers/c-1", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
@@ -94,6 +108,9 @@ func TestMatch(t *testing.T) {
 			}
 			if m.Path != tt.routedPath {
 				t.Errorf("path = %q, want %q", m.Path, tt.routedPath)
+			}
+			if (m.Refused != "") != tt.refused {
+				t.Errorf("refused = %q, want refused %v", m.Refused, tt.refused)
 			}
 		})
 	}
@@ -161,4 +178,67 @@ func FuzzNormalizePath(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestMatchMethodSpelling: a method is routed as frameworks read it or
+// refused, so no spelling is authorised by a weaker route (issue 9, fault 2).
+func TestMatchMethodSpelling(t *testing.T) {
+	p := compile(t, `
+[functions.f]
+runtime = "node"
+path = "fn.mjs"
+[[routes]]
+method = "GET"
+path = "/reports"
+function = "f"
+group = "admins"
+[[routes]]
+method = "ANY"
+path = "/reports"
+function = "f"
+group = "partners"
+[[routes]]
+method = "GET"
+path = "/pages"
+function = "f"
+group = "admins"
+[[routes]]
+method = "HEAD"
+path = "/pages"
+function = "f"
+auth = "none"
+reason = "link checkers"
+[[routes]]
+method = "ANY"
+path = "/open"
+function = "f"
+group = "partners"
+`)
+	tests := []struct {
+		method, path string
+		route        string
+		refused      bool
+	}{
+		{"GET", "/reports", "GET /reports", false},
+		{"HEAD", "/reports", "GET /reports", false},
+		{"POST", "/reports", "ANY /reports", false},
+		{"get", "/reports", "", true},
+		{"Get", "/reports", "", true},
+		{"hEAD", "/reports", "", true},
+		// An explicit HEAD route answers HEAD itself.
+		{"HEAD", "/pages", "HEAD /pages", false},
+		{"HEAD", "/open", "ANY /open", false},
+		// A method no route names is routed by ANY, as on API Gateway.
+		{"PROPFIND", "/open", "ANY /open", false},
+	}
+	for _, tt := range tests {
+		m := p.Match(tt.method, tt.path)
+		got := ""
+		if m.Route != nil {
+			got = m.Route.String()
+		}
+		if got != tt.route || (m.Refused != "") != tt.refused {
+			t.Errorf("%s %s: route %q refused %q, want %q refused %v", tt.method, tt.path, got, m.Refused, tt.route, tt.refused)
+		}
+	}
 }

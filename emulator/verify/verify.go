@@ -33,10 +33,15 @@ const (
 	Reach        Expect = iota // the function answers
 	Unauthorized               // the gateway refuses with 401 (403 under compat = "aws")
 	Forbidden                  // the gateway refuses with 403
+	// Refused is for a spelling of a request (an encoded "/" or "\", a
+	// lower-case method, HEAD for GET) from a caller that a weaker route
+	// lets in: the gateway must refuse it (400, 401 or 403) and run nothing
+	// of the more protected route's function.
+	Refused
 )
 
 func (e Expect) String() string {
-	return [...]string{"function", "401", "403"}[e]
+	return [...]string{"function", "401", "403", "refused"}[e]
 }
 
 // Credential is one column of the matrix.
@@ -187,11 +192,18 @@ func (r *Report) probe(ctx context.Context, opts Options, p *policy.Policy, url 
 	now := opts.Now()
 	aws := p.Config.Gateway.Compat == config.CompatAWS
 	for _, rt := range p.InFileOrder() { // file order reads best
-		method := rt.Method
-		if method == config.MethodAny {
-			method = http.MethodGet
+		// An ANY route is probed with the first method that it, and not a
+		// method route beside it, serves.
+		method, path, ok := rt.Method, "", false
+		for _, m := range []string{rt.Method, http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch} {
+			if m == config.MethodAny {
+				continue
+			}
+			if path, ok = samplePath(p, rt, m); ok {
+				method = m
+				break
+			}
 		}
-		path, ok := samplePath(p, rt, method)
 		if !ok {
 			r.Problems = append(r.Problems, fmt.Sprintf("%s: no sample request reaches this route (a more specific route takes them all)", rt))
 			continue
@@ -203,8 +215,107 @@ func (r *Report) probe(ctx context.Context, opts Options, p *policy.Policy, url 
 		if !rt.Public() {
 			odd := "/" + strings.ReplaceAll(path, "/", "//") + "/"
 			r.Cells = append(r.Cells, r.send(ctx, opts.Client, p, rt, url, method, odd, creds[0], now, aws, rec))
+			r.Cells = append(r.Cells, r.spellings(ctx, opts.Client, p, rt, url, method, path, creds, now, rec)...)
 		}
 	}
+}
+
+// spellings probes rt's sample request spelled as issue 9 found a weaker
+// route could take it: "/" encoded as %2F or %5C (one at a time, all at
+// once, and walking up with ..), the method in lower case, and HEAD for
+// GET. Each spelling is sent with the credentials that the route the router
+// would otherwise pick lets in and rt does not; the gateway must refuse
+// every one and run nothing of rt's function.
+func (r *Report) spellings(ctx context.Context, client *http.Client, p *policy.Policy, rt *policy.Route, url, method, path string, creds []Credential, now time.Time, rec *recorder) []Cell {
+	type probe struct{ method, path string }
+	var probes []probe
+	slashes := strings.Count(path, "/")
+	for _, esc := range []string{"%2F", "%5C"} {
+		for i := 2; i <= slashes; i++ {
+			probes = append(probes, probe{method, replaceNth(path, "/", esc, i)})
+		}
+		if slashes > 1 {
+			probes = append(probes, probe{method, "/" + strings.ReplaceAll(path[1:], "/", esc)})
+		}
+		for i := 2; i <= slashes; i++ {
+			walk := replaceNth(path, "/", "/inquir-verify"+esc+".."+esc, i)
+			probes = append(probes, probe{method, walk})
+		}
+	}
+	if lower := strings.ToLower(method); lower != method {
+		probes = append(probes, probe{lower, path})
+	}
+	if method == http.MethodGet {
+		probes = append(probes, probe{http.MethodHead, path})
+	}
+	var cells []Cell
+	for _, pr := range probes {
+		// The route that takes the request if the gateway reads the
+		// spelling as its router does: the path as sent; a method of
+		// another spelling as one that only an ANY route answers.
+		var weak *policy.Route
+		if pr.method == method {
+			weak = p.Match(method, pr.path).Route
+		} else {
+			for _, m := range []string{http.MethodPost, http.MethodDelete, http.MethodOptions} {
+				if w := p.Match(m, path).Route; w != nil && w != rt && w.Method == config.MethodAny {
+					weak = w
+					break
+				}
+			}
+		}
+		if weak == nil || weak == rt {
+			continue
+		}
+		for _, cr := range creds {
+			if !lets(p, weak, cr.Secret, now) || lets(p, rt, cr.Secret, now) {
+				continue
+			}
+			cells = append(cells, r.sendRefused(ctx, client, p, rt, url, pr.method, pr.path, cr, rec))
+			break // one caller who would gain is enough to show the door shut
+		}
+	}
+	return cells
+}
+
+// lets reports whether the policy lets the caller with secret through route.
+func lets(p *policy.Policy, route *policy.Route, secret string, now time.Time) bool {
+	o := p.Authorize(route, secret, now).Outcome
+	return o == policy.Allowed || o == policy.Public
+}
+
+// replaceNth replaces the n-th (1-based) occurrence of old in s.
+func replaceNth(s, old, repl string, n int) string {
+	i := -1
+	for ; n > 0; n-- {
+		j := strings.Index(s[i+1:], old)
+		if j < 0 {
+			return s
+		}
+		i += j + 1
+	}
+	return s[:i] + repl + s[i+len(old):]
+}
+
+// sendRefused sends a spelling that must be refused and checks it was.
+func (r *Report) sendRefused(ctx context.Context, client *http.Client, p *policy.Policy, rt *policy.Route, url, method, path string, cr Credential, rec *recorder) Cell {
+	cell := Cell{Route: rt.String(), Function: rt.Function, Method: method, Path: path, Credential: cr.Label, Want: Refused, Invoked: -1}
+	before := rec.count(rt.Function)
+	status, refused, err := request(ctx, client, method, url+path, p.Config.Gateway.KeyHeader, cr.Secret)
+	if rec != nil {
+		cell.Invoked = rec.count(rt.Function) - before
+	}
+	cell.Status = status
+	switch {
+	case err != nil:
+		cell.Got = err.Error()
+	case refused:
+		cell.Got = fmt.Sprint(status)
+	default:
+		cell.Got = fmt.Sprintf("function (%d)", status)
+	}
+	cell.OK = err == nil && refused && cell.Invoked <= 0
+	return cell
 }
 
 func (r *Report) send(ctx context.Context, client *http.Client, p *policy.Policy, rt *policy.Route, url, method, path string, cr Credential, now time.Time, aws bool, rec *recorder) Cell {
@@ -272,6 +383,12 @@ func request(ctx context.Context, client *http.Client, method, url, header, secr
 		refused = true
 	case resp.StatusCode == http.StatusForbidden && (e.Error == "forbidden" || e.Message == "Forbidden"):
 		refused = true
+	case resp.StatusCode == http.StatusBadRequest && e.Error == "bad_request":
+		refused = true
+	case method == http.MethodHead && len(body) == 0:
+		// A HEAD answer has no body to tell the gateway's refusal from a
+		// function's; the status says it (and locally, the invocations).
+		refused = resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden
 	}
 	return resp.StatusCode, refused, nil
 }

@@ -1,0 +1,249 @@
+package gateway
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/inquir-dev/inquir/emulator/config"
+	"github.com/inquir-dev/inquir/emulator/policy"
+)
+
+// overlapTOML has routes of different protection that overlap: a greedy
+// partner route whose prefix is also an admin route's, and an ANY partner
+// route beside a GET admin route on one path, all to one function. These are
+// issue 9's faults 1 and 2.
+var overlapTOML = `
+[keys.partner]
+secret = "sha256:` + sha(partnerSecret) + `"
+groups = ["partners"]
+
+[keys.admin]
+secret = "sha256:` + sha(internalSecret) + `"
+groups = ["admins"]
+
+[functions.api]
+runtime = "node"
+path = "fn.mjs"
+
+[[routes]]
+method = "ANY"
+path = "/api/{proxy+}"
+function = "api"
+group = "partners"
+
+[[routes]]
+method = "ANY"
+path = "/api/admin/{proxy+}"
+function = "api"
+group = "admins"
+
+[[routes]]
+method = "GET"
+path = "/reports"
+function = "api"
+group = "admins"
+
+[[routes]]
+method = "ANY"
+path = "/reports"
+function = "api"
+group = "partners"
+
+[[routes]]
+method = "GET"
+path = "/items/{id}"
+function = "api"
+group = "partners"
+`
+
+// compilePolicy compiles toml as a project's inquir.toml.
+func compilePolicy(t testing.TB, toml string) *policy.Policy {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "fn.mjs"), []byte("export async function handler() {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "inquir.toml")
+	if err := os.WriteFile(path, []byte(toml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := policy.Compile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// serveOverlap runs a gateway over overlapTOML on a real loopback listener.
+func serveOverlap(t *testing.T) (addr string, s *spy) {
+	t.Helper()
+	s = &spy{}
+	gw := New(Options{Invoker: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return testNow }})
+	gw.SetPolicy(compilePolicy(t, overlapTOML))
+	srv := httptest.NewServer(gw)
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().String(), s
+}
+
+// rawRequest sends a request line and headers exactly as given, so that the
+// method and path reach the server as an attacker spells them.
+func rawRequest(t *testing.T, addr, method, target string, header ...string) (int, map[string]string) {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+	var b strings.Builder
+	b.WriteString(method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n")
+	for i := 0; i+1 < len(header); i += 2 {
+		b.WriteString(header[i] + ": " + header[i+1] + "\r\n")
+	}
+	b.WriteString("\r\n")
+	if _, err := io.WriteString(conn, b.String()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: method})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body := map[string]string{}
+	raw, _ := io.ReadAll(resp.Body)
+	_ = json.Unmarshal(raw, &body)
+	return resp.StatusCode, body
+}
+
+// TestEncodedReservedCharactersAreRefused is fault 1 of issue 9: a partner
+// key must not get the function to run with a path that the admins' route
+// guards, however the path is encoded; escapes that cannot change routing
+// still reach the function, with their encoding kept.
+func TestEncodedReservedCharactersAreRefused(t *testing.T) {
+	addr, s := serveOverlap(t)
+	refused := []string{
+		"/api/admin%2Fusers",
+		"/api/admin%2fusers",
+		"/api/x%2F..%2Fadmin%2Fusers",
+		"/api/x/..%2Fadmin%2Fusers",
+		"/api/admin%5Cusers",
+		"/api/admin%5cusers",
+		"/api/x%5C..%5Cadmin%5Cusers",
+		"/api/admin;x=1/users",
+		"/api/admin%3Bx/users",
+		"/api/x%2F..%2F..%2Freports",
+		"/api/x%2F..%2F..%2F_inquir%2Fstats",
+		"/items/a%2Fb",
+	}
+	for _, target := range refused {
+		t.Run(target, func(t *testing.T) {
+			before := len(s.called())
+			status, body := rawRequest(t, addr, "GET", target, "x-api-key", partnerSecret)
+			if status != http.StatusBadRequest || body["error"] != "bad_request" || body["message"] == "" {
+				t.Fatalf("GET %s with the partner key: %d %v, want 400 bad_request", target, status, body)
+			}
+			if n := len(s.called()) - before; n != 0 {
+				t.Fatalf("GET %s was refused but invoked the function %d times", target, n)
+			}
+		})
+	}
+
+	// Escapes that route the same way, decoded or not, are passed on as
+	// API Gateway REST passes them: percent-encoded.
+	passed := []struct{ target, path, proxy string }{
+		{"/api/orders/a%25b", "/api/orders/a%25b", "orders/a%25b"},
+		{"/api/orders/a%20b", "/api/orders/a%20b", "orders/a%20b"},
+		{"/api/orders/%61bc", "/api/orders/abc", "orders/abc"},
+		{"/api/orders/us-east-1%3Aaf33", "/api/orders/us-east-1%3Aaf33", "orders/us-east-1%3Aaf33"},
+		{"/api/orders%2Fx", "/api/orders%2Fx", "orders%2Fx"},
+		{"/api/a%40b/c%2B", "/api/a%40b/c%2B", "a%40b/c%2B"},
+	}
+	for _, tt := range passed {
+		t.Run(tt.target, func(t *testing.T) {
+			before := len(s.called())
+			status, body := rawRequest(t, addr, "GET", tt.target, "x-api-key", partnerSecret)
+			calls := s.called()
+			if status != http.StatusOK || len(calls) != before+1 {
+				t.Fatalf("GET %s with the partner key: %d %v, want the function's 200", tt.target, status, body)
+			}
+			ev := calls[len(calls)-1].event
+			if ev.Resource != "/api/{proxy+}" || ev.Path != tt.path || ev.PathParameters["proxy"] != tt.proxy || ev.RequestContext.Path != tt.path {
+				t.Errorf("event: resource %q path %q requestContext.path %q pathParameters %v; want path %q, proxy %q",
+					ev.Resource, ev.Path, ev.RequestContext.Path, ev.PathParameters, tt.path, tt.proxy)
+			}
+		})
+	}
+}
+
+// TestMethodSpellingPicksNoWeakerRoute is fault 2 of issue 9: with GET
+// /reports for admins and ANY /reports for partners, no spelling of GET
+// gets a partner key to the function.
+func TestMethodSpellingPicksNoWeakerRoute(t *testing.T) {
+	addr, s := serveOverlap(t)
+	tests := []struct {
+		name, method string
+		header       []string
+		status       int
+	}{
+		{"GET", "GET", nil, http.StatusForbidden},
+		{"lower-case get", "get", nil, http.StatusBadRequest},
+		{"mixed-case Get", "Get", nil, http.StatusBadRequest},
+		{"HEAD is authorised as GET", "HEAD", nil, http.StatusForbidden},
+		{"POST overridden to GET", "POST", []string{"X-HTTP-Method-Override", "GET"}, http.StatusBadRequest},
+		{"POST overridden to get", "POST", []string{"X-HTTP-Method", "get"}, http.StatusBadRequest},
+		{"POST overridden to HEAD", "POST", []string{"X-Method-Override", "HEAD"}, http.StatusBadRequest},
+		{"POST overridden to a list", "POST", []string{"X-HTTP-Method-Override", "PUT, GET"}, http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(s.called())
+			status, body := rawRequest(t, addr, tt.method, "/reports", append([]string{"x-api-key", partnerSecret}, tt.header...)...)
+			if status != tt.status {
+				t.Fatalf("%s /reports with the partner key: %d %v, want %d", tt.method, status, body, tt.status)
+			}
+			if n := len(s.called()) - before; n != 0 {
+				t.Fatalf("%s /reports was refused but invoked the function %d times", tt.method, n)
+			}
+		})
+	}
+
+	// What the partner route does answer still reaches the function, and
+	// the admin key gets GET and HEAD.
+	allowed := []struct {
+		name, method, secret string
+		header               []string
+		route                string
+	}{
+		{"partner POST", "POST", partnerSecret, nil, "/reports"},
+		{"partner POST overridden to PUT", "POST", partnerSecret, []string{"X-HTTP-Method-Override", "PUT"}, "/reports"},
+		{"admin GET", "GET", internalSecret, nil, "/reports"},
+		{"admin HEAD", "HEAD", internalSecret, nil, "/reports"},
+	}
+	for _, tt := range allowed {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(s.called())
+			status, body := rawRequest(t, addr, tt.method, "/reports", append([]string{"x-api-key", tt.secret}, tt.header...)...)
+			calls := s.called()
+			if status != http.StatusOK || len(calls) != before+1 {
+				t.Fatalf("%s /reports: %d %v, want the function's 200", tt.method, status, body)
+			}
+			if ev := calls[len(calls)-1].event; ev.HTTPMethod != tt.method || ev.Resource != tt.route {
+				t.Errorf("event: httpMethod %q resource %q, want %q %q", ev.HTTPMethod, ev.Resource, tt.method, tt.route)
+			}
+		})
+	}
+}
