@@ -81,8 +81,12 @@ func TestRuntimes(t *testing.T) {
 				t.Errorf("after a crash the function ran in the crashed pid %d", fresh)
 			}
 
+			build := BuildNone
+			if tt.wantBuild > 0 {
+				build = BuildReady
+			}
 			want := map[string]FunctionStats{
-				"fn": {Invocations: 7, WorkersStarted: 2, WorkersRunning: 1, Builds: tt.wantBuild, Crashes: 1, LastExit: "exit status 3"},
+				"fn": {Invocations: 7, WorkersStarted: 2, WorkersRunning: 1, Builds: tt.wantBuild, Crashes: 1, LastExit: "exit status 3", Build: build},
 			}
 			if diff := cmp.Diff(want, h.Stats()); diff != "" {
 				t.Errorf("Stats (-want +got):\n%s", diff)
