@@ -15,13 +15,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/inquir-dev/inquir/emulator/config"
 	"github.com/inquir-dev/inquir/emulator/gateway"
 	"github.com/inquir-dev/inquir/emulator/policy"
+	"github.com/inquir-dev/inquir/emulator/redact"
 	"github.com/inquir-dev/inquir/emulator/runtimes"
 )
 
@@ -33,11 +34,19 @@ type Options struct {
 	// free port; URL reports it.
 	Listen string
 	// Log receives the request log and the emulator's own messages. If nil,
-	// nothing is logged.
+	// nothing is logged. It is written as given: build it on
+	// Redactor.Writer so that no secret reaches it.
 	Log *slog.Logger
-	// Output receives the functions' stdout and stderr, line by line. If
-	// nil, os.Stderr.
+	// Output receives the functions' stdout and stderr, line by line,
+	// through the Redactor. If nil, os.Stderr.
 	Output io.Writer
+	// Redactor learns every key secret and function env value of each
+	// config put in force, and hides them in Output, in /_inquir/stats and
+	// in the request log's error fields. If nil, the emulator makes its own.
+	Redactor *redact.Redactor
+	// Limits bound what callers can hold of the server; a zero field takes
+	// its default.
+	Limits Limits
 	// CacheDir holds builds. If zero, the user's cache folder.
 	CacheDir string
 	// Invoker, if set, runs the functions instead of inquir's runtimes:
@@ -90,10 +99,21 @@ func Start(opts Options) (*Emulator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listening on %s: %w", addr, err)
 	}
-	e := &Emulator{opts: opts, log: log, listener: ln, served: make(chan error, 1)}
-	gwOpts := gateway.Options{Invoker: opts.Invoker, Log: log}
+	if opts.Redactor == nil {
+		opts.Redactor = redact.New()
+	}
+	// The redactor knows the secrets before any worker can print one.
+	opts.Redactor.Update(p.Config)
+	output := opts.Output
+	if output == nil {
+		output = os.Stderr
+	}
+	limits := opts.Limits.withDefaults()
+	cl := newConnLimiter(gateway.PreserveHeaderCase(ln), limits.MaxConnections)
+	e := &Emulator{opts: opts, log: log, listener: cl, served: make(chan error, 1)}
+	gwOpts := gateway.Options{Invoker: opts.Invoker, Log: log, Redactor: opts.Redactor}
 	if opts.Invoker == nil {
-		rt, err := runtimes.New(runtimes.Options{CacheDir: opts.CacheDir, Log: log, Output: opts.Output, GatewayURL: e.URL()})
+		rt, err := runtimes.New(runtimes.Options{CacheDir: opts.CacheDir, Log: log, Output: opts.Redactor.Writer(output), GatewayURL: e.URL()})
 		if err != nil {
 			ln.Close()
 			return nil, fmt.Errorf("starting the function runtimes: %w", err)
@@ -104,9 +124,10 @@ func Start(opts Options) (*Emulator, error) {
 	}
 	e.gateway = gateway.New(gwOpts)
 	e.gateway.SetPolicy(p)
-	e.server = &http.Server{Handler: e.gateway, ReadHeaderTimeout: 10 * time.Second, ConnContext: gateway.ConnContext}
+	e.server = limits.server(e.gateway, cl)
 	// Header names reach functions as the client spelled them.
-	go func() { e.served <- e.server.Serve(gateway.PreserveHeaderCase(ln)) }()
+	e.server.ConnContext = gateway.ConnContext
+	go func() { e.served <- e.server.Serve(cl) }()
 	return e, nil
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/inquir-dev/inquir/emulator"
 	"github.com/inquir-dev/inquir/emulator/config"
+	"github.com/inquir-dev/inquir/emulator/redact"
 )
 
 // shutdownGrace is how long requests under way may take once inquir dev is
@@ -31,8 +32,14 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	out := &lockedWriter{w: stderr}
-	log := slog.New(slog.NewTextHandler(out, nil))
-	e, err := emulator.Start(emulator.Options{ConfigPath: *cfgPath, Listen: *listen, Log: log, Output: out})
+	// Every log line passes the redactor, the last defence against a
+	// secret in an error's text; the emulator routes the functions' output
+	// through it too.
+	redactor := redact.New()
+	logOut := redactor.Writer(out)
+	defer logOut.Flush()
+	log := slog.New(slog.NewTextHandler(logOut, nil))
+	e, err := emulator.Start(emulator.Options{ConfigPath: *cfgPath, Listen: *listen, Log: log, Output: out, Redactor: redactor})
 	if err != nil {
 		fmt.Fprintf(stderr, "inquir dev: %v\n", err)
 		var cerr *config.Error

@@ -20,6 +20,7 @@ import (
 
 	"github.com/inquir-dev/inquir/emulator/config"
 	"github.com/inquir-dev/inquir/emulator/policy"
+	"github.com/inquir-dev/inquir/emulator/redact"
 	"github.com/inquir-dev/inquir/emulator/runtimes"
 )
 
@@ -44,6 +45,10 @@ type Options struct {
 	Now func() time.Time
 	// FunctionStats, if set, adds the runtimes' counters to /_inquir/stats.
 	FunctionStats func() map[string]runtimes.FunctionStats
+	// Redactor, if set, learns the secrets of every policy put in force and
+	// hides them in the error text /_inquir/stats shows and the log's
+	// error fields. If nil, nothing is redacted.
+	Redactor *redact.Redactor
 }
 
 // Gateway serves HTTP under the policy in force. The zero value is not
@@ -68,8 +73,14 @@ func New(opts Options) *Gateway {
 }
 
 // SetPolicy puts p in force. Requests under way finish under the policy they
-// started with; the next request sees p.
-func (g *Gateway) SetPolicy(p *policy.Policy) { g.policy.Store(p) }
+// started with; the next request sees p. The Redactor learns p's secrets
+// first, so no answer under p can show one.
+func (g *Gateway) SetPolicy(p *policy.Policy) {
+	if p != nil {
+		g.opts.Redactor.Update(p.Config)
+	}
+	g.policy.Store(p)
+}
 
 // Policy returns the policy in force, or nil.
 func (g *Gateway) Policy() *policy.Policy { return g.policy.Load() }
@@ -286,7 +297,7 @@ func (g *Gateway) logRequest(r *http.Request, e *logEntry, d time.Duration) {
 		attrs = append(attrs, "request_id", e.requestID)
 	}
 	if e.err != nil {
-		attrs = append(attrs, "error", e.err.Error())
+		attrs = append(attrs, "error", g.opts.Redactor.String(e.err.Error()))
 	}
 	g.opts.Log.Info("request", attrs...)
 }

@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"net"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/inquir-dev/inquir/emulator/policy"
@@ -87,7 +89,7 @@ func (g *Gateway) Stats() Stats {
 		Invocations:    copyCounts(s.invocations),
 		Rejections:     copyCounts(s.rejections),
 		FunctionErrors: s.functionErrors,
-		Reloads:        ReloadStats{Applied: s.reloadsApplied, Refused: s.reloadsRefused, LastError: s.lastReloadErr},
+		Reloads:        ReloadStats{Applied: s.reloadsApplied, Refused: s.reloadsRefused, LastError: g.opts.Redactor.String(s.lastReloadErr)},
 	}
 	s.mu.Unlock()
 	if p := g.policy.Load(); p != nil {
@@ -99,6 +101,13 @@ func (g *Gateway) Stats() Stats {
 	}
 	if g.opts.FunctionStats != nil {
 		out.Functions = g.opts.FunctionStats()
+		// A function's own error text may quote its env: an init error
+		// holding the database password it failed to connect with.
+		for name, fs := range out.Functions {
+			fs.LastExit = g.opts.Redactor.String(fs.LastExit)
+			fs.LastBuildError = g.opts.Redactor.String(fs.LastBuildError)
+			out.Functions[name] = fs
+		}
 	}
 	return out
 }
@@ -113,6 +122,14 @@ func copyCounts(m map[string]int64) map[string]int64 {
 
 // serveBuiltin answers inquir's own endpoints under /_inquir/.
 func (g *Gateway) serveBuiltin(w http.ResponseWriter, r *http.Request, p *policy.Policy, path string) int {
+	if !hostAllowed(r) {
+		// 421 Misdirected Request (RFC 9110, 15.5.20): this server does not
+		// answer for that authority. A web page that rebinds its own name to
+		// 127.0.0.1 still sends its own name as Host; 403 would suggest a
+		// credential could help, and none can. No detail in the body.
+		g.stats.reject("builtin_host_not_loopback")
+		return g.fail(w, http.StatusMisdirectedRequest, "misdirected_request", "")
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		return g.fail(w, http.StatusMethodNotAllowed, "method_not_allowed", "")
@@ -129,4 +146,28 @@ func (g *Gateway) serveBuiltin(w http.ResponseWriter, r *http.Request, p *policy
 		return http.StatusOK
 	}
 	return g.fail(w, http.StatusNotFound, "not_found", "")
+}
+
+// hostAllowed says whether a request may read the built-in endpoints. On a
+// connection that arrived at a loopback address only a Host that names a
+// loopback address or localhost (any port, [::1] bracketed) may, so a page
+// loaded from another name cannot read them through DNS rebinding; an empty
+// Host is refused. A connection to another address reached a listener the
+// user made reachable by other names, and any Host is allowed there.
+func hostAllowed(r *http.Request) bool {
+	local, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	if tcp, ok := local.(*net.TCPAddr); !ok || !tcp.IP.IsLoopback() {
+		return true
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	} else if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		host = host[1 : len(host)-1]
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
