@@ -71,6 +71,10 @@ type Emulator struct {
 	reloadMu  sync.Mutex // one reload at a time
 	closeOnce sync.Once
 	closeErr  error
+
+	// watchHook, if set before Watch, hears each reload the watcher tries:
+	// its outcome (reloadApplied, ...) and the id of the config it read.
+	watchHook func(outcome, config string)
 }
 
 // Start loads the config, listens and serves in the background. A config
@@ -184,16 +188,46 @@ func (e *Emulator) Prepare(ctx context.Context) {
 // Reload reads the config again and puts it in force if it is valid. An
 // invalid config is refused and the one in force stays: nothing becomes
 // more open. Requests under way finish under the policy they started with.
+//
+// A file: secret that is missing or empty does not hold the reload back:
+// that secret is revoked, and a key left without one is disabled (see
+// policy.Reload); each is logged as a warning. A config that declares
+// nothing at all (no keys, functions or routes: an emptied file) is
+// refused.
 func (e *Emulator) Reload() error {
+	_, err := e.reload(nil)
+	return err
+}
+
+// errSuperseded drops a reload whose files changed while they were read.
+var errSuperseded = errors.New("a watched file changed while it was read; the next reload reads it again")
+
+// reload is Reload with a last check: unchanged, if set, is asked after the
+// config is read and before it is put in force, and a false drops it with
+// errSuperseded (neither applied nor refused). It returns the id of the
+// config it read, "" if none loaded.
+func (e *Emulator) reload(unchanged func() bool) (string, error) {
 	e.reloadMu.Lock()
 	defer e.reloadMu.Unlock()
-	p, err := policy.Load(e.opts.ConfigPath)
+	old := e.Policy()
+	p, err := policy.Reload(e.opts.ConfigPath, old)
+	if err == nil && declaresNothing(p) {
+		err = fmt.Errorf("reading %s: it declares no keys, functions or routes (saved empty, or caught half-written); to serve nothing, stop inquir dev", p.Config.File)
+	}
+	if err == nil && unchanged != nil && !unchanged() {
+		e.log.Debug("config read while it was being written; reading it again", "config", p.ID())
+		return p.ID(), errSuperseded
+	}
 	if err != nil {
 		e.gateway.RecordReload(err)
-		e.log.Error("config refused; the last good config stays in force", "config", e.Policy().ID(), "error", err)
-		return err
+		e.log.Error("config refused; the last good config stays in force", "config", old.ID(), "error", err)
+		id := ""
+		if p != nil {
+			id = p.ID()
+		}
+		return id, err
 	}
-	if old := e.Policy(); e.opts.Listen == "" && old.Config.Gateway.Listen != p.Config.Gateway.Listen {
+	if e.opts.Listen == "" && old.Config.Gateway.Listen != p.Config.Gateway.Listen {
 		e.log.Warn("gateway.listen changed; it takes effect when inquir dev restarts", "listening", e.URL())
 	}
 	if e.runtimes != nil {
@@ -203,8 +237,23 @@ func (e *Emulator) Reload() error {
 	}
 	e.gateway.SetPolicy(p)
 	e.gateway.RecordReload(nil)
+	for _, r := range p.Revoked {
+		if r.Disabled {
+			e.log.Warn("key disabled: its secret file is missing or empty; requests with its old secret are refused until the file holds a secret again", "key", r.KeyID, "file", r.File, "error", r.Err)
+		} else {
+			e.log.Warn("secret revoked: its secret file is missing or empty; the key's other secrets still work", "key", r.KeyID, "file", r.File, "error", r.Err)
+		}
+	}
 	e.log.Info("config reloaded", "config", p.ID())
-	return nil
+	return p.ID(), nil
+}
+
+// declaresNothing is an inquir.toml with no keys, functions or routes:
+// putting it in force would stop every worker and answer 404 everywhere,
+// which no one means by a save.
+func declaresNothing(p *policy.Policy) bool {
+	c := p.Config
+	return len(c.Keys) == 0 && len(c.Functions) == 0 && len(c.Routes) == 0
 }
 
 // Close stops accepting requests, lets those under way finish until ctx

@@ -28,9 +28,41 @@ type Policy struct {
 	// Keys are the configured keys in file order.
 	Keys []*Key
 
+	// Revoked lists the file: secrets that could not be read when Reload
+	// compiled this policy (the file is missing, empty or unreadable): each
+	// drops out, and a key left with no secret is disabled. Compile, which
+	// refuses such a config instead, leaves it empty.
+	Revoked []Revocation
+
 	byDigest map[[sha256.Size]byte]*Key
-	router   *router
+	// revoked holds the digests that revoked file: secrets had in the
+	// policy before, so a request with one is logged as revoked_secret
+	// under its key rather than as an unknown key. Never accepted.
+	revoked map[[sha256.Size]byte]*Key
+	// fileDigests are the digests each file: secret stands for, by key id
+	// and path: the one it resolved to, or, once revoked, the ones carried
+	// over into revoked.
+	fileDigests map[fileRef][][sha256.Size]byte
+	router      *router
 }
+
+// Revocation is a file: secret that Reload could not read: it no longer
+// authenticates anyone.
+type Revocation struct {
+	// KeyID is the key the secret belonged to.
+	KeyID string
+	// File is the secret file's absolute path.
+	File string
+	// Disabled is set when none of the key's secrets could be read: the
+	// key is refused whatever is presented until its file is back.
+	Disabled bool
+	// Err says why the file could not be read. It names the file, never a
+	// secret.
+	Err error
+}
+
+// fileRef is one key's file: secret.
+type fileRef struct{ keyID, file string }
 
 // Route is a config route with its callers worked out.
 type Route struct {
@@ -78,9 +110,12 @@ const (
 	ReasonExpired
 	ReasonNotYetValid
 	ReasonDisabled
+	// ReasonRevoked: the secret was read from a file: secret that has since
+	// been emptied or deleted.
+	ReasonRevoked
 )
 
-var reasonNames = [...]string{"", "unknown_key", "expired_key", "key_not_yet_valid", "disabled_key"}
+var reasonNames = [...]string{"", "unknown_key", "expired_key", "key_not_yet_valid", "disabled_key", "revoked_secret"}
 
 func (r Reason) String() string { return reasonNames[r] }
 
@@ -111,8 +146,12 @@ func (p *Policy) Authorize(route *Route, secret string, now time.Time) Decision 
 	if secret == "" {
 		return Decision{Outcome: MissingKey}
 	}
-	key := p.Identify(secret)
+	d := sha256.Sum256([]byte(secret))
+	key, revokedFrom := p.byDigest[d], p.revoked[d]
 	if key == nil {
+		if revokedFrom != nil {
+			return Decision{Outcome: InvalidKey, Reason: ReasonRevoked, Key: revokedFrom}
+		}
 		return Decision{Outcome: InvalidKey, Reason: ReasonUnknown}
 	}
 	if r := key.Validity(now); r != ReasonNone {
@@ -147,20 +186,65 @@ func (k *Key) Validity(now time.Time) Reason {
 }
 
 // Compile resolves every key's secrets (env:, file:) and works out each
-// route's callers. Errors name the file, line and field; never a secret.
-func Compile(cfg *config.Config) (*Policy, error) {
-	p := &Policy{Config: cfg, byDigest: map[[sha256.Size]byte]*Key{}}
+// route's callers. A secret that cannot be resolved is an error, as is one
+// secret shared by two keys. Errors name the file, line and field; never a
+// secret.
+func Compile(cfg *config.Config) (*Policy, error) { return compileWith(cfg, nil) }
+
+// Load reads, validates and compiles the config at path.
+func Load(path string) (*Policy, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return Compile(cfg)
+}
+
+// Reload reads, validates and compiles the config at path to replace prev
+// (nil at first). It differs from Load in one way: a file: secret that
+// cannot be read (deleted, emptied, unreadable) is revoked, not an error.
+// Deleting or emptying a secret file is how a key is revoked in a hurry, so
+// refusing the whole reload would keep the compromised secret in force. The
+// entry drops out and is listed in Revoked; a key with no secret left is
+// disabled. An env: secret that is not set is still an error: inquir's
+// environment cannot change while it runs, so it can only be a mistake.
+func Reload(path string, prev *Policy) (*Policy, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if prev == nil {
+		prev = &Policy{}
+	}
+	return compileWith(cfg, prev)
+}
+
+// compileWith is Compile, or Reload's compile when prev is set.
+func compileWith(cfg *config.Config, prev *Policy) (*Policy, error) {
+	p := &Policy{
+		Config:      cfg,
+		byDigest:    map[[sha256.Size]byte]*Key{},
+		revoked:     map[[sha256.Size]byte]*Key{},
+		fileDigests: map[fileRef][][sha256.Size]byte{},
+	}
 	var errs []error
+	var revoked []fileRef
 	for i := range cfg.Keys {
 		ck := &cfg.Keys[i]
 		k := &Key{ID: ck.ID, Groups: ck.Groups, NotBefore: ck.NotBefore, Expires: ck.Expires, Disabled: ck.Disabled, Metadata: ck.Metadata}
 		p.Keys = append(p.Keys, k)
+		resolved, firstRevoked := 0, len(p.Revoked)
 		for j, ref := range ck.Secrets {
 			field := []string{"keys", ck.ID, "secret"}
 			if len(ck.Secrets) > 1 {
 				field = append(field, strconv.Itoa(j))
 			}
 			d, err := ref.Digest()
+			if err != nil && prev != nil && ref.Kind == config.SecretFile {
+				p.Revoked = append(p.Revoked, Revocation{KeyID: ck.ID, File: ref.Value, Err: err})
+				revoked = append(revoked, fileRef{ck.ID, ref.Value})
+				continue
+			}
 			if err != nil {
 				errs = append(errs, cfg.ErrorAt(field, "%v", err))
 				continue
@@ -172,10 +256,32 @@ func Compile(cfg *config.Config) (*Policy, error) {
 				continue
 			}
 			p.byDigest[d] = k
+			resolved++
+			if ref.Kind == config.SecretFile {
+				p.fileDigests[fileRef{ck.ID, ref.Value}] = [][sha256.Size]byte{d}
+			}
+		}
+		if resolved == 0 && len(p.Revoked) > firstRevoked {
+			k.Disabled = true
+			for r := firstRevoked; r < len(p.Revoked); r++ {
+				p.Revoked[r].Disabled = true
+			}
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
+	}
+	// A revoked file's last digests stay known, as revoked, so the log
+	// names the key a revoked secret belonged to. A digest that is a live
+	// secret again (the same secret moved elsewhere) is that secret's.
+	for _, ref := range revoked {
+		k := p.Key(ref.keyID)
+		for _, d := range prev.fileDigests[ref] {
+			if _, live := p.byDigest[d]; !live {
+				p.revoked[d] = k
+				p.fileDigests[ref] = append(p.fileDigests[ref], d)
+			}
+		}
 	}
 	for _, cr := range cfg.Routes {
 		r := &Route{Route: cr, callers: map[string]bool{}}
@@ -194,15 +300,6 @@ func Compile(cfg *config.Config) (*Policy, error) {
 	sort.SliceStable(p.Routes, func(i, j int) bool { return moreSpecific(p.Routes[i].Route, p.Routes[j].Route) })
 	p.router = newRouter(p.Routes)
 	return p, nil
-}
-
-// Load reads, validates and compiles the config at path.
-func Load(path string) (*Policy, error) {
-	cfg, err := config.Load(path)
-	if err != nil {
-		return nil, err
-	}
-	return Compile(cfg)
 }
 
 // InFileOrder returns the routes in the order inquir.toml writes them
