@@ -8,10 +8,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/inquir-dev/inquir/emulator/config"
 )
 
 // Exit statuses, as the SPEC gives them.
@@ -25,21 +29,31 @@ const (
 type command struct {
 	name     string
 	run      func(ctx context.Context, args []string, stdout, stderr io.Writer) int
-	synopsis string // the arguments, as in the usage text
-	brief    string // what it is for
+	synopsis []string // the arguments of each form, as in the usage text
+	brief    string   // what it is for
 }
 
 // commands in the order the usage text lists them.
 func commands() []command {
 	return []command{
-		{"dev", runDev, "[--config inquir.toml] [--listen 127.0.0.1:8787] [--no-watch]", "serve the functions behind the gateway"},
-		{"lint", runLint, "[--config inquir.toml] [--format text|json|sarif] [--strict] [--fail-on error|warning]\n                 [--list-rules] [--explain INQnnn]", "flag open routes and key-hygiene faults"},
-		{"routes", runRoutes, "[--config inquir.toml] [--format text|json]", "print the effective route table"},
-		{"verify", runVerify, "[--config inquir.toml] [--url URL] [--key ID=SECRET]...", "probe a gateway with the config's auth matrix"},
-		{"request", runRequest, "METHOD URL [-i] [-H 'Name: value']... [-d BODY|@FILE]", "send one HTTP request; print the status, then the body"},
-		{"keys", runKeys, "new | hash", "make a new API key, or hash one read on stdin for inquir.toml"},
-		{"version", runVersion, "", "print the version"},
+		{"dev", runDev, []string{"[--config inquir.toml] [--listen 127.0.0.1:8787] [--no-watch]"}, "serve the functions behind the gateway"},
+		{"lint", runLint, []string{"[--config inquir.toml] [--format text|json|sarif] [--strict] [--fail-on error|warning]", "--list-rules | --explain INQnnn"}, "flag open routes and key-hygiene faults"},
+		{"routes", runRoutes, []string{"[--config inquir.toml] [--format text|json]"}, "print the effective route table"},
+		{"verify", runVerify, []string{"[--config inquir.toml] [--url URL] [--key ID=SECRET]..."}, "probe a gateway with the config's auth matrix"},
+		{"request", runRequest, []string{"METHOD URL [-i] [-H 'Name: value']... [-d BODY|@FILE] [--timeout 60s]"}, "send one HTTP request; print the status, then the body"},
+		{"keys", runKeys, []string{"new", "hash   (reads the key on stdin)"}, "make a new API key (new), or hash one read on stdin for inquir.toml (hash)"},
+		{"version", runVersion, []string{""}, "print the version (also inquir --version)"},
 	}
+}
+
+// lookup returns the command called name.
+func lookup(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
 }
 
 // usage is the help text, made from commands().
@@ -47,55 +61,164 @@ func usage() string {
 	var b strings.Builder
 	b.WriteString("inquir runs serverless functions locally behind an API-key gateway.\n\nUsage:\n")
 	for _, c := range commands() {
-		b.WriteString(strings.TrimRight(fmt.Sprintf("  inquir %-7s %s", c.name, c.synopsis), " ") + "\n")
+		for _, syn := range c.synopsis {
+			b.WriteString(strings.TrimRight(fmt.Sprintf("  inquir %-7s %s", c.name, syn), " ") + "\n")
+		}
 	}
 	b.WriteString("\nCommands:\n")
 	for _, c := range commands() {
 		fmt.Fprintf(&b, "  %-8s %s\n", c.name, c.brief)
 	}
+	b.WriteString("\nRun 'inquir help COMMAND' (or 'inquir COMMAND --help') for a command's flags.\n")
+	b.WriteString("Exit status: 0 success; 1 lint findings or a failed check; 2 a usage error or an invalid config.\n")
 	return b.String()
 }
 
+// isHelp reports whether arg asks for help, as the Go tools spell it.
+func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
+
 // Main runs the inquir command line with args (without the program name)
 // and returns the exit status. It neither exits nor panics.
+//
+// As with the go command: help that was asked for (inquir help, --help,
+// -h, inquir help COMMAND, inquir COMMAND --help) goes to stdout and exits
+// 0; a usage error goes to stderr and exits 2, and so does bare inquir.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	switch {
+	case len(args) == 0:
 		fmt.Fprint(stderr, usage())
-		if len(args) == 0 {
+		return exitUsage
+	case isHelp(args[0]) || args[0] == "help" && len(args) == 1:
+		fmt.Fprint(stdout, usage())
+		return exitOK
+	case args[0] == "help":
+		c, ok := lookup(args[1])
+		if !ok || len(args) > 2 {
+			fmt.Fprintf(stderr, "inquir help: unknown command %q; run 'inquir help' for the list\n", strings.Join(args[1:], " "))
 			return exitUsage
 		}
-		return exitOK
+		return c.run(ctx, []string{"--help"}, stdout, stderr)
+	case args[0] == "--version" || args[0] == "-version":
+		return runVersion(ctx, args[1:], stdout, stderr)
 	}
-	for _, c := range commands() {
-		if c.name == args[0] {
-			return c.run(ctx, args[1:], stdout, stderr)
-		}
+	if c, ok := lookup(args[0]); ok {
+		return c.run(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "inquir: unknown command %q\n\n%s", args[0], usage())
 	return exitUsage
 }
 
-// newFlags makes a flag set that reports errors to stderr and returns them.
+// commandUsage is the first lines of a command's help: its synopsis and
+// what it is for.
+func commandUsage(name string) string {
+	c, _ := lookup(name)
+	return fmt.Sprintf("%s\n%s.\n", synopsis(name), upperFirst(c.brief))
+}
+
+// synopsis is a command's usage line, one line a form:
+//
+//	usage: inquir keys new
+//	       inquir keys hash ...
+func synopsis(name string) string {
+	c, _ := lookup(name)
+	var b strings.Builder
+	for i, syn := range c.synopsis {
+		prefix := "usage: "
+		if i > 0 {
+			prefix = "       "
+		}
+		b.WriteString(strings.TrimRight(prefix+"inquir "+c.name+" "+syn, " ") + "\n")
+	}
+	return b.String()
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// newFlags makes a flag set for command name that reports errors to
+// stderr; parseFlags prints its help to stdout when asked for.
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("inquir "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {} // parseFlags prints it, where it belongs
 	return fs
 }
 
 // parseFlags parses args and reports whether to go on, with the exit
-// status to use otherwise.
-func parseFlags(fs *flag.FlagSet, args []string) (int, bool) {
-	if err := fs.Parse(args); err != nil {
+// status to use otherwise. Help (-h, --help) goes to stdout with status 0;
+// a bad flag or argument goes to stderr with the usage, status 2.
+func parseFlags(flags *flag.FlagSet, args []string, stdout io.Writer) (int, bool) {
+	name := strings.TrimPrefix(flags.Name(), "inquir ")
+	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			writeFlagUsage(stdout, name, flags)
 			return exitOK, false
 		}
+		fmt.Fprintf(flags.Output(), "%sRun 'inquir help %s' for details.\n", synopsis(name), name)
 		return exitUsage, false
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+	if flags.NArg() > 0 {
+		fmt.Fprintf(flags.Output(), "%s: unexpected argument %q\nRun 'inquir help %s' for details.\n", flags.Name(), flags.Arg(0), name)
 		return exitUsage, false
 	}
 	return exitOK, true
+}
+
+// writeFlagUsage prints a command's help: synopsis, purpose and flags.
+func writeFlagUsage(w io.Writer, name string, flags *flag.FlagSet) {
+	fmt.Fprint(w, commandUsage(name))
+	n := 0
+	flags.VisitAll(func(*flag.Flag) { n++ })
+	if n == 0 {
+		return
+	}
+	fmt.Fprint(w, "\nFlags:\n")
+	out := flags.Output()
+	flags.SetOutput(w)
+	flags.PrintDefaults()
+	flags.SetOutput(out)
+}
+
+// configFailed prints why a command could not use its config and returns
+// the exit status for it (2). Every command that reads inquir.toml answers
+// the same way, one problem a line, each as the config package names it:
+//
+//	inquir dev: inquir.toml: no such file or directory
+//	inquir lint: inquir.toml:3:10: keys.partner.groups: expected an array of strings, like ["public-api"]
+func configFailed(stderr io.Writer, cmd string, err error) int {
+	for _, e := range unjoin(err) {
+		fmt.Fprintf(stderr, "inquir %s: %v\n", cmd, e)
+	}
+	// The default file missing: likely run from another folder.
+	var cerr *config.Error
+	if errors.Is(err, fs.ErrNotExist) && errors.As(err, &cerr) && filepath.Base(cerr.File) == "inquir.toml" && cerr.Pos.Line == 0 {
+		fmt.Fprintf(stderr, "inquir %s: run inquir in the folder that holds inquir.toml, or name the file with --config\n", cmd)
+	}
+	return exitUsage
+}
+
+// isConfigError reports whether err is about the config (a *config.Error):
+// the file is missing, unreadable or invalid, or a secret it names cannot
+// be resolved.
+func isConfigError(err error) bool {
+	var cerr *config.Error
+	return errors.As(err, &cerr)
+}
+
+// unjoin lists the errors errors.Join put together, flattened.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, unjoin(e)...)
+		}
+		return out
+	}
+	return []error{err}
 }
 
 // oneOf checks a flag value against its choices.

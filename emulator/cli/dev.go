@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -27,7 +26,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfgPath := fs.String("config", "inquir.toml", "the config `file`")
 	listen := fs.String("listen", "", "the `address` to listen on (default: gateway.listen, else "+config.DefaultListen+")")
 	noWatch := fs.Bool("no-watch", false, "do not reload the config or rebuild functions when files change (SIGHUP still reloads the config)")
-	if code, ok := parseFlags(fs, args); !ok {
+	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
 
@@ -40,12 +39,11 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer logOut.Flush()
 	log := slog.New(slog.NewTextHandler(logOut, nil))
 	e, err := emulator.Start(emulator.Options{ConfigPath: *cfgPath, Listen: *listen, Log: log, Output: out, Redactor: redactor})
+	if isConfigError(err) {
+		return configFailed(stderr, "dev", err)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "inquir dev: %v\n", err)
-		var cerr *config.Error
-		if errors.As(err, &cerr) {
-			return exitUsage
-		}
 		return exitFail
 	}
 	if host, _, err := net.SplitHostPort(e.URL()[len("http://"):]); err == nil && !isLoopback(host) {
@@ -54,6 +52,15 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	p := e.Policy()
 	fmt.Fprintf(out, "inquir dev: listening on %s (config %s, %d routes, %d functions)\n",
 		e.URL(), p.ID(), len(p.Routes), len(p.Config.Functions))
+
+	// A function whose env names a variable or file that is not there
+	// fails every start; say so now rather than on its first request.
+	for _, f := range p.Config.Functions {
+		for _, u := range f.UnresolvedEnv() {
+			log.Warn("function env cannot be resolved; its workers will not start until it can",
+				"function", f.Name, "env", u.Name, "ref", u.Ref, "why", u.Why)
+		}
+	}
 
 	// Build in the background so compile errors show at once; requests do
 	// not wait for it.

@@ -21,12 +21,15 @@ const keyBytes = 32
 //	inquir keys new    prints a new key and the sha256: form for inquir.toml
 //	inquir keys hash   reads a key on stdin and prints its sha256: form
 func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	const usage = "usage: inquir keys new | inquir keys hash (reads the key on stdin)\n"
+	usage := synopsis("keys")
 	if len(args) != 1 {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
 	}
 	switch args[0] {
+	case "-h", "-help", "--help":
+		fmt.Fprint(stdout, commandUsage("keys")+keysHelp)
+		return exitOK
 	case "new":
 		b := make([]byte, keyBytes)
 		if _, err := rand.Read(b); err != nil {
@@ -56,6 +59,17 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprint(stderr, usage)
 	return exitUsage
 }
+
+const keysHelp = `
+inquir keys new prints a new random key (32 bytes, URL-safe) and its
+sha256: form: give the key to the caller, put the sha256: line in
+inquir.toml as the key's secret.
+
+inquir keys hash reads one key on stdin and prints its sha256: form, for a
+key made elsewhere:
+
+    inquir keys hash < partner.key
+`
 
 // digest is the sha256: form of a key, as inquir.toml takes it.
 func digest(key string) string {

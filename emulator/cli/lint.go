@@ -17,7 +17,7 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	failOn := fs.String("fail-on", "error", "exit 1 on findings of this `severity` or above: error or warning")
 	listRules := fs.Bool("list-rules", false, "list every rule and exit")
 	explain := fs.String("explain", "", "explain the rule `INQnnn`, with a bad and a good example, and exit")
-	if code, ok := parseFlags(fs, args); !ok {
+	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
 	if !oneOf(stderr, "format", *format, "text", "json", "sarif") || !oneOf(stderr, "fail-on", *failOn, "error", "warning") {
@@ -40,11 +40,10 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	rep, err := lint.Run(*cfgPath, lint.Options{Strict: *strict})
 	if err != nil {
-		lint.WriteConfigError(stderr, err)
 		if *format == "sarif" {
 			_ = lint.WriteSARIFFailure(stdout, *cfgPath, err)
 		}
-		return exitUsage
+		return configFailed(stderr, "lint", err)
 	}
 	switch *format {
 	case "json":

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,30 +13,49 @@ import (
 	"time"
 )
 
-// requestTimeout bounds `inquir request`, so a script never hangs on it.
-const requestTimeout = 60 * time.Second
+// defaultRequestTimeout bounds `inquir request` unless --timeout says
+// otherwise, so a script never hangs on it.
+const defaultRequestTimeout = 60 * time.Second
 
 // runRequest is a small HTTP client for scripts: the status code on the
-// first line, then the body. With -i the response headers come between,
-// one "Name: value" a line, then an empty line. -d @FILE sends a file's
-// content. Any status exits 0; only a request that could not be made exits 1.
+// first line, then the body, ending in a newline. With -i the response
+// headers come between, one "Name: value" a line, then an empty line.
+// -d @FILE sends a file's content. Any status exits 0; only a request that
+// could not be made exits 1.
+//
+// It sends METHOD as written, as curl does (a gateway must be tested with
+// "get" too), and never follows a redirect: the key header must not travel
+// to another origin, so a 3xx is printed as it came.
 func runRequest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	const usage = "usage: inquir request METHOD URL [-i] [-H 'Name: value']... [-d BODY|@FILE]\n"
+	usage := synopsis("request")
 	var positional []string
 	header := http.Header{}
 	var body io.Reader
 	includeHeaders := false
+	timeout := defaultRequestTimeout
 	for i := 0; i < len(args); i++ {
 		switch a := args[i]; a {
+		case "-h", "-help", "--help":
+			fmt.Fprint(stdout, commandUsage("request"))
+			fmt.Fprint(stdout, requestFlags)
+			return exitOK
 		case "-i", "--include":
 			includeHeaders = true
-		case "-H", "--header", "-d", "--data":
+		case "-H", "--header", "-d", "--data", "--timeout", "-timeout":
 			if i+1 == len(args) {
 				fmt.Fprintf(stderr, "inquir request: %s needs a value\n%s", a, usage)
 				return exitUsage
 			}
 			i++
-			if a == "-d" || a == "--data" {
+			switch a {
+			case "--timeout", "-timeout":
+				d, err := time.ParseDuration(args[i])
+				if err != nil || d <= 0 {
+					fmt.Fprintf(stderr, "inquir request: --timeout %q is not a positive duration, as in 60s or 2m\n%s", args[i], usage)
+					return exitUsage
+				}
+				timeout = d
+			case "-d", "--data":
 				if file, ok := strings.CutPrefix(args[i], "@"); ok {
 					b, err := os.ReadFile(file)
 					if err != nil {
@@ -46,17 +66,17 @@ func runRequest(ctx context.Context, args []string, stdout, stderr io.Writer) in
 					continue
 				}
 				body = strings.NewReader(args[i])
-				continue
+			default:
+				name, value, ok := strings.Cut(args[i], ":")
+				if !ok || strings.TrimSpace(name) == "" {
+					fmt.Fprintf(stderr, "inquir request: header %q is not 'Name: value'\n", args[i])
+					return exitUsage
+				}
+				// As typed, as curl sends it: a gateway that keeps the
+				// client's spelling (as API Gateway does) must be testable.
+				name = strings.TrimSpace(name)
+				header[name] = append(header[name], strings.TrimSpace(value))
 			}
-			name, value, ok := strings.Cut(args[i], ":")
-			if !ok || strings.TrimSpace(name) == "" {
-				fmt.Fprintf(stderr, "inquir request: header %q is not 'Name: value'\n", args[i])
-				return exitUsage
-			}
-			// As typed, as curl sends it: a gateway that keeps the client's
-			// spelling (as API Gateway does) must be testable with it.
-			name = strings.TrimSpace(name)
-			header[name] = append(header[name], strings.TrimSpace(value))
 		default:
 			positional = append(positional, a)
 		}
@@ -65,9 +85,9 @@ func runRequest(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprint(stderr, usage)
 		return exitUsage
 	}
-	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, strings.ToUpper(positional[0]), positional[1], body)
+	req, err := http.NewRequestWithContext(ctx, positional[0], positional[1], body)
 	if err != nil {
 		fmt.Fprintf(stderr, "inquir request: %v\n", err)
 		return exitUsage
@@ -79,8 +99,13 @@ func runRequest(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 		req.Header[name] = values
 	}
-	resp, err := http.DefaultClient.Do(req)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
 	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			fmt.Fprintf(stderr, "inquir request: no complete answer within %s (--timeout raises it): %v\n", timeout, err)
+			return exitFail
+		}
 		fmt.Fprintf(stderr, "inquir request: %v\n", err)
 		return exitFail
 	}
@@ -99,9 +124,42 @@ func runRequest(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 		fmt.Fprintln(stdout)
 	}
-	if _, err := io.Copy(stdout, resp.Body); err != nil {
+	last := &lastByte{w: stdout}
+	if _, err := io.Copy(last, resp.Body); err != nil {
 		fmt.Fprintf(stderr, "inquir request: reading the body: %v\n", err)
 		return exitFail
 	}
+	if last.n > 0 && last.b != '\n' {
+		fmt.Fprintln(stdout)
+	}
 	return exitOK
+}
+
+// requestFlags is the flags part of inquir request's help; its arguments
+// are read by hand, as curl's are, so flag.FlagSet does not print them.
+const requestFlags = `
+Flags:
+  -i, --include            print the response headers between the status and the body
+  -H, --header 'Name: v'   send a request header (repeatable)
+  -d, --data BODY|@FILE    send BODY, or FILE's content, as the request body
+  --timeout DURATION       give up on the whole request after DURATION (default 60s)
+
+METHOD is sent as written. Redirects are never followed: a 3xx answer is
+printed as it came, so a key never travels to another origin.
+`
+
+// lastByte passes writes through and remembers the last byte written.
+type lastByte struct {
+	w io.Writer
+	n int64
+	b byte
+}
+
+func (l *lastByte) Write(p []byte) (int, error) {
+	n, err := l.w.Write(p)
+	if n > 0 {
+		l.n += int64(n)
+		l.b = p[n-1]
+	}
+	return n, err
 }

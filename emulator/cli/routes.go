@@ -17,15 +17,15 @@ func runRoutes(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs := newFlags("routes", stderr)
 	cfgPath := fs.String("config", "inquir.toml", "the config `file`")
 	format := fs.String("format", "text", "output `format`: text or json")
-	if code, ok := parseFlags(fs, args); !ok {
+	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
 	if !oneOf(stderr, "format", *format, "text", "json") {
 		return exitUsage
 	}
-	p, code := loadPolicy(*cfgPath, stderr)
-	if p == nil {
-		return code
+	p, err := loadPolicy(*cfgPath)
+	if err != nil {
+		return configFailed(stderr, "routes", err)
 	}
 	rows := p.Table(time.Now())
 	if *format == "json" {
@@ -64,12 +64,13 @@ func callers(r policy.RouteInfo) string {
 	return who
 }
 
-// loadPolicy loads and compiles a config, printing why not (exit 2).
-func loadPolicy(path string, stderr io.Writer) (*policy.Policy, int) {
-	p, err := policy.Load(path)
+// loadPolicy loads and compiles a config as the gateway would, with
+// stand-ins for its env: and file: secrets: the table says who may call
+// what, which no secret decides, so it prints where secrets are not set.
+func loadPolicy(path string) (*policy.Policy, error) {
+	cfg, err := config.Load(path)
 	if err != nil {
-		fmt.Fprintf(stderr, "inquir: %v\n", err)
-		return nil, exitUsage
+		return nil, err
 	}
-	return p, exitOK
+	return policy.Compile(cfg.WithStandInSecrets())
 }

@@ -32,13 +32,16 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	url := fs.String("url", "", "the gateway to probe (default: a local emulator verify starts itself)")
 	keys := keyFlags{}
 	fs.Var(keys, "key", "a key to probe with, as `ID=SECRET` (repeatable)")
-	if code, ok := parseFlags(fs, args); !ok {
+	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
 	rep, err := verify.Run(ctx, verify.Options{ConfigPath: *cfgPath, URL: strings.TrimSuffix(*url, "/"), Keys: keys})
+	if isConfigError(err) {
+		return configFailed(stderr, "verify", err)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "inquir verify: %v\n", err)
-		return exitUsage
+		return exitFail
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ROUTE\tREQUEST\tCREDENTIAL\tEXPECT\tGOT\tRESULT")

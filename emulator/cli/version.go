@@ -9,7 +9,7 @@ import (
 )
 
 func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if code, ok := parseFlags(newFlags("version", stderr), args); !ok {
+	if code, ok := parseFlags(newFlags("version", stderr), args, stdout); !ok {
 		return code
 	}
 	version := "(devel)"

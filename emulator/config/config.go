@@ -11,9 +11,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"time"
 )
 
@@ -169,13 +170,20 @@ func ParseLenient(path string, data []byte) (*Config, error) { return parse(path
 func load(path string, lenient bool) (*Config, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading config: %w", err)
+		return nil, &Error{File: path, Msg: err.Error(), err: err}
 	}
 	data, err := os.ReadFile(abs)
 	if err != nil {
-		return nil, fmt.Errorf("reading config: %w", err)
+		return nil, readError(abs, err)
 	}
 	return parse(abs, data, lenient)
+}
+
+// readError says why the config file could not be read, in the form of
+// every other config error ("inquir.toml: no such file or directory"):
+// the path is the Error's, so it is not repeated from the *PathError.
+func readError(path string, err error) *Error {
+	return &Error{File: path, Msg: errorCause(err), err: err}
 }
 
 func parse(path string, data []byte, lenient bool) (*Config, error) {
@@ -228,6 +236,25 @@ func (c *Config) WithSecrets(replace func(k Key) []SecretRef) *Config {
 		out.Keys[i] = k
 	}
 	return &out
+}
+
+// WithStandInSecrets returns a copy of c in which every env: and file:
+// secret is a stand-in digest, unique to its key and place, so that tools
+// that compile a config to report on it (inquir lint, inquir routes) read
+// no secret and run where secrets are not set (CI). Literal and sha256:
+// secrets are written in the file, so they stay, and a secret two keys
+// share is still refused as the gateway refuses it.
+func (c *Config) WithStandInSecrets() *Config {
+	return c.WithSecrets(func(k Key) []SecretRef {
+		secrets := slices.Clone(k.Secrets)
+		for j, s := range secrets {
+			if s.Kind == SecretEnv || s.Kind == SecretFile {
+				d := sha256.Sum256([]byte("inquir stand-in secret\x00" + k.ID + "\x00" + strconv.Itoa(j)))
+				secrets[j] = SecretRef{Kind: SecretSHA256, Value: hex.EncodeToString(d[:])}
+			}
+		}
+		return secrets
+	})
 }
 
 // Function returns the function named name, or nil.

@@ -146,7 +146,7 @@ func TestLoadErrors(t *testing.T) {
 		toml string
 		want []string // each is a substring of one error, in order
 	}{
-		{"syntax", "[gateway\nlisten = 1\n", []string{"inquir.toml:2:"}},
+		{"syntax", "[gateway\nlisten = 1\n", []string{`inquir.toml:1:9: expected '.' or ']' to end table name, but got '\n' instead`}},
 		{"unknown top-level table", "[gatway]\nlisten = \"x\"\n", []string{"inquir.toml:1:1: gatway: unknown field"}},
 		{"unknown key field", "[keys.k]\nsecret = \"env:K\"\ngroup = [\"a\"]\n", []string{"inquir.toml:3:1: keys.k.group: unknown field (keys fields are secret"}},
 		{"unknown route field", fn + "[[routes]]\nmethod = \"GET\"\npath = \"/a\"\nfunction = \"f\"\nauht = \"none\"\n", []string{"inquir.toml:8:1: routes.auht: unknown field"}},

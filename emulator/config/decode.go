@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -86,21 +85,22 @@ func (s *stringOrList) UnmarshalTOML(v any) error {
 }
 
 // decode parses data and rejects keys inquir.toml does not define.
+//
+// It parses twice: first into a plain map, where every error is the TOML
+// parser's own (syntax, duplicate keys), then into rawFile, where every
+// error is a value of the wrong type for its field. The two read
+// differently (see syntaxError and typeError).
 func decode(path string, data []byte) (*rawFile, map[string]Position, error) {
+	var doc map[string]any
+	if _, err := toml.Decode(string(data), &doc); err != nil {
+		return nil, nil, syntaxError(path, data, err)
+	}
+	positions := locate(data)
 	var raw rawFile
 	md, err := toml.Decode(string(data), &raw)
 	if err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			e := &Error{File: path, Pos: Position{pe.Position.Line, pe.Position.Col}, Msg: redactTokens(pe.Message)}
-			if pe.LastKey != "" {
-				e.Field = fieldName(strings.Split(pe.LastKey, "."))
-			}
-			return nil, nil, e
-		}
-		return nil, nil, typeError(path, err)
+		return nil, nil, typeError(path, data, positions, err)
 	}
-	positions := locate(data)
 	var errs []error
 	for _, k := range md.Undecoded() {
 		key := []string(k)
@@ -126,29 +126,6 @@ func decode(path string, data []byte) (*rawFile, map[string]Position, error) {
 		return nil, nil, errors.Join(errs...)
 	}
 	return &raw, positions, nil
-}
-
-// quotedToken is a quoted run of three or more characters in a parser
-// message: the parser quotes the text it choked on, and on a secret line
-// that text is part of a secret.
-var quotedToken = regexp.MustCompile(`"[^"]{3,}"|'[^']{3,}'`)
-
-// redactTokens keeps the parser's words and drops the input it quotes.
-func redactTokens(msg string) string {
-	return quotedToken.ReplaceAllString(msg, `"…"`)
-}
-
-// typeErrorPattern reads the decoder's type errors, which say the line and
-// key in their text only.
-var typeErrorPattern = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]+)"\): (.*)$`)
-
-func typeError(path string, err error) error {
-	m := typeErrorPattern.FindStringSubmatch(err.Error())
-	if m == nil {
-		return &Error{File: path, Msg: err.Error()}
-	}
-	line, _ := strconv.Atoi(m[1])
-	return &Error{File: path, Pos: Position{Line: line}, Field: fieldName(strings.Split(m[2], ".")), Msg: m[3]}
 }
 
 // suggest names the fields a table does have, so a typo is easy to fix.

@@ -21,8 +21,13 @@ type Error struct {
 	Field string // dotted: "functions.customers.timeout", "routes[2].path"
 	Msg   string
 
-	undefinedFunction bool // a route names a function with no table
+	undefinedFunction bool  // a route names a function with no table
+	err               error // the cause, when the file could not be read
 }
+
+// Unwrap returns the cause of a read failure (errors.Is(err,
+// fs.ErrNotExist) holds for a missing file), or nil.
+func (e *Error) Unwrap() error { return e.err }
 
 func (e *Error) Error() string {
 	var b strings.Builder

@@ -3,9 +3,12 @@ package config
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 )
 
@@ -74,12 +77,16 @@ func (s SecretRef) resolve() (string, error) {
 	case SecretFile:
 		b, err := os.ReadFile(s.Value)
 		if err != nil {
-			// The path error names the file, never its content.
-			return "", fmt.Errorf("reading secret file: %w", err)
+			// The error names the file, never its content.
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return "", fmt.Errorf("reading secret file %s: %w", displayPath(s.Value), err)
 		}
 		v := strings.TrimSpace(string(b))
 		if v == "" {
-			return "", fmt.Errorf("secret file %s is empty", s.Value)
+			return "", fmt.Errorf("secret file %s is empty", displayPath(s.Value))
 		}
 		return v, nil
 	case SecretLiteral:
@@ -148,4 +155,81 @@ func validEnvName(s string) bool {
 		}
 	}
 	return true
+}
+
+// EnvProblem is a function env value, an env: or file: reference, that
+// cannot be resolved where inquir runs: the function's workers would fail
+// to start. It names the variable and the reference, never a value.
+type EnvProblem struct {
+	// Name is the variable the function would see: SEARCH_KEY.
+	Name string
+	// Ref is the reference as inquir.toml writes it: "env:AGENT_KEY",
+	// "file:secrets/agent.key".
+	Ref string
+	// Why says what is wrong: "AGENT_KEY is not set".
+	Why string
+}
+
+// UnresolvedEnv lists, sorted by name, the env: and file: values of f's
+// env that cannot be resolved here: a variable unset or empty, a file
+// missing, unreadable or empty. It reads no file's content (a file is
+// checked with stat and open), so a tool that reports on a config, such as
+// inquir lint, never holds the secret.
+func (f Function) UnresolvedEnv() []EnvProblem {
+	var out []EnvProblem
+	for _, name := range sortedKeys(f.Env) {
+		v := f.Env[name]
+		switch {
+		case strings.HasPrefix(v, "env:"):
+			variable := strings.TrimPrefix(v, "env:")
+			if os.Getenv(variable) == "" {
+				out = append(out, EnvProblem{Name: name, Ref: v, Why: variable + " is not set"})
+			}
+		case strings.HasPrefix(v, "file:"):
+			written := strings.TrimPrefix(v, "file:")
+			if why := unreadable(resolvePath(f.Dir, written)); why != "" {
+				out = append(out, EnvProblem{Name: name, Ref: v, Why: written + " " + why})
+			}
+		}
+	}
+	return out
+}
+
+// unreadable says why the file at path cannot give a value, or "".
+func unreadable(path string) string {
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "does not exist"
+	case err != nil:
+		return "cannot be read: " + errorCause(err)
+	case st.IsDir():
+		return "is a folder"
+	case st.Size() == 0:
+		return "is empty"
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "cannot be read: " + errorCause(err)
+	}
+	f.Close()
+	return ""
+}
+
+// errorCause is err without the path a *fs.PathError repeats.
+func errorCause(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

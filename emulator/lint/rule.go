@@ -60,6 +60,7 @@ func Rules() []*Rule {
 		ruleInactiveKey(),
 		ruleHandlerChecksKey(),
 		ruleSideDoor(),
+		ruleUnresolvableEnv(),
 	}
 }
 

@@ -1,9 +1,6 @@
 package lint
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"slices"
 	"strconv"
 	"time"
 
@@ -47,24 +44,10 @@ func Load(path string, now time.Time) (*View, error) {
 	return &View{Config: cfg, Policy: p, Now: now, Routes: p.InFileOrder(), Probes: probe(p)}, nil
 }
 
-// standIns returns a copy of cfg in which every env: and file: secret is a
-// stand-in digest, unique to its key and place, so that compiling it needs
-// no secret: lint runs in CI where env: secrets are not set, and never
-// reads a secret it could leak. Literal and sha256: secrets are written in
-// the file, so they stay, and a secret two keys share is still refused as
-// the gateway refuses it.
-func standIns(cfg *config.Config) *config.Config {
-	return cfg.WithSecrets(func(k config.Key) []config.SecretRef {
-		secrets := slices.Clone(k.Secrets)
-		for j, s := range secrets {
-			if s.Kind == config.SecretEnv || s.Kind == config.SecretFile {
-				d := sha256.Sum256([]byte("inquir lint stand-in\x00" + k.ID + "\x00" + strconv.Itoa(j)))
-				secrets[j] = config.SecretRef{Kind: config.SecretSHA256, Value: hex.EncodeToString(d[:])}
-			}
-		}
-		return secrets
-	})
-}
+// standIns returns cfg with stand-ins for its env: and file: secrets
+// (config.WithStandInSecrets): lint runs in CI where env: secrets are not
+// set, and never reads a secret it could leak.
+func standIns(cfg *config.Config) *config.Config { return cfg.WithStandInSecrets() }
 
 // Open reports whether the policy lets a request without a key through
 // route r: the question the gateway asks, asked of the same policy.

@@ -75,7 +75,9 @@ type Options struct {
 	Keys map[string]string
 	// Now is the time key validity is judged at. If nil, time.Now.
 	Now func() time.Time
-	// Client sends the probes. If nil, a client with a 30s timeout.
+	// Client sends the probes. If nil, a client with a 30s timeout. Run
+	// never follows a redirect with it, whatever its CheckRedirect says:
+	// a probe carries a key, which must not travel to another origin.
 	Client *http.Client
 }
 
@@ -105,6 +107,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if opts.Client == nil {
 		opts.Client = &http.Client{Timeout: 30 * time.Second}
 	}
+	opts.Client = noRedirects(opts.Client)
 	cfg, err := config.Load(opts.ConfigPath)
 	if err != nil {
 		return nil, err
@@ -334,11 +337,16 @@ func (r *Report) send(ctx context.Context, client *http.Client, p *policy.Policy
 		cell.Invoked = rec.count(rt.Function) - before
 	}
 	cell.Status = status
+	redirect := status >= 300 && status < 400
 	switch {
 	case err != nil:
 		cell.Got = err.Error()
 	case refused:
 		cell.Got = fmt.Sprint(status)
+	case redirect:
+		// A redirect is not the function answering: it may be a proxy or
+		// login page in front of it, and it was not followed.
+		cell.Got = fmt.Sprintf("redirect (%d), not followed", status)
 	default:
 		cell.Got = fmt.Sprintf("function (%d)", status)
 	}
@@ -348,13 +356,21 @@ func (r *Report) send(ctx context.Context, client *http.Client, p *policy.Policy
 	}
 	switch want {
 	case Reach:
-		cell.OK = err == nil && !refused && cell.Invoked != 0
+		cell.OK = err == nil && !refused && !redirect && cell.Invoked != 0
 	case Unauthorized:
 		cell.OK = err == nil && refused && status == http.StatusUnauthorized && cell.Invoked <= 0
 	case Forbidden:
 		cell.OK = err == nil && refused && status == http.StatusForbidden && cell.Invoked <= 0
 	}
 	return cell
+}
+
+// noRedirects returns a copy of c that answers a redirect with the 3xx
+// itself instead of following it.
+func noRedirects(c *http.Client) *http.Client {
+	out := *c
+	out.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &out
 }
 
 // request sends one probe and says whether the gateway refused it: a 401

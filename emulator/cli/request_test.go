@@ -1,0 +1,118 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// request runs `inquir request args...` and returns its exit status and output.
+func request(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), append([]string{"request"}, args...), &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+// A redirect is printed as it came: the key header never reaches the
+// other origin, which gets no request at all.
+func TestRequestNeverFollowsRedirects(t *testing.T) {
+	const secret = "inq_request_test_secret"
+	var mu sync.Mutex
+	var got []string
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Method+" "+r.URL.Path+" key="+r.Header.Get("x-api-key"))
+		mu.Unlock()
+		w.Write([]byte("elsewhere\n"))
+	}))
+	defer elsewhere.Close()
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Location", elsewhere.URL+"/landed")
+		w.WriteHeader(http.StatusFound)
+		w.Write([]byte("moved"))
+	}))
+	defer redirector.Close()
+
+	code, stdout, stderr := request(t, "GET", redirector.URL+"/orders", "-H", "x-api-key: "+secret)
+	if code != exitOK {
+		t.Fatalf("exit %d; stderr: %s", code, stderr)
+	}
+	if want := "302\nmoved\n"; stdout != want {
+		t.Errorf("stdout = %q; want %q", stdout, want)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) > 0 {
+		t.Errorf("the redirect was followed; the other origin got %v", got)
+	}
+}
+
+// The body always ends in a newline, so the next line of a script's
+// output starts on its own line; a body that has one gets no second.
+func TestRequestEndsBodyWithNewline(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(strings.TrimPrefix(r.URL.Path, "/")))
+		if r.URL.Query().Has("nl") {
+			w.Write([]byte("\n"))
+		}
+	}))
+	defer srv.Close()
+	for _, tt := range []struct{ url, want string }{
+		{"/ok", "200\nok\n"},
+		{"/ok?nl", "200\nok\n"},
+		{"/", "200\n"},
+	} {
+		code, stdout, stderr := request(t, "GET", srv.URL+tt.url)
+		if code != exitOK || stdout != tt.want {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want 0, %q", tt.url, code, stdout, stderr, tt.want)
+		}
+	}
+}
+
+// The method goes out as written, as curl sends it: a gateway must be
+// testable with "get" and "Get".
+func TestRequestSendsMethodAsWritten(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(r.Method))
+	}))
+	defer srv.Close()
+	for _, method := range []string{"get", "Get", "GET", "PoSt"} {
+		code, stdout, stderr := request(t, method, srv.URL+"/")
+		if want := "200\n" + method + "\n"; code != exitOK || stdout != want {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want 0, %q", method, code, stdout, stderr, want)
+		}
+	}
+}
+
+// --timeout bounds the whole request: a server that never answers makes
+// it exit 1 with a message that names the flag.
+func TestRequestTimeout(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	code, stdout, stderr := request(t, "GET", srv.URL+"/", "--timeout", "50ms")
+	if code != exitFail || stdout != "" {
+		t.Errorf("exit %d, stdout %q; want 1 and nothing", code, stdout)
+	}
+	if !strings.Contains(stderr, "no complete answer within 50ms (--timeout raises it)") {
+		t.Errorf("stderr = %q; want it to name the timeout", stderr)
+	}
+
+	for _, bad := range []string{"soon", "0s", "-1s"} {
+		code, _, stderr := request(t, "GET", srv.URL+"/", "--timeout", bad)
+		if code != exitUsage || !strings.Contains(stderr, "is not a positive duration") {
+			t.Errorf("--timeout %s: exit %d, stderr %q; want a usage error", bad, code, stderr)
+		}
+	}
+}
