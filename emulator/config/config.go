@@ -25,6 +25,7 @@ const (
 	DefaultTimeout     = 30 * time.Second
 	DefaultConcurrency = 4
 	DefaultExport      = "handler"
+	DefaultRegion      = "us-east-1"
 )
 
 // Compatibility modes for rejections (gateway.compat).
@@ -78,6 +79,10 @@ type Gateway struct {
 	KeyHeader string
 	// Compat is CompatInquir (the default) or CompatAWS.
 	Compat string
+	// Region is the AWS Region functions are told they run in
+	// (AWS_REGION, AWS_DEFAULT_REGION, invoked function ARNs). If zero,
+	// DefaultRegion.
+	Region string
 }
 
 // Key is one [keys.ID] table: an API key id and the secrets that
@@ -121,8 +126,12 @@ type Function struct {
 	// Env is handed to the function's workers. Values may be "env:NAME" or
 	// "file:path" references; ResolveValue resolves them when a worker starts.
 	Env map[string]string
-	// Dir is the config's folder, where workers run and file: references resolve.
+	// Dir is the config's folder, where file: references resolve and
+	// process workers run.
 	Dir string
+	// Region is Gateway.Region, carried by each function so that changing
+	// it restarts the function's workers.
+	Region string
 }
 
 // Route is one [[routes]] entry.

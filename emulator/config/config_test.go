@@ -89,7 +89,7 @@ func TestLoadValid(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Dir(path)
-	if c.Gateway != (Gateway{Listen: DefaultListen, KeyHeader: DefaultKeyHeader, Compat: CompatAWS}) {
+	if c.Gateway != (Gateway{Listen: DefaultListen, KeyHeader: DefaultKeyHeader, Compat: CompatAWS, Region: DefaultRegion}) {
 		t.Errorf("gateway = %+v", c.Gateway)
 	}
 	wantKeys := []Key{
@@ -111,11 +111,11 @@ func TestLoadValid(t *testing.T) {
 	}
 	wantFns := []Function{
 		{Name: "customers", Runtime: "go", Path: filepath.Join(dir, "fn", "gofn"), Export: "handler", Timeout: 10 * time.Second,
-			Concurrency: 2, Env: map[string]string{"TABLE": "customers", "SEARCH_KEY": "file:secrets/agent.key"}, Dir: dir},
+			Concurrency: 2, Env: map[string]string{"TABLE": "customers", "SEARCH_KEY": "file:secrets/agent.key"}, Dir: dir, Region: DefaultRegion},
 		{Name: "search", Runtime: "node", Path: filepath.Join(dir, "fn", "index.mjs"), Export: "search", Timeout: DefaultTimeout,
-			Concurrency: DefaultConcurrency, Dir: dir},
+			Concurrency: DefaultConcurrency, Dir: dir, Region: DefaultRegion},
 		{Name: "plugged", Runtime: "go-plugin", Path: filepath.Join(dir, "fn", "gofn"), Export: "handler", Timeout: DefaultTimeout,
-			Concurrency: DefaultConcurrency, Dir: dir},
+			Concurrency: DefaultConcurrency, Dir: dir, Region: DefaultRegion},
 	}
 	if diff := cmp.Diff(wantFns, c.Functions); diff != "" {
 		t.Errorf("functions (-want +got):\n%s", diff)
@@ -165,6 +165,8 @@ func TestLoadErrors(t *testing.T) {
 		{"expires before not_before", "[keys.k]\nsecret = \"env:K\"\nnot_before = 2026-12-01T00:00:00Z\nexpires = 2026-11-01T00:00:00Z\n", []string{`keys.k.expires: expires`}},
 		{"bad compat", "[gateway]\ncompat = \"gcp\"\n", []string{`gateway.compat: must be "inquir" or "aws"`}},
 		{"bad header", "[gateway]\nkey_header = \"x api key\"\n", []string{`gateway.key_header: "x api key" is not a valid HTTP header name`}},
+		{"empty region", "[gateway]\nregion = \"\"\n", []string{`inquir.toml:2:1: gateway.region: "" is not an AWS Region name such as "us-east-1"`}},
+		{"bad region", "[gateway]\nlisten = \"127.0.0.1:1\"\nregion = \"US East\"\n", []string{`inquir.toml:3:1: gateway.region: "US East" is not an AWS Region name`}},
 		{"route under _inquir", fn + "[[routes]]\nmethod = \"GET\"\npath = \"/_inquir/x\"\nfunction = \"f\"\n", []string{`routes[0].path: "/_inquir/x" is under /_inquir/`}},
 		{"greedy not last", fn + "[[routes]]\nmethod = \"GET\"\npath = \"/a/{p+}/b\"\nfunction = \"f\"\n", []string{`greedy parameter {p+} must be the last segment`}},
 		{"double slash in template", fn + "[[routes]]\nmethod = \"GET\"\npath = \"/a//b\"\nfunction = \"f\"\n", []string{`has an empty segment`}},
@@ -198,6 +200,19 @@ func TestLoadErrors(t *testing.T) {
 				t.Errorf("error is a %T; want a *config.Error", err)
 			}
 		})
+	}
+}
+
+// TestRegion checks that [gateway] region reaches every function, so a
+// change of region restarts their workers.
+func TestRegion(t *testing.T) {
+	path := project(t, "[gateway]\nregion = \"eu-west-3\"\n\n[functions.f]\nruntime = \"node\"\npath = \"fn/index.mjs\"\n")
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Gateway.Region != "eu-west-3" || c.Functions[0].Region != "eu-west-3" {
+		t.Errorf("gateway region %q, function region %q; want eu-west-3 for both", c.Gateway.Region, c.Functions[0].Region)
 	}
 }
 

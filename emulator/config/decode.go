@@ -21,9 +21,10 @@ type rawFile struct {
 }
 
 type rawGateway struct {
-	Listen    string `toml:"listen"`
-	KeyHeader string `toml:"key_header"`
-	Compat    string `toml:"compat"`
+	Listen    string  `toml:"listen"`
+	KeyHeader string  `toml:"key_header"`
+	Compat    string  `toml:"compat"`
+	Region    *string `toml:"region"`
 }
 
 type rawKey struct {

@@ -85,7 +85,18 @@ func (c *Config) buildGateway(g rawGateway, fail func(*Error)) {
 	default:
 		fail(c.ErrorAt([]string{"gateway", "compat"}, "must be %q or %q, not %q", CompatInquir, CompatAWS, g.Compat))
 	}
+	c.Gateway.Region = DefaultRegion
+	if g.Region != nil {
+		c.Gateway.Region = *g.Region
+		if !regionPattern.MatchString(*g.Region) {
+			fail(c.ErrorAt([]string{"gateway", "region"}, "%q is not an AWS Region name such as %q (leave region out for the default)", *g.Region, DefaultRegion))
+		}
+	}
 }
+
+// regionPattern is the shape of an AWS Region name: us-east-1,
+// ap-southeast-2, us-gov-west-1, cn-north-1.
+var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[1-9][0-9]?$`)
 
 func (c *Config) buildKey(id string, k rawKey, fail func(*Error)) Key {
 	at := func(field string) []string { return []string{"keys", id, field} }
@@ -133,6 +144,7 @@ func (c *Config) buildFunction(name string, f rawFunction, fail func(*Error)) Fu
 	fn := Function{
 		Name: name, Runtime: f.Runtime, Export: f.Export, Command: f.Command,
 		Timeout: DefaultTimeout, Concurrency: DefaultConcurrency, Env: f.Env, Dir: c.Dir,
+		Region: c.Gateway.Region,
 	}
 	if !idPattern.MatchString(name) {
 		fail(c.ErrorAt([]string{"functions", name}, "function name %q may only hold letters, digits, '.', '_' and '-'", name))

@@ -14,11 +14,11 @@ import (
 	"unicode/utf8"
 )
 
-// The Runtime API as workers see it, under /w/{token}: the token in a
-// worker's AWS_LAMBDA_RUNTIME_API picks the worker, so one server serves
-// them all and no worker can answer for another.
+// The Runtime API as Lambda serves it, at http://$AWS_LAMBDA_RUNTIME_API
+// followed by this prefix. Each worker has a server of its own, so the
+// host:port says which worker a request is about.
 // https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html
-const apiPrefix = "/w/{token}/2018-06-01/runtime"
+const apiPrefix = "/2018-06-01/runtime"
 
 const (
 	// maxResponseBytes is Lambda's limit on a synchronous response.
@@ -51,57 +51,71 @@ func newInvocation(event []byte, timeout time.Duration) *invocation {
 	}
 }
 
-// runtimeAPI routes the Runtime API. It has no route that starts an
-// invocation: workers only pull the ones Invoke hands them.
-func (m *Manager) runtimeAPI() http.Handler {
+// runtimeAPI routes the Runtime API of one worker. It has no route that
+// starts an invocation: workers only pull the ones Invoke hands them.
+func (m *Manager) runtimeAPI(w *worker) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET "+apiPrefix+"/invocation/next", m.withWorker(m.next))
-	mux.HandleFunc("POST "+apiPrefix+"/invocation/{id}/response", m.withWorker(m.response))
-	mux.HandleFunc("POST "+apiPrefix+"/invocation/{id}/error", m.withWorker(m.invocationError))
-	mux.HandleFunc("POST "+apiPrefix+"/init/error", m.withWorker(m.initError))
+	route := func(pattern string, h func(http.ResponseWriter, *http.Request, *worker)) {
+		mux.HandleFunc(pattern, func(rw http.ResponseWriter, r *http.Request) { h(rw, r, w) })
+	}
+	route("GET "+apiPrefix+"/invocation/next", m.next)
+	route("POST "+apiPrefix+"/invocation/{id}/response", m.response)
+	route("POST "+apiPrefix+"/invocation/{id}/error", m.invocationError)
+	route("POST "+apiPrefix+"/init/error", m.initError)
 	return mux
 }
 
-// withWorker resolves the request's token to a live worker, or answers 404.
-func (m *Manager) withWorker(h func(http.ResponseWriter, *http.Request, *worker)) http.HandlerFunc {
-	return func(rw http.ResponseWriter, r *http.Request) {
-		m.mu.Lock()
-		w := m.byToken[r.PathValue("token")]
-		m.mu.Unlock()
-		if w == nil {
-			apiError(rw, http.StatusNotFound, "UnknownWorker", "no worker has this Runtime API address")
-			return
-		}
-		h(rw, r, w)
-	}
-}
-
 // next blocks until Invoke hands the worker an invocation, then returns
-// the event with the invocation's headers.
+// the event with the invocation's headers. One poll at a time: while one
+// waits, another is refused, so a second client of the worker's address
+// cannot take the event the worker is waiting for.
 func (m *Manager) next(rw http.ResponseWriter, r *http.Request, w *worker) {
+	w.mu.Lock()
+	if w.polling {
+		w.mu.Unlock()
+		m.log.Warn("refused a second GET /invocation/next on a worker's Runtime API while its own poll waits",
+			"function", w.name, "pid", w.pid, "remote", r.RemoteAddr)
+		apiError(rw, http.StatusForbidden, "InvalidStateTransition",
+			"another GET /invocation/next is already waiting on this Runtime API")
+		return
+	}
+	w.polling = true
 	// Asking for the next invocation completes the previous one, as in
 	// Lambda; a worker that never answered it has failed it.
-	if inv := w.take(""); inv != nil {
-		inv.result <- result{err: fmt.Errorf("function %s: worker asked for the next invocation without answering %s", w.name, inv.id)}
+	prev := w.current
+	w.current = nil
+	w.mu.Unlock()
+	if prev != nil {
+		prev.result <- result{err: fmt.Errorf("function %s: worker asked for the next invocation without answering %s", w.name, prev.id)}
 	}
 	w.markReady()
 	select {
 	case inv := <-w.next:
 		w.mu.Lock()
 		w.current = inv
+		w.polling = false
 		w.mu.Unlock()
 		h := rw.Header()
 		h.Set("Content-Type", "application/json")
 		h.Set("Lambda-Runtime-Aws-Request-Id", inv.id)
 		h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(inv.deadline.UnixMilli(), 10))
-		h.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:000000000000:function:"+w.name)
+		h.Set("Lambda-Runtime-Invoked-Function-Arn", w.p.arn())
 		h.Set("Lambda-Runtime-Trace-Id", inv.traceID)
 		rw.WriteHeader(http.StatusOK)
 		// A failed write means the worker is gone; its exit fails the
 		// invocation.
 		_, _ = rw.Write(inv.event)
 	case <-r.Context().Done():
+		w.stopPolling()
+	case <-w.apiGone:
+		w.stopPolling()
 	}
+}
+
+func (w *worker) stopPolling() {
+	w.mu.Lock()
+	w.polling = false
+	w.mu.Unlock()
 }
 
 // response delivers the worker's answer to the invocation.
@@ -147,9 +161,21 @@ func (m *Manager) invocationError(rw http.ResponseWriter, r *http.Request, w *wo
 	accepted(rw)
 }
 
-// initError records that the worker failed to initialise; the invocation
-// waiting for it fails and the worker is discarded.
+// initError records that the worker failed to initialise; the start
+// waiting for it fails and the worker is discarded. Once the worker has
+// asked for an invocation its init is over, and Lambda refuses an init
+// error with 403 InvalidStateTransition (aws-lambda-runtime-interface-
+// emulator, lambda/rapi/handler/initerror.go): so does inquir, and the
+// worker carries on.
 func (m *Manager) initError(rw http.ResponseWriter, r *http.Request, w *worker) {
+	select {
+	case <-w.ready:
+		m.log.Warn("refused an init error from a worker that is past its init, as Lambda does (403)", "function", w.name, "pid", w.pid)
+		apiError(rw, http.StatusForbidden, "InvalidStateTransition",
+			"State transition from Running to InitError failed for runtime. Error: State transition is not allowed")
+		return
+	default:
+	}
 	e := readErrorReport(r)
 	m.log.Warn("function failed to initialise", "function", w.name, "error_type", e.Type, "error_message", e.Message,
 		"stack", strings.Join(e.Stack, "\n"))
@@ -157,9 +183,6 @@ func (m *Manager) initError(rw http.ResponseWriter, r *http.Request, w *worker) 
 	// Not a crash (the worker is asked to stop), but a start that failed:
 	// it counts towards a crash loop like one.
 	w.p.failed(truncate(fmt.Sprintf("init error %s: %s", e.Type, e.Message), 300))
-	if inv := w.take(""); inv != nil {
-		inv.result <- result{err: err}
-	}
 	w.setInitError(err)
 	// Marked before the worker hears back and exits on its own, so its
 	// exit does not count as a crash.
@@ -181,12 +204,12 @@ func truncate(s string, n int) string {
 }
 
 // take returns the worker's current invocation and clears it, if its id
-// is id (any id, if id is empty); otherwise nil.
+// is id; otherwise nil.
 func (w *worker) take(id string) *invocation {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	inv := w.current
-	if inv == nil || (id != "" && inv.id != id) {
+	if inv == nil || inv.id != id {
 		return nil
 	}
 	w.current = nil

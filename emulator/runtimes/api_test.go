@@ -3,62 +3,146 @@
 package runtimes
 
 import (
+	"io"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
+// liveWorker returns the function's one live worker, once it waits in
+// GET /next with no invocation in hand.
+func liveWorker(t *testing.T, h *harness, fn string) *worker {
+	t.Helper()
+	var w *worker
+	waitFor(t, 10*time.Second, "a worker of "+fn+" waits in /next", func() bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		for x := range h.live {
+			if x.name != fn {
+				continue
+			}
+			x.mu.Lock()
+			polling := x.polling && x.current == nil
+			x.mu.Unlock()
+			if polling {
+				w = x
+				return true
+			}
+		}
+		return false
+	})
+	return w
+}
+
+// apiCall makes one request to a Runtime API address.
+func apiCall(t *testing.T, addr, method, path, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, "http://"+addr+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
 // TestRuntimeAPI checks the Runtime API's answers to requests that are not
-// a worker's own: an unknown token, a request id that is not in flight,
-// and attempts to start an invocation, which the API has no route for.
+// the worker's own, made on the worker's address as any process of the
+// machine could: a second poller, a request id that is not in flight, an
+// init error once the worker serves, and attempts to start an invocation,
+// which the API has no route for. None of them disturbs the worker.
 func TestRuntimeAPI(t *testing.T) {
 	h := newManager(t, processFunction(t, "fn"))
-	h.pid(t, "fn") // a live worker, waiting in /next
-	var token string
-	h.mu.Lock()
-	for tok := range h.byToken {
-		token = tok
-	}
-	h.mu.Unlock()
-	if token == "" {
-		t.Fatal("no live worker")
+	pid := h.pid(t, "fn")
+	w := liveWorker(t, h, "fn")
+	if host, port, err := net.SplitHostPort(w.addr); err != nil || host != "127.0.0.1" || port == "0" {
+		t.Fatalf("worker address %q, want 127.0.0.1:PORT", w.addr)
 	}
 
-	base := "http://" + h.apiAddr
 	tests := []struct {
 		name, method, path string
 		want               int
+		wantType           string
 	}{
-		{"unknown token, next", "GET", "/w/bogus/2018-06-01/runtime/invocation/next", http.StatusNotFound},
-		{"unknown token, response", "POST", "/w/bogus/2018-06-01/runtime/invocation/some-id/response", http.StatusNotFound},
-		{"unknown token, error", "POST", "/w/bogus/2018-06-01/runtime/invocation/some-id/error", http.StatusNotFound},
-		{"unknown token, init error", "POST", "/w/bogus/2018-06-01/runtime/init/error", http.StatusNotFound},
-		{"no token", "GET", "/2018-06-01/runtime/invocation/next", http.StatusNotFound},
-		{"response to an id not in flight", "POST", "/w/" + token + "/2018-06-01/runtime/invocation/some-id/response", http.StatusBadRequest},
-		{"error for an id not in flight", "POST", "/w/" + token + "/2018-06-01/runtime/invocation/some-id/error", http.StatusBadRequest},
-		{"posting an invocation", "POST", "/w/" + token + "/2018-06-01/runtime/invocation", http.StatusNotFound},
-		{"posting to next", "POST", "/w/" + token + "/2018-06-01/runtime/invocation/next", http.StatusMethodNotAllowed},
-		{"invoke API", "POST", "/2015-03-31/functions/fn/invocations", http.StatusNotFound},
+		{"a second poller", "GET", "/2018-06-01/runtime/invocation/next", http.StatusForbidden, "InvalidStateTransition"},
+		{"response to an id not in flight", "POST", "/2018-06-01/runtime/invocation/some-id/response", http.StatusBadRequest, "InvalidRequestID"},
+		{"error for an id not in flight", "POST", "/2018-06-01/runtime/invocation/some-id/error", http.StatusBadRequest, "InvalidRequestID"},
+		{"init error once serving", "POST", "/2018-06-01/runtime/init/error", http.StatusForbidden, "InvalidStateTransition"},
+		{"posting an invocation", "POST", "/2018-06-01/runtime/invocation", http.StatusNotFound, ""},
+		{"posting to next", "POST", "/2018-06-01/runtime/invocation/next", http.StatusMethodNotAllowed, ""},
+		{"invoke API", "POST", "/2015-03-31/functions/fn/invocations", http.StatusNotFound, ""},
+		{"a path prefix", "GET", "/w/x/2018-06-01/runtime/invocation/next", http.StatusNotFound, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, err := http.NewRequestWithContext(t.Context(), tt.method, base+tt.path, strings.NewReader(`{"statusCode":200}`))
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res.Body.Close()
-			if res.StatusCode != tt.want {
-				t.Errorf("%s %s = %d, want %d", tt.method, tt.path, res.StatusCode, tt.want)
+			status, body := apiCall(t, w.addr, tt.method, tt.path, `{"statusCode":200}`)
+			if status != tt.want || !strings.Contains(body, tt.wantType) {
+				t.Errorf("%s %s = %d %s, want %d %s", tt.method, tt.path, status, body, tt.want, tt.wantType)
 			}
 		})
 	}
 
-	// None of that disturbed the worker.
+	// None of that disturbed the worker: the same process answers, and it
+	// took no invocation it was not handed.
 	if got, want := h.mustCall(t, "fn", "/hello", nil).Body, "hello from python /hello"; got != want {
 		t.Errorf("body %q, want %q", got, want)
+	}
+	if again := h.pid(t, "fn"); again != pid {
+		t.Errorf("the function now runs in pid %d, want the worker %d", again, pid)
+	}
+	if got := h.Stats()["fn"]; got.Invocations != 3 || got.WorkersStarted != 1 || got.Crashes != 0 {
+		t.Errorf("Stats = %+v, want 3 invocations by 1 worker", got)
+	}
+}
+
+// TestInitErrorDuringInvocation checks that an init error posted while the
+// worker handles an invocation is refused, 403 as Lambda answers it, and
+// neither fails the invocation nor costs the worker.
+func TestInitErrorDuringInvocation(t *testing.T) {
+	h := newManager(t, processFunction(t, "fn"))
+	pid := h.pid(t, "fn")
+	res, err := h.call(t.Context(), "fn", "/initerror", nil)
+	if err != nil {
+		t.Fatalf("the invocation failed: %v", err)
+	}
+	if res.Body != strconv.Itoa(http.StatusForbidden) {
+		t.Errorf("POST /init/error during an invocation answered %s, want 403", res.Body)
+	}
+	if again := h.pid(t, "fn"); again != pid {
+		t.Errorf("the function now runs in pid %d, want the worker %d", again, pid)
+	}
+}
+
+// TestRuntimeAPIClosed checks that a worker's Runtime API goes with it: once
+// the worker is stopped its address refuses connections.
+func TestRuntimeAPIClosed(t *testing.T) {
+	h := newManager(t, processFunction(t, "fn"))
+	h.pid(t, "fn")
+	w := liveWorker(t, h, "fn")
+	addr := w.addr
+	if err := h.Refresh("fn"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-w.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the worker did not stop")
+	}
+	if c, err := net.Dial("tcp", addr); err == nil {
+		c.Close()
+		t.Errorf("%s still accepts connections after its worker stopped", addr)
+	}
+	h.mu.Lock()
+	n := len(h.live)
+	h.mu.Unlock()
+	if n != 0 {
+		t.Errorf("%d workers still registered", n)
 	}
 }

@@ -154,7 +154,7 @@ func (h *harness) pids() []int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var pids []int
-	for _, w := range h.byToken {
+	for w := range h.live {
 		select {
 		case <-w.started:
 			if w.pid != 0 {

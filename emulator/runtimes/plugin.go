@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	gobuild "go/build"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,8 +26,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-
-	"github.com/inquir-dev/inquir/emulator/config"
 )
 
 // pluginHandler is the type a go-plugin function's Handler must have.
@@ -464,12 +463,14 @@ const (
 // returns the JSON of its response, encoded as aws-lambda-go encodes it for
 // the go runtime, so the gateway sees the same bytes from either runtime.
 func (p *pool) invokePlugin(ctx context.Context, event []byte) ([]byte, error) {
+	// The environment first: the plugin's packages (lambdacontext among
+	// them) read it when the plugin is loaded.
+	if err := p.m.applyPluginEnv(p); err != nil {
+		return nil, err
+	}
 	p.noteBuildWait()
 	b, err := p.built(ctx)
 	if err != nil {
-		return nil, err
-	}
-	if err := p.m.applyPluginEnv(p); err != nil {
 		return nil, err
 	}
 	if err := p.acquireSlot(ctx); err != nil {
@@ -487,7 +488,7 @@ func (p *pool) invokePlugin(ctx context.Context, event []byte) ([]byte, error) {
 	// the caller goes away.
 	hctx := lambdacontext.NewContext(context.WithoutCancel(ctx), &lambdacontext.LambdaContext{
 		AwsRequestID:       call.id,
-		InvokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:" + p.fn.Name,
+		InvokedFunctionArn: p.arn(),
 	})
 	hctx, cancel := context.WithTimeout(hctx, p.timeout)
 	deadline := time.After(p.timeout)
@@ -584,71 +585,105 @@ func (p *pool) awaitCall(ctx context.Context, call *pluginCall, deadline <-chan 
 	}
 }
 
-// pluginEnvVar is one variable a go-plugin function put in inquir's
+// pluginEnvVar is one variable go-plugin functions put in inquir's
 // environment.
 type pluginEnvVar struct {
-	function string
-	value    string
-	orig     *string // the value inquir started with, if any
+	value string
+	orig  *string // the value inquir started with, if any
 }
 
-// applyPluginEnv puts the function's env table, resolved now, into
-// inquir's own environment, with INQUIR_GATEWAY_URL: a plugin runs in
-// inquir's process, which has one environment. Two go-plugin functions
-// that give one variable different values cannot both be served.
+// perFunctionVars are the Lambda variables that name one function. One
+// process has one value for each: they are set while a single go-plugin
+// function is in use, and left out (as inquir started) while several are.
+var perFunctionVars = []string{
+	"AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "LAMBDA_TASK_ROOT",
+}
+
+// applyPluginEnv gives a go-plugin function, in inquir's own environment,
+// what a worker of the function gets in its: its env table, resolved now,
+// the variables Lambda defines, and INQUIR_GATEWAY_URL. It runs before the
+// plugin is loaded: lambdacontext fills FunctionName and the like from the
+// environment when the first plugin that uses it is loaded, and plugins
+// loaded later share those values. A plugin runs in inquir's process,
+// which has one environment: two go-plugin functions that need different
+// values for one variable cannot both be served, except for the names of
+// the function itself (perFunctionVars), which are left out while several
+// go-plugin functions are in use. The working folder and TZ stay inquir's.
 func (m *Manager) applyPluginEnv(p *pool) error {
 	p.envMu.Lock()
 	defer p.envMu.Unlock()
 	if p.envApplied {
 		return nil
 	}
-	vars := map[string]string{}
-	for k, v := range p.fn.Env {
-		val, err := config.ResolveValue(p.fn.Dir, v)
-		if err != nil {
-			return fmt.Errorf("function %s: resolving env %s: %w", p.fn.Name, k, err)
-		}
-		vars[k] = val
+	vars, err := p.resolveEnv()
+	if err != nil {
+		return err
 	}
+	for k, v := range p.lambdaVars() {
+		vars[k] = v
+	}
+	vars["AWS_LAMBDA_LOG_STREAM_NAME"] = newLogStreamName(time.Now())
+	vars["AWS_LAMBDA_INITIALIZATION_TYPE"] = "on-demand"
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for k, v := range vars {
-		if have, ok := m.pluginEnv[k]; ok && have.function != p.fn.Name && have.value != v {
-			// The error names the variable, never a value.
-			return fmt.Errorf("function %s: env %s differs from function %s's, and go-plugin functions share inquir's one environment: "+
-				"give both the same value, or give one of them runtime = \"go\"", p.fn.Name, k, have.function)
+	for other, have := range m.pluginVars {
+		if other == p || other.fn.Name == p.fn.Name {
+			continue
+		}
+		for _, k := range slices.Sorted(maps.Keys(vars)) {
+			if v, ok := have[k]; ok && v != vars[k] && !slices.Contains(perFunctionVars, k) {
+				// The error names the variable, never a value.
+				return fmt.Errorf("function %s: env %s differs from function %s's, and go-plugin functions share inquir's one environment: "+
+					"give both the same value, or give one of them runtime = \"go\"", p.fn.Name, k, other.fn.Name)
+			}
 		}
 	}
-	vars["INQUIR_GATEWAY_URL"] = m.gatewayURL
-	for k, v := range vars {
+	m.pluginVars[p] = vars
+	m.syncPluginEnv()
+	p.envApplied = true
+	return nil
+}
+
+// forgetPluginEnv drops what go-plugin functions no longer in force (after
+// Close: all of them) asked for, and restores inquir's environment as far
+// as nothing in force needs it. m.mu is held.
+func (m *Manager) forgetPluginEnv() {
+	for p := range m.pluginVars {
+		if m.closed || m.pools[p.fn.Name] != p {
+			delete(m.pluginVars, p)
+		}
+	}
+	m.syncPluginEnv()
+}
+
+// syncPluginEnv makes inquir's environment what the go-plugin functions in m.pluginVars ask for, restoring what
+// inquir started with where none does. m.mu is held.
+func (m *Manager) syncPluginEnv() {
+	want := map[string]string{}
+	for _, vars := range m.pluginVars {
+		for k, v := range vars {
+			want[k] = v
+		}
+	}
+	if len(m.pluginVars) > 1 {
+		for _, k := range perFunctionVars {
+			delete(want, k)
+		}
+	}
+	for k, v := range want {
 		e, ok := m.pluginEnv[k]
 		if !ok {
 			if orig, set := os.LookupEnv(k); set {
 				e.orig = &orig
 			}
 		}
-		e.function, e.value = p.fn.Name, v
-		if k == "INQUIR_GATEWAY_URL" {
-			e.function = ""
-		}
+		e.value = v
 		m.pluginEnv[k] = e
 		os.Setenv(k, v)
 	}
-	p.envApplied = true
-	return nil
-}
-
-// forgetPluginEnv restores the variables of go-plugin functions no longer
-// in force (after Close: all of them). m.mu is held.
-func (m *Manager) forgetPluginEnv() {
 	for k, e := range m.pluginEnv {
-		if !m.closed {
-			if e.function == "" {
-				continue
-			}
-			if p := m.pools[e.function]; p != nil && p.fn.Runtime == config.RuntimeGoPlugin && p.fn.Env[k] != "" {
-				continue
-			}
+		if _, ok := want[k]; ok {
+			continue
 		}
 		if e.orig != nil {
 			os.Setenv(k, *e.orig)
@@ -659,21 +694,24 @@ func (m *Manager) forgetPluginEnv() {
 	}
 }
 
-// workerEnviron is inquir's environment as workers inherit it: without
-// what go-plugin functions put there, which is theirs alone.
-func (m *Manager) workerEnviron() []string {
+// baseEnviron is the part of inquir's environment a worker starts from
+// (baseEnv), as inquir started with it: what go-plugin functions put
+// there is theirs alone.
+func (m *Manager) baseEnviron() map[string]string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if e, ok := m.pluginEnv[k]; ok {
-			if e.orig != nil {
-				env = append(env, k+"="+*e.orig)
+	vars := map[string]string{}
+	for _, k := range baseEnv {
+		v, ok := os.LookupEnv(k)
+		if e, set := m.pluginEnv[k]; set {
+			ok = e.orig != nil
+			if ok {
+				v = *e.orig
 			}
-			continue
 		}
-		env = append(env, kv)
+		if ok {
+			vars[k] = v
+		}
 	}
-	return env
+	return vars
 }

@@ -76,7 +76,8 @@ func waitFor(t *testing.T, deadline time.Duration, what string, cond func() bool
 // panic that inquir survives, and a timeout whose goroutine is abandoned
 // and keeps its slot until it returns.
 func TestGoPlugin(t *testing.T) {
-	t.Parallel()
+	// Not parallel: it checks inquir's own environment, which the Managers
+	// of other plugin tests would change meanwhile.
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "agent.key"), []byte("from-file\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -86,6 +87,7 @@ func TestGoPlugin(t *testing.T) {
 	fn.Timeout = 300 * time.Millisecond
 	fn.Concurrency = 1
 	fn.Env = map[string]string{"INQUIR_TEST_PLUGIN_KEY": "file:agent.key"}
+	fn.Region = "eu-west-3"
 	// The same package as a go worker, to compare the bytes of responses.
 	worker := fn
 	worker.Name, worker.Runtime, worker.Timeout, worker.Env = "worker", config.RuntimeGo, 10*time.Second, nil
@@ -102,6 +104,12 @@ func TestGoPlugin(t *testing.T) {
 	for _, tt := range []struct{ name, want string }{
 		{"INQUIR_TEST_PLUGIN_KEY", "from-file"},
 		{"INQUIR_GATEWAY_URL", "http://127.0.0.1:8787"},
+		{"AWS_REGION", "eu-west-3"},
+		{"AWS_DEFAULT_REGION", "eu-west-3"},
+		{"AWS_LAMBDA_FUNCTION_NAME", "plug"},
+		{"AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"},
+		{"AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/plug"},
+		{"LAMBDA_TASK_ROOT", fn.Path},
 	} {
 		if got := h.mustCall(t, "plug", "/env", map[string]string{"name": tt.name}).Body; got != tt.want {
 			t.Errorf("%s = %q, want %q", tt.name, got, tt.want)
@@ -118,6 +126,12 @@ func TestGoPlugin(t *testing.T) {
 	}
 	if !bytes.Equal(fromPlugin, fromWorker) {
 		t.Errorf("the runtimes answer differently:\ngo-plugin: %q\ngo:        %q", fromPlugin, fromWorker)
+	}
+	// The per-call context, as aws-lambda-go fills it in a worker. (Its
+	// package variables are fixed by the first plugin this test binary
+	// loads, which depends on the order tests run in.)
+	if got, want := h.mustCall(t, "plug", "/lambdacontext", nil).Body, " arn:aws:lambda:eu-west-3:000000000000:function:plug"; !strings.HasSuffix(got, want) {
+		t.Errorf("/lambdacontext = %q, want it to end in %q", got, want)
 	}
 	if got := h.mustCall(t, "plug", "/context", nil).Body; !strings.HasSuffix(got, " true") || len(got) < 36 {
 		t.Errorf("/context = %q, want a request id and a deadline ahead", got)
@@ -161,8 +175,8 @@ func TestGoPlugin(t *testing.T) {
 		t.Errorf("the log does not say the abandoned call returned:\n%s", h.log)
 	}
 	got := h.Stats()["plug"]
-	if got.Builds != 1 || got.WorkersStarted != 0 || got.Invocations != 10 {
-		t.Errorf("Stats = %+v, want 1 build, no worker, 10 invocations", got)
+	if got.Builds != 1 || got.WorkersStarted != 0 || got.Invocations != 17 {
+		t.Errorf("Stats = %+v, want 1 build, no worker, 17 invocations", got)
 	}
 }
 

@@ -53,6 +53,10 @@ func (p *pool) prepare(ctx context.Context) ([]string, error) {
 	case config.RuntimeProcess:
 		return p.command()
 	case config.RuntimeGoPlugin:
+		// The environment first: the plugin reads it when it is loaded.
+		if err := p.m.applyPluginEnv(p); err != nil {
+			return nil, err
+		}
 		_, err := p.built(ctx)
 		return nil, err
 	default:
@@ -324,7 +328,7 @@ func (p *pool) checkNode(ctx context.Context) error {
 	defer cancel()
 	start := time.Now()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Dir = p.fn.Dir
+	cmd.Dir = p.taskRoot()
 	cmd.Env = append(env, "INQUIR_CHECK=1")
 	cmd.SysProcAttr = sysProcAttr()
 	cmd.Cancel = func() error { return terminate(cmd.Process, true) }

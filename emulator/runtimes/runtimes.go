@@ -1,8 +1,8 @@
 // Package runtimes runs functions as child processes that speak the AWS
 // Lambda Runtime API, or as Go plugins loaded into inquir, and invokes them.
 //
-// A Manager owns one Runtime API server on loopback and, per function, a
-// pool of warm workers. The gateway calls Invoke once a request is allowed;
+// A Manager owns, per function, a pool of warm workers, each with a Runtime
+// API server of its own on loopback. The gateway calls Invoke once a request is allowed;
 // Invoke hands the event to an idle worker (starting one if the pool has
 // room, building the function first if it is written in Go) and returns the
 // function's response as the worker posted it. Workers pull invocations:
@@ -24,8 +24,6 @@ import (
 	"io"
 	"log/slog"
 	"maps"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -190,10 +188,6 @@ type Manager struct {
 
 	buildProgress, maxBuildWait time.Duration
 
-	ln      net.Listener
-	srv     *http.Server
-	apiAddr string // 127.0.0.1:PORT of the Runtime API server
-
 	// ctx is cancelled by Close; builds run under it, not under a caller's
 	// context, because a build is shared by every caller waiting on it.
 	ctx     context.Context
@@ -204,8 +198,8 @@ type Manager struct {
 
 	mu       sync.Mutex
 	closed   bool
-	pools    map[string]*pool   // the function set in force, by name
-	byToken  map[string]*worker // every live worker, by Runtime API token
+	pools    map[string]*pool     // the function set in force, by name
+	live     map[*worker]struct{} // every worker started and not yet exited
 	counters map[string]*counters
 
 	bootstrapMu   sync.Mutex
@@ -215,8 +209,10 @@ type Manager struct {
 	// sources of the functions in force; see Watch.
 	watchers map[chan struct{}]bool
 	// pluginEnv is what go-plugin functions put in inquir's own
-	// environment, by variable; see applyPluginEnv.
-	pluginEnv map[string]pluginEnvVar
+	// environment, by variable, and pluginVars what each go-plugin pool
+	// asked for; see applyPluginEnv.
+	pluginEnv  map[string]pluginEnvVar
+	pluginVars map[*pool]map[string]string
 	// builds numbers plugin builds, so each gets a path of its own.
 	pluginBuilds atomic.Int64
 
@@ -224,8 +220,7 @@ type Manager struct {
 	closeErr  error
 }
 
-// New starts a Manager's Runtime API server on 127.0.0.1 and returns the
-// Manager. It has no functions until SetFunctions.
+// New returns a Manager. It has no functions until SetFunctions.
 func New(opts Options) (*Manager, error) {
 	cacheDir := opts.CacheDir
 	if cacheDir == "" {
@@ -247,12 +242,6 @@ func New(opts Options) (*Manager, error) {
 	if idle == 0 {
 		idle = DefaultIdleTimeout
 	}
-	// Loopback only: the Runtime API hands out events, which carry caller
-	// data, and takes responses; nothing off this machine may reach it.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("starting the Lambda Runtime API server: %w", err)
-	}
 	now := opts.Now
 	if now == nil {
 		now = time.Now
@@ -267,31 +256,16 @@ func New(opts Options) (*Manager, error) {
 		cacheDir:      cacheDir,
 		gatewayURL:    opts.GatewayURL,
 		idleTimeout:   idle,
-		ln:            ln,
-		apiAddr:       ln.Addr().String(),
 		ctx:           ctx,
 		cancel:        cancel,
 		closing:       make(chan struct{}),
 		pools:         map[string]*pool{},
-		byToken:       map[string]*worker{},
+		live:          map[*worker]struct{}{},
 		counters:      map[string]*counters{},
 		watchers:      map[chan struct{}]bool{},
 		pluginEnv:     map[string]pluginEnvVar{},
+		pluginVars:    map[*pool]map[string]string{},
 	}
-	m.srv = &http.Server{
-		Handler:           m.runtimeAPI(),
-		ReadHeaderTimeout: 10 * time.Second,
-		// No read or write timeout: /next is a long poll that lasts as long
-		// as the worker stays idle.
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
-	}
-	m.bg.Add(1)
-	go func() {
-		defer m.bg.Done()
-		if err := m.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("lambda runtime API server stopped", "err", err)
-		}
-	}()
 	if idle > 0 {
 		m.bg.Add(1)
 		go m.reapIdle()
@@ -454,7 +428,7 @@ func (m *Manager) Stats() map[string]FunctionStats {
 
 // Close stops every worker (SIGTERM to its process group, then SIGKILL
 // after a grace period), waits for them to exit, cancels builds under way
-// and closes the Runtime API server. Invocations in flight fail. Calling
+// and closes their Runtime API servers. Invocations in flight fail. Calling
 // Close again returns the first call's result.
 func (m *Manager) Close() error {
 	m.closeOnce.Do(func() {
@@ -464,8 +438,8 @@ func (m *Manager) Close() error {
 		pools := m.pools
 		m.pools = map[string]*pool{}
 		m.forgetPluginEnv()
-		live := make([]*worker, 0, len(m.byToken))
-		for _, w := range m.byToken {
+		live := make([]*worker, 0, len(m.live))
+		for w := range m.live {
 			live = append(live, w)
 		}
 		m.mu.Unlock()
@@ -478,7 +452,6 @@ func (m *Manager) Close() error {
 			go w.stop()
 		}
 		m.workers.Wait()
-		m.closeErr = m.srv.Close()
 		m.bg.Wait()
 	})
 	return m.closeErr

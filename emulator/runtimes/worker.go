@@ -4,12 +4,18 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"maps"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
-	"sort"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -28,11 +34,20 @@ const (
 )
 
 // worker is one child process serving one function over the Runtime API.
+// Each worker has a Runtime API server of its own on 127.0.0.1, so its
+// AWS_LAMBDA_RUNTIME_API is the plain host:port Lambda gives, and the
+// address alone says which worker a request is about.
 type worker struct {
-	m     *Manager
-	p     *pool
-	name  string // the function's
-	token string // the secret path segment of its Runtime API address
+	m    *Manager
+	p    *pool
+	name string // the function's
+
+	// Its Runtime API server, closed when the process exits.
+	addr    string // 127.0.0.1:PORT
+	srv     *http.Server
+	served  chan struct{} // closed when srv.Serve returned
+	apiGone chan struct{} // closed when the server is closed
+	apiOnce sync.Once
 
 	// next hands an invocation to the worker's pending GET /next.
 	next chan *invocation
@@ -54,6 +69,7 @@ type worker struct {
 
 	mu       sync.Mutex
 	current  *invocation // handed to the worker and not yet answered
+	polling  bool        // a GET /invocation/next is waiting
 	initErr  error
 	stopping bool // asked to stop: its exit is not a crash
 
@@ -66,7 +82,7 @@ func (m *Manager) newWorker(p *pool) *worker {
 		m:          m,
 		p:          p,
 		name:       p.fn.Name,
-		token:      rand.Text(),
+		apiGone:    make(chan struct{}),
 		next:       make(chan *invocation),
 		ready:      make(chan struct{}),
 		initFailed: make(chan struct{}),
@@ -79,20 +95,24 @@ func (m *Manager) newWorker(p *pool) *worker {
 // startWorker starts w's process running argv. On error w has been
 // unregistered and will never run.
 func (m *Manager) startWorker(w *worker, argv []string) error {
-	env, err := w.p.env(w.token)
+	// The server is up before the process starts: the worker may call
+	// /next before Start returns.
+	if err := w.serveAPI(); err != nil {
+		w.abandon(err)
+		return fmt.Errorf("function %s: starting the worker's Lambda Runtime API server: %w", w.name, err)
+	}
+	env, err := w.p.env(w.addr)
 	if err != nil {
 		w.abandon(err)
 		return err
 	}
-	// Register before starting: the worker may call /next before Start
-	// returns, and the Runtime API must know its token by then.
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
 		w.abandon(errClosed)
 		return errClosed
 	}
-	m.byToken[w.token] = w
+	m.live[w] = struct{}{}
 	m.workers.Add(1)
 	m.mu.Unlock()
 
@@ -106,8 +126,48 @@ func (m *Manager) startWorker(w *worker, argv []string) error {
 	return nil
 }
 
+// serveAPI starts the worker's Runtime API server on a port of its own.
+// Loopback only: it hands out events, which carry caller data, and takes
+// responses; nothing off this machine may reach it.
+func (w *worker) serveAPI() error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	w.addr = ln.Addr().String()
+	w.srv = &http.Server{
+		Handler:           w.m.runtimeAPI(w),
+		ReadHeaderTimeout: 10 * time.Second,
+		// No read or write timeout: /next is a long poll that lasts as long
+		// as the worker stays idle.
+		ErrorLog: slog.NewLogLogger(w.m.log.Handler(), slog.LevelDebug),
+	}
+	w.served = make(chan struct{})
+	go func() {
+		defer close(w.served)
+		if err := w.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			w.m.log.Error("lambda runtime API server stopped", "function", w.name, "err", err)
+		}
+	}()
+	return nil
+}
+
+// closeAPI closes the worker's Runtime API server, its listener and every
+// connection to it, and waits until it stopped serving: from now on its
+// address refuses connections. It is safe to call more than once.
+func (w *worker) closeAPI() {
+	w.apiOnce.Do(func() {
+		close(w.apiGone)
+		if w.srv != nil {
+			_ = w.srv.Close()
+			<-w.served
+		}
+	})
+}
+
 // abandon marks a worker that never ran as finished.
 func (w *worker) abandon(err error) {
+	w.closeAPI()
 	w.exitErr = err
 	close(w.started)
 	close(w.done)
@@ -116,7 +176,7 @@ func (w *worker) abandon(err error) {
 // start runs the process with its output piped to the Manager's Output.
 func (w *worker) start(argv []string, env []string) error {
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Dir = w.p.fn.Dir
+	cmd.Dir = w.p.taskRoot()
 	cmd.Env = env
 	cmd.SysProcAttr = sysProcAttr()
 
@@ -195,6 +255,7 @@ func (w *worker) wait(drained *sync.WaitGroup, pipes ...*os.File) {
 	// Counts and the pool are settled before done is closed, so whoever
 	// waits on done sees them as they are after the exit.
 	w.m.unregister(w)
+	w.closeAPI()
 	w.p.forget(w)
 	w.p.c.workersRunning.Add(-1)
 	if crashed {
@@ -309,49 +370,151 @@ func (w *worker) startError() error {
 		w.name, w.pid, w.status(), hint)
 }
 
-// env is the environment of a new worker: the emulator's, the function's
-// env table resolved now, and the Lambda variables, which win.
-func (p *pool) env(token string) ([]string, error) {
-	var env []string
-	for _, kv := range p.m.workerEnviron() {
-		// aws-lambda-go serves its old RPC protocol instead of the Runtime
-		// API when this is set.
-		if !strings.HasPrefix(kv, "_LAMBDA_SERVER_PORT=") {
-			env = append(env, kv)
+// baseEnv names the variables a worker takes from inquir's environment,
+// when set there: what a program needs to run at all. Nothing else of
+// inquir's environment reaches a function, so no key's env: secret and no
+// other function's env does either.
+var baseEnv = []string{"PATH", "HOME", "LANG", "TMPDIR"}
+
+// memorySize is AWS_LAMBDA_FUNCTION_MEMORY_SIZE: Lambda's default, as
+// inquir has no memory setting.
+const memorySize = "128"
+
+// nodeExecutionEnv is AWS_EXECUTION_ENV for the node runtime.
+const nodeExecutionEnv = "AWS_Lambda_nodejs20.x"
+
+// env is the environment of a new worker whose Runtime API is at api,
+// built from scratch as Lambda builds it: a small base from inquir's
+// environment, then the function's env table (resolved now), then the
+// variables Lambda defines and INQUIR_GATEWAY_URL, which win.
+func (p *pool) env(api string) ([]string, error) {
+	vars := p.m.baseEnviron()
+	vars["TZ"] = ":UTC"
+	fnEnv, err := p.resolveEnv()
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range fnEnv {
+		vars[k] = v
+	}
+	// A process function's handler is its own runtime's business: on AWS
+	// it is configuration, so the function's env may set it.
+	handler, ownHandler := fnEnv["_HANDLER"]
+	for k, v := range p.lambdaVars() {
+		if k == "_HANDLER" && ownHandler && p.fn.Runtime == config.RuntimeProcess {
+			v = handler
 		}
+		vars[k] = v
 	}
-	names := make([]string, 0, len(p.fn.Env))
-	for k := range p.fn.Env {
-		names = append(names, k)
+	vars["AWS_LAMBDA_RUNTIME_API"] = api
+	vars["AWS_LAMBDA_LOG_STREAM_NAME"] = newLogStreamName(time.Now())
+	vars["AWS_LAMBDA_INITIALIZATION_TYPE"] = "on-demand"
+	if p.fn.Runtime == config.RuntimeNode {
+		vars["AWS_EXECUTION_ENV"] = nodeExecutionEnv
+		if dir := p.m.bootstrapDir(); dir != "" {
+			vars["LAMBDA_RUNTIME_DIR"] = dir
+		}
+		// The bootstrap's own settings: what it imports and calls.
+		vars["INQUIR_HANDLER_MODULE"] = p.fn.Path
+		vars["INQUIR_HANDLER_EXPORT"] = p.export()
 	}
-	sort.Strings(names)
-	for _, k := range names {
+	env := make([]string, 0, len(vars))
+	for _, k := range slices.Sorted(maps.Keys(vars)) {
+		env = append(env, k+"="+vars[k])
+	}
+	return env, nil
+}
+
+// resolveEnv resolves the function's env table: env: and file: references
+// are read now.
+func (p *pool) resolveEnv() (map[string]string, error) {
+	vars := make(map[string]string, len(p.fn.Env))
+	for _, k := range slices.Sorted(maps.Keys(p.fn.Env)) {
 		v, err := config.ResolveValue(p.fn.Dir, p.fn.Env[k])
 		if err != nil {
 			// The error names the variable or file, never a value.
 			return nil, fmt.Errorf("function %s: resolving env %s: %w", p.fn.Name, k, err)
 		}
-		env = append(env, k+"="+v)
+		vars[k] = v
 	}
-	handler := p.fn.Name
+	return vars, nil
+}
+
+// lambdaVars are the variables Lambda defines for the function, spelled as
+// Lambda spells them, that are the same for all its workers and for a
+// go-plugin function; and INQUIR_GATEWAY_URL.
+func (p *pool) lambdaVars() map[string]string {
+	region := p.region()
+	return map[string]string{
+		"AWS_REGION":                      region,
+		"AWS_DEFAULT_REGION":              region,
+		"AWS_LAMBDA_FUNCTION_NAME":        p.fn.Name,
+		"AWS_LAMBDA_FUNCTION_VERSION":     "$LATEST",
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": memorySize,
+		"AWS_LAMBDA_LOG_GROUP_NAME":       "/aws/lambda/" + p.fn.Name,
+		"LAMBDA_TASK_ROOT":                p.taskRoot(),
+		"_HANDLER":                        p.handler(),
+		"INQUIR_GATEWAY_URL":              p.m.gatewayURL,
+	}
+}
+
+// region is the AWS Region the function is told it runs in.
+func (p *pool) region() string {
+	if p.fn.Region == "" {
+		return config.DefaultRegion
+	}
+	return p.fn.Region
+}
+
+// arn is the function's ARN, as Lambda hands it to an invocation.
+func (p *pool) arn() string {
+	return "arn:aws:lambda:" + p.region() + ":000000000000:function:" + p.fn.Name
+}
+
+// taskRoot is the function's folder, Lambda's LAMBDA_TASK_ROOT and the
+// working folder of its workers: where a handler's relative paths resolve.
+// For node it is the module's folder, for go the package's; a process
+// function's command is configured relative to the config's folder, so
+// that is its root.
+func (p *pool) taskRoot() string {
+	switch p.fn.Runtime {
+	case config.RuntimeNode:
+		return filepath.Dir(p.fn.Path)
+	case config.RuntimeGo, config.RuntimeGoPlugin:
+		return p.fn.Path
+	default:
+		return p.fn.Dir
+	}
+}
+
+// handler is _HANDLER as Lambda sets it: for node, FILE.EXPORT with the
+// module's name without its extension (index.handler); for Go, which runs
+// on an OS-only runtime, the executable's conventional name, bootstrap;
+// for a process, the same unless its env names one.
+func (p *pool) handler() string {
 	if p.fn.Runtime == config.RuntimeNode {
-		handler = p.export()
-		env = append(env,
-			"INQUIR_HANDLER_MODULE="+p.fn.Path,
-			"INQUIR_HANDLER_EXPORT="+p.export(),
-		)
+		base := filepath.Base(p.fn.Path)
+		return strings.TrimSuffix(base, filepath.Ext(base)) + "." + p.export()
 	}
-	env = append(env,
-		"AWS_LAMBDA_RUNTIME_API="+p.m.apiAddr+"/w/"+token,
-		"AWS_LAMBDA_FUNCTION_NAME="+p.fn.Name,
-		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
-		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
-		"AWS_REGION=us-east-1",
-		"AWS_DEFAULT_REGION=us-east-1",
-		"_HANDLER="+handler,
-		"INQUIR_GATEWAY_URL="+p.m.gatewayURL,
-	)
-	return env, nil
+	return "bootstrap"
+}
+
+// newLogStreamName returns a log stream name in Lambda's shape, one per
+// execution environment: 2026/01/02/[$LATEST]<32 hex digits>.
+func newLogStreamName(now time.Time) string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return now.UTC().Format("2006/01/02") + "/[$LATEST]" + hex.EncodeToString(b[:])
+}
+
+// bootstrapDir is the folder of the node bootstrap once written, or "".
+func (m *Manager) bootstrapDir() string {
+	m.bootstrapMu.Lock()
+	defer m.bootstrapMu.Unlock()
+	if m.bootstrapPath == "" {
+		return ""
+	}
+	return filepath.Dir(m.bootstrapPath)
 }
 
 func (p *pool) export() string {
@@ -361,12 +524,10 @@ func (p *pool) export() string {
 	return p.fn.Export
 }
 
-// unregister forgets w's token: the Runtime API answers 404 to it from now.
+// unregister forgets w: Close no longer stops it.
 func (m *Manager) unregister(w *worker) {
 	m.mu.Lock()
-	if m.byToken[w.token] == w {
-		delete(m.byToken, w.token)
-	}
+	delete(m.live, w)
 	m.mu.Unlock()
 }
 

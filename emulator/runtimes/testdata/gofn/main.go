@@ -4,14 +4,17 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 )
 
 func handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
@@ -21,6 +24,22 @@ func handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIG
 		body = strconv.Itoa(os.Getpid())
 	case "/env":
 		body = os.Getenv(req.QueryStringParameters["name"])
+	case "/environ":
+		env := map[string]string{}
+		for _, kv := range os.Environ() {
+			k, v, _ := strings.Cut(kv, "=")
+			env[k] = v
+		}
+		b, err := json.Marshal(env)
+		if err != nil {
+			return events.APIGatewayProxyResponse{}, err
+		}
+		body = string(b)
+	case "/cwd":
+		body, _ = os.Getwd()
+	case "/lambdacontext":
+		lc, _ := lambdacontext.FromContext(ctx)
+		body = strings.Join([]string{lambdacontext.FunctionName, lambdacontext.LogGroupName, lc.InvokedFunctionArn}, " ")
 	case "/crash":
 		os.Exit(3)
 	case "/throw":

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -20,6 +21,10 @@ func Handler(ctx context.Context, req events.APIGatewayProxyRequest) (events.API
 	switch req.Path {
 	case "/env":
 		return text(os.Getenv(req.QueryStringParameters["name"])), nil
+	case "/lambdacontext":
+		lc, _ := lambdacontext.FromContext(ctx)
+		return text(strings.Join([]string{lambdacontext.FunctionName, lambdacontext.LogGroupName, lambdacontext.FunctionVersion,
+			strconv.Itoa(lambdacontext.MemoryLimitInMB), lc.InvokedFunctionArn}, " ")), nil
 	case "/context":
 		lc, _ := lambdacontext.FromContext(ctx)
 		deadline, _ := ctx.Deadline()

@@ -4,6 +4,10 @@ export async function handler(event, context) {
   switch (event.path) {
     case '/pid':
       return { statusCode: 200, body: String(process.pid) };
+    case '/environ':
+      return { statusCode: 200, body: JSON.stringify(process.env) };
+    case '/cwd':
+      return { statusCode: 200, body: process.cwd() };
     case '/env':
       return { statusCode: 200, body: process.env[event.queryStringParameters.name] ?? '' };
     case '/context':

@@ -4,10 +4,18 @@ few lines of standard-library Python. The event's path selects what it does."""
 
 import json
 import os
+import re
+import sys
 import time
+import urllib.error
 import urllib.request
 
-BASE = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime"
+# As Lambda documents it, and as the official runtime clients read it: a
+# plain host:port, nothing after it.
+API = os.environ["AWS_LAMBDA_RUNTIME_API"]
+if not re.fullmatch(r"[A-Za-z0-9.-]+:[0-9]{1,5}", API):
+    sys.exit(f"AWS_LAMBDA_RUNTIME_API={API!r} is not host:port")
+BASE = "http://" + API + "/2018-06-01/runtime"
 
 
 def post(path, body):
@@ -39,8 +47,22 @@ while True:
         time.sleep(60)
     if path == "/nap":
         time.sleep(0.3)
+    if path == "/initerror":
+        # An init error posted during an invocation: the body is the
+        # Runtime API's status.
+        try:
+            post("/init/error", {"errorMessage": "late", "errorType": "Late"})
+            body = "202"
+        except urllib.error.HTTPError as e:
+            body = str(e.code)
+        post(f"/invocation/{request_id}/response", {"statusCode": 200, "body": body})
+        continue
     if path == "/pid":
         body = str(os.getpid())
+    elif path == "/environ":
+        body = json.dumps(dict(os.environ))
+    elif path == "/cwd":
+        body = os.getcwd()
     elif path == "/env":
         body = os.environ.get(event["queryStringParameters"]["name"], "")
     else:
