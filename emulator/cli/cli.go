@@ -36,6 +36,7 @@ func commands() []command {
 		{"lint", runLint, "[--config inquir.toml] [--format text|json|sarif] [--strict] [--fail-on error|warning]\n                 [--list-rules] [--explain INQnnn]", "flag open routes and key-hygiene faults"},
 		{"routes", runRoutes, "[--config inquir.toml] [--format text|json]", "print the effective route table"},
 		{"verify", runVerify, "[--config inquir.toml] [--url URL] [--key ID=SECRET]...", "probe a gateway with the config's auth matrix"},
+		{"export", runExport, "--target haproxy [--config inquir.toml] --out DIR [--upstream [FUNCTION=]URL]...", "write a production gateway's configuration (HAProxy) for the config"},
 		{"request", runRequest, "METHOD URL [-i] [-H 'Name: value']... [-d BODY|@FILE]", "send one HTTP request; print the status, then the body"},
 		{"keys", runKeys, "new | hash", "make a new API key, or hash one read on stdin for inquir.toml"},
 		{"version", runVersion, "", "print the version"},
