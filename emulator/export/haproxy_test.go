@@ -55,6 +55,9 @@ func requireHAProxy(t *testing.T) string {
 	t.Helper()
 	bin, err := exec.LookPath("haproxy")
 	if err != nil {
+		bin, err = exec.LookPath("/usr/sbin/haproxy") // Debian's place, often not on a user's PATH
+	}
+	if err != nil {
 		t.Skip("haproxy is not installed; these tests need a real HAProxy 2.6 or later (apt-get install haproxy)")
 	}
 	return bin
