@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/inquir-dev/inquir/emulator/export"
+	"github.com/inquir-dev/inquir/emulator/policy"
+)
+
+// upstreamFlags collects repeated --upstream URL and --upstream FUNCTION=URL
+// flags; the plain URL is kept under "".
+type upstreamFlags map[string]string
+
+func (u upstreamFlags) String() string { return fmt.Sprintf("%d upstreams", len(u)) }
+
+func (u upstreamFlags) Set(v string) error {
+	fn, url := "", v
+	// FUNCTION=URL: a function name holds no ':' or '/', a URL's scheme does.
+	if name, rest, ok := strings.Cut(v, "="); ok && !strings.ContainsAny(name, ":/") {
+		fn, url = name, rest
+	}
+	if url == "" {
+		return fmt.Errorf("want URL or FUNCTION=URL")
+	}
+	if _, dup := u[fn]; dup {
+		if fn == "" {
+			return fmt.Errorf("a default upstream is already given")
+		}
+		return fmt.Errorf("function %s already has an upstream", fn)
+	}
+	u[fn] = url
+	return nil
+}
+
+// runExport writes a production gateway's configuration for the config.
+func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("export", stderr)
+	target := fs.String("target", "", "the gateway to configure: haproxy")
+	cfgPath := fs.String("config", "inquir.toml", "the config `file`")
+	out := fs.String("out", "", "the `folder` to write haproxy.cfg and its map files into")
+	upstreams := upstreamFlags{}
+	fs.Var(upstreams, "upstream", "where functions live: `URL` for all, or FUNCTION=URL (repeatable)")
+	if code, ok := parseFlags(fs, args, stdout); !ok {
+		return code
+	}
+	if *target == "" {
+		fmt.Fprintln(stderr, "inquir export: --target is required (haproxy)")
+		return exitUsage
+	}
+	if !oneOf(stderr, "target", *target, "haproxy") {
+		return exitUsage
+	}
+	if *out == "" {
+		fmt.Fprintln(stderr, "inquir export: --out is required: the folder to write haproxy.cfg and its map files into")
+		return exitUsage
+	}
+	// The real secrets: export hashes each one, and one that cannot be
+	// resolved is an error naming it.
+	p, err := policy.Load(*cfgPath)
+	if err != nil {
+		return configFailed(stderr, "export", err)
+	}
+	files, err := export.HAProxy(p, *out, export.Options{Upstreams: upstreams})
+	if err != nil {
+		fmt.Fprintf(stderr, "inquir export: %v\n", err)
+		return exitUsage
+	}
+	for _, f := range files {
+		fmt.Fprintln(stdout, filepath.Join(*out, f))
+	}
+	return exitOK
+}

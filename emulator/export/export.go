@@ -1,0 +1,363 @@
+// Package export turns the compiled policy into the configuration of a
+// production gateway, so that what inquir dev enforces on a laptop is what
+// the gateway in front of the real upstreams enforces.
+//
+// The one target today is HAProxy (2.6 or later): HAProxy writes haproxy.cfg
+// and the map files it reads. Secrets leave only as SHA-256 digests. Where
+// HAProxy cannot express a rule inquir enforces, the export fails and says
+// what and why; it never writes a weaker configuration.
+package export
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"maps"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/inquir-dev/inquir/emulator/config"
+	"github.com/inquir-dev/inquir/emulator/policy"
+)
+
+// Options say where the functions live in production.
+type Options struct {
+	// Upstreams are base URLs (http://host:port or https://host[:port]) by
+	// function name; the entry under "" serves every function without one
+	// of its own. Every function a route names needs one.
+	Upstreams map[string]string
+}
+
+// Files written into the output folder. haproxy.cfg reads the maps by these
+// names, relative to its own folder (default-path config).
+const (
+	ConfigFile    = "haproxy.cfg"
+	KeysMap       = "keys.map"       // sha256 hex of a secret -> key id
+	CallersMap    = "callers.map"    // route/key id -> 1, for every key a route allows
+	NotBeforeMap  = "not_before.map" // key id -> unix microseconds
+	ExpiresMap    = "expires.map"    // key id -> unix microseconds
+	MetadataMap   = "metadata.map"   // key id -> metadata as JSON
+	DefaultSocket = "/run/haproxy/admin.sock"
+)
+
+// MapFiles lists the map files in the order a rotation commits them through
+// the runtime API: keys.map last, so that a new secret is only accepted once
+// everything about its key is in force.
+var MapFiles = []string{NotBeforeMap, ExpiresMap, CallersMap, MetadataMap, KeysMap}
+
+// HAProxy writes haproxy.cfg and its map files for p into dir (created if
+// missing) and returns the names of the files written. Nothing is written
+// when an error is returned.
+func HAProxy(p *policy.Policy, dir string, opts Options) ([]string, error) {
+	cfg, err := haproxyConfig(p, opts)
+	if err != nil {
+		return nil, err
+	}
+	maps, err := buildMaps(p)
+	if err != nil {
+		return nil, err
+	}
+	files := map[string][]byte{ConfigFile: cfg}
+	for name, m := range maps {
+		files[name] = m
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating the output folder: %w", err)
+	}
+	names := append([]string{ConfigFile}, MapFiles...)
+	for _, name := range names {
+		// keys.map holds digests only, but a digest of a weak secret can be
+		// guessed offline: it is readable by its owner alone.
+		mode := os.FileMode(0o644)
+		if name == KeysMap {
+			mode = 0o600
+		}
+		if err := writeFile(filepath.Join(dir, name), files[name], mode); err != nil {
+			return nil, err
+		}
+	}
+	return names, nil
+}
+
+// writeFile replaces path in one step (write, then rename), so a HAProxy
+// reloading meanwhile reads the old file or the new one, never half of one.
+func writeFile(path string, data []byte, mode os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+//go:embed haproxy.cfg.tmpl
+var cfgTemplate string
+
+var tmpl = template.Must(template.New(ConfigFile).Funcs(template.FuncMap{
+	"q":  quote,
+	"lf": func(s string) string { return quote(strings.ReplaceAll(s, "%", "%%")) },
+}).Parse(cfgTemplate))
+
+// cfgData is what the template reads.
+type cfgData struct {
+	Source, ConfigID string
+	Listen           string
+	KeyHeader        string // lower case, as HAProxy's fetches take it
+	WWWAuthenticate  string // a log-format string
+	AWS              bool
+	Routes           []cfgRoute // in matching order
+	Public           []string   // names of public routes
+	Allow            []allowMethod
+	Backends         []backend
+	Bodies           bodies
+	MaxBody          int
+}
+
+type cfgRoute struct {
+	Name     string // r<index in file order>
+	Method   string // "" for ANY
+	Regex    string
+	Comment  string
+	Function string
+}
+
+// allowMethod is one method of a 405's Allow header and the paths that
+// answer it.
+type allowMethod struct {
+	Method  string
+	Regexes []string
+}
+
+type backend struct {
+	Name, Function string
+	Server         string // host:port
+	TLS            bool
+	Host           string // for SNI
+	Timeout        string
+	Routes         []string
+}
+
+// bodies are the gateway's answers, byte for byte.
+type bodies struct {
+	MissingKey, InvalidKey, MultipleKeys, Forbidden, NotFound, TooLarge, FunctionError, FunctionTimeout string
+	// MethodNotAllowed is a log-format string: it names the request's method.
+	MethodNotAllowed string
+	AWSForbidden     string // compat = "aws": every key refusal
+	AWSMissingToken  string // compat = "aws": no route, wrong method
+}
+
+func haproxyConfig(p *policy.Policy, opts Options) ([]byte, error) {
+	c := p.Config
+	d := cfgData{
+		Source: filepath.Base(c.File), ConfigID: c.ID, Listen: c.Gateway.Listen,
+		KeyHeader: strings.ToLower(c.Gateway.KeyHeader), AWS: c.Gateway.Compat == config.CompatAWS,
+		MaxBody: 6 << 20, // gateway.MaxBodyBytes, as AWS Lambda's payload limit
+	}
+	d.Bodies = gatewayBodies(c.Gateway.KeyHeader)
+	d.WWWAuthenticate = `ApiKey header="` + c.Gateway.KeyHeader + `"`
+
+	allow := map[string][]string{}
+	used := map[string][]string{} // function -> route names
+	for _, r := range p.Routes {
+		re, err := pathRegex(r.Path)
+		if err != nil {
+			return nil, c.ErrorAt([]string{"routes", strconv.Itoa(r.Index), "path"}, "cannot export to HAProxy: %v", err)
+		}
+		cr := cfgRoute{Name: routeName(r), Regex: re, Function: r.Function, Comment: describe(r)}
+		if r.Method != config.MethodAny {
+			cr.Method = r.Method
+			allow[r.Method] = append(allow[r.Method], re)
+		}
+		if r.Public() {
+			d.Public = append(d.Public, cr.Name)
+		}
+		d.Routes = append(d.Routes, cr)
+		used[r.Function] = append(used[r.Function], cr.Name)
+	}
+	for _, m := range slices.Sorted(maps.Keys(allow)) {
+		d.Allow = append(d.Allow, allowMethod{Method: m, Regexes: slices.Compact(slices.Sorted(slices.Values(allow[m])))})
+	}
+	for name := range opts.Upstreams {
+		if name != "" && c.Function(name) == nil {
+			return nil, fmt.Errorf("--upstream %s=...: no function %q in %s", name, name, c.File)
+		}
+	}
+	for _, f := range c.Functions {
+		if len(used[f.Name]) == 0 {
+			continue // no route reaches it: nothing to forward to
+		}
+		raw, ok := opts.Upstreams[f.Name]
+		if !ok {
+			raw, ok = opts.Upstreams[""]
+		}
+		if !ok {
+			return nil, fmt.Errorf("function %s has no upstream: give --upstream URL (for every function) or --upstream %s=URL", f.Name, f.Name)
+		}
+		b, err := parseUpstream(raw)
+		if err != nil {
+			return nil, fmt.Errorf("--upstream for function %s: %w", f.Name, err)
+		}
+		b.Name, b.Function, b.Routes = "fn_"+f.Name, f.Name, used[f.Name]
+		b.Timeout = strconv.FormatInt(f.Timeout.Milliseconds(), 10) + "ms"
+		d.Backends = append(d.Backends, b)
+	}
+	var out bytes.Buffer
+	if err := tmpl.Execute(&out, d); err != nil {
+		return nil, fmt.Errorf("rendering %s: %w", ConfigFile, err)
+	}
+	return out.Bytes(), nil
+}
+
+// gatewayBodies are the bodies gateway.Gateway writes (writeJSON: the JSON
+// and a newline). TestGatewayAnswers holds the two to the same bytes.
+func gatewayBodies(keyHeader string) bodies {
+	j := func(errCode, message string) string {
+		if message == "" {
+			return `{"error":"` + errCode + `"}` + "\n"
+		}
+		return `{"error":"` + errCode + `","message":"` + message + `"}` + "\n"
+	}
+	return bodies{
+		MissingKey:       j("missing_api_key", "this route needs an API key in the "+keyHeader+" header"),
+		InvalidKey:       j("invalid_api_key", "the API key is not valid"),
+		MultipleKeys:     j("invalid_api_key", "send one API key, in one "+keyHeader+" header"),
+		Forbidden:        j("forbidden", "this API key may not call this route"),
+		NotFound:         j("not_found", ""),
+		TooLarge:         j("payload_too_large", "the request body is over 6 MB"),
+		FunctionError:    j("function_error", "the function failed"),
+		FunctionTimeout:  j("function_timeout", "the function did not answer in time"),
+		MethodNotAllowed: strings.Replace(j("method_not_allowed", "this path does not answer METHOD"), "METHOD", "%[method]", 1),
+		AWSForbidden:     `{"message":"Forbidden"}` + "\n",
+		AWSMissingToken:  `{"message":"Missing Authentication Token"}` + "\n",
+	}
+}
+
+// routeName names a route in haproxy.cfg and callers.map by its place in
+// inquir.toml.
+func routeName(r *policy.Route) string { return "r" + strconv.Itoa(r.Index) }
+
+func describe(r *policy.Route) string {
+	who := "callers: " + strings.Join(r.Callers, ", ")
+	switch {
+	case r.Public():
+		who = "public: " + r.Reason
+	case r.AnyKey:
+		who = "any valid key"
+	case len(r.Callers) == 0:
+		who = "no key may call it"
+	}
+	return fmt.Sprintf("%s %s -> %s (%s)", r.Method, r.Path, r.Function, who)
+}
+
+// pathRegex is the regular expression inquir's router (gorilla/mux on the
+// escaped, normalized path) matches a route's path with: {name} is one
+// segment, [^/]+; {name+} the rest of the path, .+; literal segments match
+// themselves.
+func pathRegex(path string) (string, error) {
+	if path == "/" {
+		return "^/$", nil
+	}
+	var b strings.Builder
+	b.WriteString("^")
+	for _, seg := range strings.Split(path[1:], "/") {
+		b.WriteString("/")
+		switch {
+		case strings.HasSuffix(seg, "+}"):
+			b.WriteString(".+")
+		case strings.HasPrefix(seg, "{"):
+			b.WriteString("[^/]+")
+		default:
+			// A request path reaches HAProxy's match percent-encoded, so a
+			// literal with a character that travels encoded would match
+			// nothing there while inquir's router might match it.
+			if i := strings.IndexFunc(seg, func(r rune) bool { return !isPathChar(r) }); i >= 0 {
+				return "", fmt.Errorf("segment %q holds %q, which a request sends percent-encoded; HAProxy would match this route differently from inquir, so it is not exported (use letters, digits and -._~!$&'()*+,;=:@)", seg, seg[i:i+1])
+			}
+			b.WriteString(regexp.QuoteMeta(seg))
+		}
+	}
+	b.WriteString("$")
+	return b.String(), nil
+}
+
+// isPathChar reports whether r may stand unencoded in a path segment (RFC
+// 3986 pchar, without the percent-encoding itself).
+func isPathChar(r rune) bool {
+	switch {
+	case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		return true
+	}
+	return strings.ContainsRune("-._~!$&'()*+,;=:@", r)
+}
+
+// parseUpstream reads --upstream's URL: a scheme and a host, nothing else.
+func parseUpstream(raw string) (backend, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return backend{}, fmt.Errorf("%q is not a URL: %w", raw, err)
+	}
+	var b backend
+	switch u.Scheme {
+	case "http":
+	case "https":
+		b.TLS = true
+	default:
+		return backend{}, fmt.Errorf("%q: want http://host:port or https://host[:port]", raw)
+	}
+	if u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return backend{}, fmt.Errorf("%q: want http://host:port or https://host[:port], with no user, query or fragment", raw)
+	}
+	if u.Path != "" && u.Path != "/" {
+		// Prefixing the path would make the function read a path other
+		// than the one the route was matched and authorised on.
+		return backend{}, fmt.Errorf("%q has a path; the function must receive the path the gateway authorised, so give the upstream's origin only", raw)
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[bool]string{false: "80", true: "443"}[b.TLS]
+	}
+	b.Host = u.Hostname()
+	b.Server = net.JoinHostPort(b.Host, port)
+	return b, nil
+}
+
+// quote writes s as one double-quoted word of haproxy.cfg: backslash,
+// double quote and dollar (environment variables) are escaped, a newline
+// is \n.
+func quote(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, `$`, `\$`, "\n", `\n`, "\r", `\r`, "\t", `\t`)
+	return `"` + r.Replace(s) + `"`
+}
+
+// micros turns an instant into the unix microseconds HAProxy's
+// date(0,us) is compared with, rounded so the check is never weaker than
+// inquir's: not_before up, expires down.
+func micros(t time.Time, up bool) int64 {
+	us := t.UnixMicro()
+	if up && time.UnixMicro(us).Before(t) {
+		us++
+	}
+	return us
+}
