@@ -1,0 +1,66 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMain lets the test binary be the bare server, as the program is.
+func TestMain(m *testing.M) {
+	if os.Getenv(roleEnv) == "bare" {
+		os.Exit(serveBare(os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// TestRunStopsWhatItStarts runs the script for a moment on two targets. It
+// asserts only that the table has their rows and that every process it
+// started is gone, nothing listening where they listened: never a timing.
+func TestRunStopsWhatItStarts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs inquir dev")
+	}
+	for _, tool := range []string{"go", "node"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("needs %s on PATH", tool)
+		}
+	}
+	// A generous bound for a cold, busy machine; it takes seconds on a warm one.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, []string{"-duration", "200ms", "-warmup", "100ms", "-targets", "bare,401", "-rotations", "2"}, &stdout, &stderr)
+	out := stdout.String()
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr.String())
+	}
+	for _, row := range []string{`(?m)^\s*bare\s+net/http echo\s+[1-9]\d*\s+\d+\s+\d+`, `(?m)^\s*401\s+POST /guarded \(no key\)\s+[1-9]\d*\s+\d+\s+\d+`} {
+		if !regexp.MustCompile(row).MatchString(out) {
+			t.Errorf("no row matching %s in:\n%s", row, out)
+		}
+	}
+	if !strings.Contains(out, "none left, nothing listening") {
+		t.Errorf("the run did not report its processes stopped:\n%s", out)
+	}
+	// Check for ourselves: every child's pid is gone, nothing listens.
+	started := regexp.MustCompile(`started .*: pid (\d+), listening on http://(\S+)`).FindAllStringSubmatch(out, -1)
+	if len(started) != 3 { // bare, inquir dev twice
+		t.Fatalf("%d processes reported started, want 3:\n%s", len(started), out)
+	}
+	for _, m := range started {
+		if _, err := os.Stat("/proc/" + m[1]); err == nil {
+			t.Errorf("process %s is still there", m[1])
+		}
+		if c, err := net.DialTimeout("tcp", m[2], time.Second); err == nil {
+			c.Close()
+			t.Errorf("something still listens on %s", m[2])
+		}
+	}
+}
