@@ -101,7 +101,7 @@ func TestCrashLoop(t *testing.T) {
 			}
 		}
 		got := h.Stats()["syntax"]
-		if !got.CrashLoop || !strings.HasPrefix(got.LastExit, "init error Runtime.ImportModuleError: ") || got.Crashes != 0 {
+		if !got.CrashLoop || !strings.HasPrefix(got.LastExit, "init error Runtime.UserCodeSyntaxError: ") || got.Crashes != 0 {
 			t.Errorf("Stats = %+v, want a crash loop from init errors (which are not crashes)", got)
 		}
 	})

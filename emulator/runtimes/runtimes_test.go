@@ -310,7 +310,7 @@ func TestNode(t *testing.T) {
 	}{
 		{fn: "wrong-export", want: []string{"function wrong-export", "init error Runtime.HandlerNotFound", "does not export a function named nope"}},
 		{fn: "no-export", want: []string{"init error Runtime.HandlerNotFound", "noexport.mjs does not export a function named handler"}},
-		{fn: "syntax", want: []string{"init error Runtime.ImportModuleError", "SyntaxError"}},
+		{fn: "syntax", want: []string{"init error Runtime.UserCodeSyntaxError", "SyntaxError"}},
 		{fn: "exits", want: []string{"exited before asking for an invocation", "exit status 2"}, wantLog: "giving up during init"},
 	} {
 		t.Run(tt.fn, func(t *testing.T) {

@@ -1,0 +1,2 @@
+// A test function whose top level throws.
+throw new TypeError('bad configuration');
