@@ -221,6 +221,9 @@ type errorReport struct {
 	Message string   `json:"errorMessage"`
 	Type    string   `json:"errorType"`
 	Stack   []string `json:"stackTrace"`
+	// Trace is the stack as the official Node runtime interface client
+	// names it; Stack as aws-lambda-go and the Python client do.
+	Trace []string `json:"trace"`
 }
 
 // readErrorReport decodes an error report, making do with what it can:
@@ -230,6 +233,9 @@ func readErrorReport(r *http.Request) errorReport {
 	var e errorReport
 	if json.Unmarshal(body, &e) != nil {
 		e = errorReport{Message: strings.TrimSpace(string(body))}
+	}
+	if len(e.Stack) == 0 {
+		e.Stack = e.Trace
 	}
 	if e.Type == "" {
 		e.Type = r.Header.Get("Lambda-Runtime-Function-Error-Type")
