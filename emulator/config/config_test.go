@@ -153,6 +153,7 @@ func TestLoadErrors(t *testing.T) {
 		{"undefined function", fn + "[[routes]]\nmethod = \"GET\"\npath = \"/a\"\nfunction = \"g\"\n", []string{`inquir.toml:7:1: routes[0].function: function "g" is not defined`}},
 		{"bad duration", "[functions.f]\nruntime = \"node\"\npath = \"fn/index.mjs\"\ntimeout = \"10 seconds\"\n", []string{`inquir.toml:4:1: functions.f.timeout: "10 seconds" is not a positive duration`}},
 		{"unknown runtime", "[functions.f]\nruntime = \"python\"\npath = \"fn/index.mjs\"\n", []string{`inquir.toml:2:1: functions.f.runtime: unknown runtime "python"`}},
+		{"env name Lambda reserves", "[functions.f]\nruntime = \"node\"\npath = \"fn/index.mjs\"\nenv = { AWS_REGION = \"eu-west-1\" }\n", []string{`inquir.toml:4:1: functions.f.env: AWS_REGION is reserved by AWS Lambda`}},
 		{"missing path", "[functions.f]\nruntime = \"node\"\npath = \"fn/nope.mjs\"\n", []string{`functions.f.path: fn/nope.mjs does not exist`}},
 		{"go path is a file", "[functions.f]\nruntime = \"go\"\npath = \"fn/index.mjs\"\n", []string{`functions.f.path: fn/index.mjs must be a package folder`}},
 		{"go-plugin path is a file", "[functions.f]\nruntime = \"go-plugin\"\npath = \"fn/index.mjs\"\n", []string{`functions.f.path: fn/index.mjs must be a package folder`}},

@@ -210,6 +210,7 @@ var expectations = map[string]string{
 	"gateway.listen":     `expected a string, like "127.0.0.1:8787"`,
 	"gateway.key_header": `expected a string, like "x-api-key"`,
 	"gateway.compat":     `expected a string: "inquir" or "aws"`,
+	"gateway.region":     `expected a string, like "eu-west-1"`,
 
 	"keys":              "expected tables, like [keys.partner]",
 	"keys.*":            "expected a table, like [keys.partner]",

@@ -196,6 +196,11 @@ func (c *Config) buildFunction(name string, f rawFunction, fail func(*Error)) Fu
 	for _, k := range slices.Sorted(maps.Keys(f.Env)) {
 		if !validEnvName(k) {
 			fail(c.ErrorAt(at("env"), "%q is not a valid environment variable name", k))
+		} else if lambdaReserved[k] {
+			// Lambda refuses a function configuration that sets one of these
+			// ("reserved keys"); a function tested with it here would not
+			// deploy.
+			fail(c.ErrorAt(at("env"), "%s is reserved by AWS Lambda, which sets it itself and refuses a function that sets it; use another name", k))
 		}
 		v := f.Env[k]
 		if strings.HasPrefix(v, "env:") && !validEnvName(strings.TrimPrefix(v, "env:")) {
@@ -206,6 +211,17 @@ func (c *Config) buildFunction(name string, f rawFunction, fail func(*Error)) Fu
 		}
 	}
 	return fn
+}
+
+// lambdaReserved are the environment variables Lambda defines and does not
+// let a function's configuration set (the Lambda developer guide,
+// "Defined runtime environment variables").
+var lambdaReserved = map[string]bool{
+	"_HANDLER": true, "_X_AMZN_TRACE_ID": true, "AWS_DEFAULT_REGION": true, "AWS_REGION": true,
+	"AWS_EXECUTION_ENV": true, "AWS_LAMBDA_FUNCTION_NAME": true, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": true,
+	"AWS_LAMBDA_FUNCTION_VERSION": true, "AWS_LAMBDA_INITIALIZATION_TYPE": true, "AWS_LAMBDA_LOG_GROUP_NAME": true,
+	"AWS_LAMBDA_LOG_STREAM_NAME": true, "AWS_ACCESS_KEY": true, "AWS_ACCESS_KEY_ID": true, "AWS_SECRET_ACCESS_KEY": true,
+	"AWS_SESSION_TOKEN": true, "AWS_LAMBDA_RUNTIME_API": true, "LAMBDA_TASK_ROOT": true, "LAMBDA_RUNTIME_DIR": true,
 }
 
 func (c *Config) buildRoute(i int, r rawRoute, fail func(*Error)) Route {
