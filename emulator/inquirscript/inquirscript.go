@@ -429,14 +429,19 @@ func cmdWaitLog(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// cmdDevLog writes the dev log so far to stdout, for stdout and cmp.
+// cmdDevLog writes the dev log so far to stdout, for stdout and cmp: of
+// the running inquir dev, or, after stopdev, of the last one, whole.
 //
 //	usage: devlog
 func cmdDevLog(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 0 {
 		ts.Fatalf("usage: devlog")
 	}
-	fmt.Fprint(ts.Stdout(), running(ts).log.String())
+	s := scriptSlot(ts).server
+	if s == nil {
+		ts.Fatalf("no inquir dev was started; start one with dev")
+	}
+	fmt.Fprint(ts.Stdout(), s.log.String())
 }
 
 // cmdInvocations checks the gateway's count of invocations of a function
