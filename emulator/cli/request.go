@@ -17,6 +17,10 @@ import (
 // otherwise, so a script never hangs on it.
 const defaultRequestTimeout = 60 * time.Second
 
+// expectContinueOver is the body size past which a request asks with
+// "Expect: 100-continue" before sending the body, as curl does.
+const expectContinueOver = 1 << 20
+
 // runRequest is a small HTTP client for scripts: the status code on the
 // first line, then the body, ending in a newline. With -i the response
 // headers come between, one "Name: value" a line, then an empty line.
@@ -99,7 +103,19 @@ func runRequest(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 		req.Header[name] = values
 	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	if req.ContentLength > expectContinueOver {
+		// As curl does for a large body: ask first, so a server that
+		// refuses the request (401, 413) says so before the body is sent,
+		// rather than closing the connection under a client still writing
+		// it, which loses the answer.
+		req.Header.Set("Expect", "100-continue")
+		transport.ExpectContinueTimeout = time.Second
+	}
+	client := &http.Client{
+		Transport:     transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -114,5 +116,36 @@ func TestRequestTimeout(t *testing.T) {
 		if code != exitUsage || !strings.Contains(stderr, "is not a positive duration") {
 			t.Errorf("--timeout %s: exit %d, stderr %q; want a usage error", bad, code, stderr)
 		}
+	}
+}
+
+// A large body is sent only once the server asks for it (Expect:
+// 100-continue, as curl does): a server that refuses at once, as the
+// gateway does with 413 or 401, gets none of it, and the answer is printed
+// instead of lost under a connection reset.
+func TestRequestLargeBodyAsksFirst(t *testing.T) {
+	var mu sync.Mutex
+	var expect []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		expect = append(expect, r.Header.Get("Expect"))
+		mu.Unlock()
+		w.Header().Set("Connection", "close")
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		w.Write([]byte("too large"))
+	}))
+	defer srv.Close()
+	file := filepath.Join(t.TempDir(), "big")
+	if err := os.WriteFile(file, bytes.Repeat([]byte("a"), 6<<20+1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := request(t, "POST", srv.URL+"/echo", "-d", "@"+file)
+	if code != exitOK || stdout != "413\ntoo large\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want 413 printed", code, stdout, stderr)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(expect) != 1 || expect[0] != "100-continue" {
+		t.Errorf("Expect headers %q; want one request asking 100-continue", expect)
 	}
 }

@@ -399,7 +399,7 @@ func cmdWaitBuilt(ts *testscript.TestScript, neg bool, args []string) {
 		if time.Now().After(deadline) {
 			ts.Fatalf("functions %s still not built after %s", strings.Join(waiting, ", "), BuildTimeout)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(250 * time.Millisecond) // each poll is a line in the dev log
 	}
 }
 
