@@ -45,6 +45,68 @@ var fixtureKeys = map[string]string{
 	"off":      "export-fixture-off",
 }
 
+// headConfigText puts a GET route and a weaker ANY route on one path, and a
+// HEAD route beside a GET route on another: how HEAD and a method's
+// spelling are routed decides which policy applies (issue 9 fault 2).
+const headConfigText = `[gateway]
+key_header = "X-Api-Key"
+
+[keys.reader]
+secret = "export-head-reader"
+groups = ["read"]
+
+[keys.anyone]
+secret = "export-head-anyone"
+groups = ["anyone"]
+
+[functions.f]
+runtime = "process"
+command = ["./f"]
+
+[[routes]]
+method = "GET"
+path = "/reports"
+function = "f"
+group = "read"
+
+[[routes]]
+method = "ANY"
+path = "/reports"
+function = "f"
+group = "anyone"
+
+[[routes]]
+method = "GET"
+path = "/docs/{id}"
+function = "f"
+group = "read"
+
+[[routes]]
+method = "HEAD"
+path = "/docs/{id}"
+function = "f"
+group = "anyone"
+
+[[routes]]
+method = "ANY"
+path = "/docs/index"
+function = "f"
+group = "read"
+`
+
+// headKeys are the plaintexts of headConfigText.
+var headKeys = map[string]string{"reader": "export-head-reader", "anyone": "export-head-anyone"}
+
+// writeHeadConfig writes headConfigText into a new folder.
+func writeHeadConfig(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "inquir.toml")
+	if err := os.WriteFile(path, []byte(headConfigText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 const (
 	exampleConfig = "../../inquir.toml"
 	fixtureConfig = "../../fixtures/export/inquir.toml"
@@ -357,29 +419,67 @@ func TestAWSCompatBehindHAProxy(t *testing.T) {
 	checkVerify(t, awsConfig, h.URL, map[string]string{"reader": "export-fixture-aws-reader", "writer": "export-fixture-aws-writer"}, up)
 }
 
+// TestHeadConfigBehindHAProxy: with a weaker ANY route beside a GET route,
+// inquir verify --url probes HEAD and a lower-case method with the key only
+// the ANY route lets in; the export refuses both, as inquir dev does.
+func TestHeadConfigBehindHAProxy(t *testing.T) {
+	requireHAProxy(t)
+	config := writeHeadConfig(t)
+	up := newUpstream(t, "all")
+	dir := exportTo(t, config, up.URL)
+	h := startHAProxy(t, dir)
+	code, out := runCLI(t, append([]string{"verify", "--config", config, "--url", h.URL}, keyArgs(headKeys)...)...)
+	for _, probe := range []string{"HEAD /reports", "get /reports"} {
+		if !strings.Contains(out, probe) {
+			t.Errorf("inquir verify did not probe %s; this test no longer shows the export refuses it\n%s", probe, out)
+		}
+	}
+	if code != 0 {
+		t.Fatalf("inquir verify --url: exit %d\n%s", code, out)
+	}
+	checkVerify(t, config, h.URL, headKeys, up)
+}
+
 // TestWeakenedConfigFailsVerify edits the exported haproxy.cfg as a
 // careless hand might and shows inquir verify --url catches each edit.
 func TestWeakenedConfigFailsVerify(t *testing.T) {
 	requireHAProxy(t)
 	t.Setenv("INQUIR_EXPORT_PARTNER_KEY", fixtureKeys["partner"])
-	up := newUpstream(t, "all")
-	dir := exportTo(t, fixtureConfig, up.URL)
-	original, err := os.ReadFile(filepath.Join(dir, export.ConfigFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	headConfig := writeHeadConfig(t)
 	for _, tc := range []struct {
-		name string
-		drop func(line string) bool // lines to remove
-		edit func(line string) string
+		name   string
+		config string                 // fixtureConfig when empty
+		drop   func(line string) bool // lines to remove
+		edit   func(line string) string
 	}{
 		{name: "group check removed", drop: func(l string) bool { return strings.Contains(l, "if !public_route !key_allowed") }},
 		{name: "expiry dropped", edit: func(l string) string { return strings.ReplaceAll(l, " || !public_route key_expired", "") }},
 		{name: "path folding off", drop: func(l string) bool {
 			return strings.Contains(l, "normalize-uri") || strings.Contains(l, "set-path")
 		}},
+		// Issue 9: a partner key on /customers/x%2F..%2Fme reaches the
+		// function as /customers/me, which only internal keys may call.
+		{name: "decoded-path refusal removed", drop: func(l string) bool {
+			return strings.Contains(l, "return status 400") && strings.Contains(l, `path_reg "%(2[Ff]`)
+		}},
+		{name: "lower-case method refusal removed", config: headConfig, drop: func(l string) bool {
+			return strings.Contains(l, "if { method -m reg [a-z] }")
+		}},
+		{name: "HEAD routed as HEAD", config: headConfig, drop: func(l string) bool {
+			return strings.Contains(l, "set-var(txn.method) str(GET) if { method HEAD }")
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			config, keys := fixtureConfig, fixtureKeys
+			if tc.config != "" {
+				config, keys = tc.config, headKeys
+			}
+			up := newUpstream(t, "all")
+			dir := exportTo(t, config, up.URL)
+			original, err := os.ReadFile(filepath.Join(dir, export.ConfigFile))
+			if err != nil {
+				t.Fatal(err)
+			}
 			var lines []string
 			changed := false
 			for _, l := range strings.Split(string(original), "\n") {
@@ -401,9 +501,12 @@ func TestWeakenedConfigFailsVerify(t *testing.T) {
 			}
 			h := startHAProxy(t, dir)
 			defer h.stop(t)
-			code, out := runCLI(t, append([]string{"verify", "--config", fixtureConfig, "--url", h.URL}, keyArgs(fixtureKeys)...)...)
+			code, out := runCLI(t, append([]string{"verify", "--config", config, "--url", h.URL}, keyArgs(keys)...)...)
 			if code != 1 || !strings.Contains(out, "MISMATCH") {
 				t.Fatalf("inquir verify against a config with the %s: exit %d, want 1 with a MISMATCH\n%s", tc.name, code, out)
+			}
+			if testing.Verbose() {
+				t.Logf("%s", out)
 			}
 		})
 	}
