@@ -5,7 +5,10 @@
 // The one target today is HAProxy (2.6 or later): HAProxy writes haproxy.cfg
 // and the map files it reads. Secrets leave only as SHA-256 digests. Where
 // HAProxy cannot express a rule inquir enforces, the export fails and says
-// what and why; it never writes a weaker configuration.
+// what and why, or, where HAProxy cannot compute what inquir computes (a
+// path routed again once decoded, a method-override header routed with the
+// method it names), the configuration is stricter and answers with inquir's
+// 400; it never writes a weaker configuration.
 package export
 
 import (
