@@ -5,15 +5,20 @@
 // The one target today is HAProxy (2.6 or later): HAProxy writes haproxy.cfg
 // and the map files it reads. Secrets leave only as SHA-256 digests. Where
 // HAProxy cannot express a rule inquir enforces, the export fails and says
-// what and why; it never writes a weaker configuration.
+// what and why, or, where HAProxy cannot compute what inquir computes (a
+// path routed again once decoded, a method-override header routed with the
+// method it names), the configuration is stricter and answers with inquir's
+// 400; it never writes a weaker configuration.
 package export
 
 import (
 	"bytes"
 	_ "embed"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -128,7 +133,11 @@ type cfgData struct {
 	WWWAuthenticate  string // a log-format string
 	AWS              bool
 	Routes           []cfgRoute // in matching order
-	Public           []string   // names of public routes
+	HeadRoutes       []string   // names of HEAD routes
+	ReservedRegex    string     // paths refused as a decoded path could route elsewhere
+	SubDelims        string     // escaped characters ReservedRegex refuses as route literals hold them
+	Overrides        []override
+	Public           []string // names of public routes
 	Allow            []allowMethod
 	Backends         []backend
 	Bodies           bodies
@@ -150,6 +159,12 @@ type allowMethod struct {
 	Regexes []string
 }
 
+// override is a method-override header and inquir's answer to it.
+type override struct {
+	Header string // lower case, as HAProxy's fetches take it
+	Body   string
+}
+
 type backend struct {
 	Name, Function string
 	Server         string // host:port
@@ -164,8 +179,11 @@ type bodies struct {
 	MissingKey, InvalidKey, MultipleKeys, Forbidden, NotFound, TooLarge, FunctionError, FunctionTimeout string
 	// MethodNotAllowed is a log-format string: it names the request's method.
 	MethodNotAllowed string
-	AWSForbidden     string // compat = "aws": every key refusal
-	AWSMissingToken  string // compat = "aws": no route, wrong method
+	// LowerCaseMethod is a log-format string: it names the method upper-cased.
+	LowerCaseMethod string
+	Rerouted        string // a path whose decoded form may route elsewhere
+	AWSForbidden    string // compat = "aws": every key refusal
+	AWSMissingToken string // compat = "aws": no route, wrong method
 }
 
 func haproxyConfig(p *policy.Policy, opts Options) ([]byte, error) {
@@ -190,11 +208,18 @@ func haproxyConfig(p *policy.Policy, opts Options) ([]byte, error) {
 			cr.Method = r.Method
 			allow[r.Method] = append(allow[r.Method], re)
 		}
+		if r.Method == http.MethodHead {
+			d.HeadRoutes = append(d.HeadRoutes, cr.Name)
+		}
 		if r.Public() {
 			d.Public = append(d.Public, cr.Name)
 		}
 		d.Routes = append(d.Routes, cr)
 		used[r.Function] = append(used[r.Function], cr.Name)
+	}
+	d.ReservedRegex, d.SubDelims = reservedRegex(p)
+	for _, h := range overrideHeaders {
+		d.Overrides = append(d.Overrides, override{Header: strings.ToLower(h), Body: jsonBody("bad_request", "the "+h+" header names a method another route serves; send the request with that method instead")})
 	}
 	for _, m := range slices.Sorted(maps.Keys(allow)) {
 		d.Allow = append(d.Allow, allowMethod{Method: m, Regexes: slices.Compact(slices.Sorted(slices.Values(allow[m])))})
@@ -233,12 +258,7 @@ func haproxyConfig(p *policy.Policy, opts Options) ([]byte, error) {
 // gatewayBodies are the bodies gateway.Gateway writes (writeJSON: the JSON
 // and a newline). TestGatewayAnswers holds the two to the same bytes.
 func gatewayBodies(keyHeader string) bodies {
-	j := func(errCode, message string) string {
-		if message == "" {
-			return `{"error":"` + errCode + `"}` + "\n"
-		}
-		return `{"error":"` + errCode + `","message":"` + message + `"}` + "\n"
-	}
+	j := jsonBody
 	return bodies{
 		MissingKey:       j("missing_api_key", "this route needs an API key in the "+keyHeader+" header"),
 		InvalidKey:       j("invalid_api_key", "the API key is not valid"),
@@ -249,9 +269,74 @@ func gatewayBodies(keyHeader string) bodies {
 		FunctionError:    j("function_error", "the function failed"),
 		FunctionTimeout:  j("function_timeout", "the function did not answer in time"),
 		MethodNotAllowed: strings.Replace(j("method_not_allowed", "this path does not answer METHOD"), "METHOD", "%[method]", 1),
+		LowerCaseMethod:  strings.Replace(j("bad_request", "the method must be upper-case: methods are case-sensitive (RFC 9110 section 9.1); send METHOD"), "METHOD", "%[method,upper]", 1),
+		Rerouted:         j("bad_request", "the path, once percent-decoded as a web framework decodes it, is served by another route than the one that authorised it; send reserved characters (/, \\, ?, #, ;) unencoded or not at all"),
 		AWSForbidden:     `{"message":"Forbidden"}` + "\n",
 		AWSMissingToken:  `{"message":"Missing Authentication Token"}` + "\n",
 	}
+}
+
+// jsonBody is what gateway.Gateway's fail writes: the JSON object (keys
+// sorted, as encoding/json writes a map) and a newline.
+func jsonBody(errCode, message string) string {
+	body := map[string]string{"error": errCode}
+	if message != "" {
+		body["message"] = message
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		panic(err) // a map of strings always marshals
+	}
+	return string(b) + "\n"
+}
+
+// overrideHeaders are the method-override headers inquir dev judges
+// (policy.MatchRequest), spelled as its answers name them.
+var overrideHeaders = []string{"X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"}
+
+// reservedRegex matches the paths HAProxy refuses because, decoded as a web
+// framework decodes them, they might route to another route than the one
+// that matched (policy.Match refuses those it finds do). HAProxy cannot
+// route the decoded path a second time, so it refuses every path in which
+// decoding changes what routing reads: an escaped "/", "\", "?", "#", ";"
+// or NUL; a bare "\", ";" or "#"; and an escaped sub-delimiter, ":" or "@"
+// that some route's literal segment holds bare (elsewhere a {param} or a
+// {greedy+} matches both spellings alike). Other escapes (%20, %25, ...)
+// pass: decoding and re-encoding them gives back the same path. It also
+// returns those sub-delimiters, for the comment in haproxy.cfg.
+func reservedRegex(p *policy.Policy) (string, string) {
+	alts := []string{"%(2[Ff]|5[Cc]|3[Ff]|23|3[Bb]|00)", `[\\;#]`}
+	var held []byte
+	for _, c := range []byte("!$&'()*+,=:@") {
+		for _, r := range p.Routes {
+			if strings.IndexByte(literals(r.Path), c) >= 0 {
+				held = append(held, c)
+				alts = append(alts, fmt.Sprintf("%%%X", c)[:2]+hexAlt(c&15))
+				break
+			}
+		}
+	}
+	return strings.Join(alts, "|"), string(held)
+}
+
+// hexAlt matches one hex digit in either case.
+func hexAlt(d byte) string {
+	const digits = "0123456789ABCDEF"
+	if d < 10 {
+		return digits[d : d+1]
+	}
+	return "[" + digits[d:d+1] + strings.ToLower(digits[d:d+1]) + "]"
+}
+
+// literals is a route path without its {parameters}.
+func literals(path string) string {
+	var b strings.Builder
+	for _, seg := range strings.Split(path, "/") {
+		if !strings.HasPrefix(seg, "{") {
+			b.WriteString(seg + "/")
+		}
+	}
+	return b.String()
 }
 
 // routeName names a route in haproxy.cfg and callers.map by its place in

@@ -45,6 +45,82 @@ var fixtureKeys = map[string]string{
 	"off":      "export-fixture-off",
 }
 
+// headConfigText puts a GET route and a weaker ANY route on one path, and a
+// HEAD route beside a GET route on another: how HEAD and a method's
+// spelling are routed decides which policy applies (issue 9 fault 2). A
+// literal ":" beside a weaker {param} makes an escaped ":" change the route
+// once decoded (fault 1).
+const headConfigText = `[gateway]
+key_header = "X-Api-Key"
+
+[keys.reader]
+secret = "export-head-reader"
+groups = ["read"]
+
+[keys.anyone]
+secret = "export-head-anyone"
+groups = ["anyone"]
+
+[functions.f]
+runtime = "process"
+command = ["./f"]
+
+[[routes]]
+method = "GET"
+path = "/reports"
+function = "f"
+group = "read"
+
+[[routes]]
+method = "ANY"
+path = "/reports"
+function = "f"
+group = "anyone"
+
+[[routes]]
+method = "GET"
+path = "/docs/{id}"
+function = "f"
+group = "read"
+
+[[routes]]
+method = "HEAD"
+path = "/docs/{id}"
+function = "f"
+group = "anyone"
+
+[[routes]]
+method = "ANY"
+path = "/docs/index"
+function = "f"
+group = "read"
+
+[[routes]]
+method = "GET"
+path = "/v1:batch"
+function = "f"
+group = "read"
+
+[[routes]]
+method = "GET"
+path = "/{name}"
+function = "f"
+group = "anyone"
+`
+
+// headKeys are the plaintexts of headConfigText.
+var headKeys = map[string]string{"reader": "export-head-reader", "anyone": "export-head-anyone"}
+
+// writeHeadConfig writes headConfigText into a new folder.
+func writeHeadConfig(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "inquir.toml")
+	if err := os.WriteFile(path, []byte(headConfigText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 const (
 	exampleConfig = "../../inquir.toml"
 	fixtureConfig = "../../fixtures/export/inquir.toml"
@@ -357,29 +433,67 @@ func TestAWSCompatBehindHAProxy(t *testing.T) {
 	checkVerify(t, awsConfig, h.URL, map[string]string{"reader": "export-fixture-aws-reader", "writer": "export-fixture-aws-writer"}, up)
 }
 
+// TestHeadConfigBehindHAProxy: with a weaker ANY route beside a GET route,
+// inquir verify --url probes HEAD and a lower-case method with the key only
+// the ANY route lets in; the export refuses both, as inquir dev does.
+func TestHeadConfigBehindHAProxy(t *testing.T) {
+	requireHAProxy(t)
+	config := writeHeadConfig(t)
+	up := newUpstream(t, "all")
+	dir := exportTo(t, config, up.URL)
+	h := startHAProxy(t, dir)
+	code, out := runCLI(t, append([]string{"verify", "--config", config, "--url", h.URL}, keyArgs(headKeys)...)...)
+	for _, probe := range []string{"HEAD /reports", "get /reports"} {
+		if !strings.Contains(out, probe) {
+			t.Errorf("inquir verify did not probe %s; this test no longer shows the export refuses it\n%s", probe, out)
+		}
+	}
+	if code != 0 {
+		t.Fatalf("inquir verify --url: exit %d\n%s", code, out)
+	}
+	checkVerify(t, config, h.URL, headKeys, up)
+}
+
 // TestWeakenedConfigFailsVerify edits the exported haproxy.cfg as a
 // careless hand might and shows inquir verify --url catches each edit.
 func TestWeakenedConfigFailsVerify(t *testing.T) {
 	requireHAProxy(t)
 	t.Setenv("INQUIR_EXPORT_PARTNER_KEY", fixtureKeys["partner"])
-	up := newUpstream(t, "all")
-	dir := exportTo(t, fixtureConfig, up.URL)
-	original, err := os.ReadFile(filepath.Join(dir, export.ConfigFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	headConfig := writeHeadConfig(t)
 	for _, tc := range []struct {
-		name string
-		drop func(line string) bool // lines to remove
-		edit func(line string) string
+		name   string
+		config string                 // fixtureConfig when empty
+		drop   func(line string) bool // lines to remove
+		edit   func(line string) string
 	}{
 		{name: "group check removed", drop: func(l string) bool { return strings.Contains(l, "if !public_route !key_allowed") }},
 		{name: "expiry dropped", edit: func(l string) string { return strings.ReplaceAll(l, " || !public_route key_expired", "") }},
 		{name: "path folding off", drop: func(l string) bool {
 			return strings.Contains(l, "normalize-uri") || strings.Contains(l, "set-path")
 		}},
+		// Issue 9: a partner key on /customers/x%2F..%2Fme reaches the
+		// function as /customers/me, which only internal keys may call.
+		{name: "decoded-path refusal removed", drop: func(l string) bool {
+			return strings.Contains(l, "return status 400") && strings.Contains(l, `path_reg "%(2[Ff]`)
+		}},
+		{name: "lower-case method refusal removed", config: headConfig, drop: func(l string) bool {
+			return strings.Contains(l, "if { method -m reg [a-z] }")
+		}},
+		{name: "HEAD routed as HEAD", config: headConfig, drop: func(l string) bool {
+			return strings.Contains(l, "set-var(txn.method) str(GET) if { method HEAD }")
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			config, keys := fixtureConfig, fixtureKeys
+			if tc.config != "" {
+				config, keys = tc.config, headKeys
+			}
+			up := newUpstream(t, "all")
+			dir := exportTo(t, config, up.URL)
+			original, err := os.ReadFile(filepath.Join(dir, export.ConfigFile))
+			if err != nil {
+				t.Fatal(err)
+			}
 			var lines []string
 			changed := false
 			for _, l := range strings.Split(string(original), "\n") {
@@ -401,9 +515,12 @@ func TestWeakenedConfigFailsVerify(t *testing.T) {
 			}
 			h := startHAProxy(t, dir)
 			defer h.stop(t)
-			code, out := runCLI(t, append([]string{"verify", "--config", fixtureConfig, "--url", h.URL}, keyArgs(fixtureKeys)...)...)
+			code, out := runCLI(t, append([]string{"verify", "--config", config, "--url", h.URL}, keyArgs(keys)...)...)
 			if code != 1 || !strings.Contains(out, "MISMATCH") {
 				t.Fatalf("inquir verify against a config with the %s: exit %d, want 1 with a MISMATCH\n%s", tc.name, code, out)
+			}
+			if testing.Verbose() {
+				t.Logf("%s", out)
 			}
 		})
 	}
@@ -456,9 +573,23 @@ func (i *invoker) Invoke(ctx context.Context, function string, event []byte) ([]
 	return []byte(`{"statusCode":200,"body":"{\"upstream\":\"all\"}"}`), nil
 }
 
+// The bodies of inquir's 400s for issue 9's spellings (policy.Match,
+// policy.MatchRequest), as gateway.Gateway writes them.
+const (
+	reroutedBody = `{"error":"bad_request","message":"the path, once percent-decoded as a web framework decodes it, is served by another route than the one that authorised it; send reserved characters (/, \\, ?, #, ;) unencoded or not at all"}` + "\n"
+	overrideBody = `{"error":"bad_request","message":"the %s header names a method another route serves; send the request with that method instead"}` + "\n"
+)
+
 // TestGatewayAnswers sends the same requests, spelled byte for byte the
 // same, to inquir's gateway and to HAProxy running the export, and wants
-// the same status, body and headers from both.
+// the same status, body and headers from both, and the function reached by
+// both or by neither, with the method as sent.
+//
+// Where HAProxy cannot compute what inquir computes, the export is
+// stricter by design, and only there may the answers differ: the requests
+// in stricter below. For each, inquir's answer is still taken (and must
+// differ from HAProxy's, or the entry is stale) and HAProxy's is asserted
+// exactly: 400, the body given, and no upstream reached.
 func TestGatewayAnswers(t *testing.T) {
 	requireHAProxy(t)
 	t.Setenv("INQUIR_EXPORT_PARTNER_KEY", fixtureKeys["partner"])
@@ -467,6 +598,28 @@ func TestGatewayAnswers(t *testing.T) {
 	type req struct {
 		method, target string
 		header         []string
+	}
+	// stricter lists, by the request as named in failures, HAProxy's 400
+	// body where the export refuses what inquir dev lets through.
+	stricter := map[string]string{
+		// A decoded path that routes where the path as sent does: inquir
+		// routes it a second time and lets it through; HAProxy cannot, so
+		// it refuses every escaped "/", "\", "?", "#", ";", NUL and every
+		// bare ";" or backslash (haproxy.cfg section 5).
+		"GET /files/a%2Fb X-Api-Key <partner>":     reroutedBody,
+		"GET /customers/c%3Fx X-Api-Key <partner>": reroutedBody,
+		"GET /customers/c;v=1 X-Api-Key <partner>": reroutedBody,
+		"GET /files/a;v=1/b X-Api-Key <partner>":   reroutedBody,
+		"GET /files/a%5Cb X-Api-Key <partner>":     reroutedBody,
+		"GET /customers/c%00 X-Api-Key <partner>":  reroutedBody,
+		"GET /customers/c%23x X-Api-Key <partner>": reroutedBody,
+		"GET /customers/c%3bx X-Api-Key <partner>": reroutedBody,
+		// A method-override header naming a method the same route serves
+		// (the ANY route, or the request's own method): inquir lets it
+		// through; HAProxy refuses any override header with a value
+		// (haproxy.cfg section 6).
+		"DELETE /admin/x X-Api-Key <agent> X-HTTP-Method PUT":          fmt.Sprintf(overrideBody, "X-HTTP-Method"),
+		"GET /customers/c-1 X-Api-Key <partner> x-method-override get": fmt.Sprintf(overrideBody, "X-Method-Override"),
 	}
 	fixture := []req{
 		{"GET", "/customers/c-1", nil},
@@ -515,6 +668,38 @@ func TestGatewayAnswers(t *testing.T) {
 		{"GET", "/health?x=1", nil},
 		{"POST", "/search", []string{key, k["rotating"]}},
 		{"GET", "/search", []string{key, k["rotating"]}},
+		// Issue 9 fault 2: a method's spelling.
+		{"get", "/customers/c-1", []string{key, k["partner"]}},
+		{"Get", "/admin/x", []string{key, k["agent"]}},
+		{"post", "/nope", nil},
+		{"HEAD", "/customers/me", []string{key, k["partner"]}},
+		{"HEAD", "/customers/me", []string{key, k["agent"]}},
+		{"HEAD", "/search", []string{key, k["rotating"]}},
+		{"HEAD", "/admin/x", []string{key, k["partner"]}},
+		// Issue 9 fault 1: an encoded "/" or "\" into a more protected
+		// route, or to no route.
+		{"GET", "/customers/x%2F..%2Fme", []string{key, k["partner"]}},
+		{"GET", "/customers/x%5c..%5cme", []string{key, k["partner"]}},
+		{"GET", "/files/x%2F..%2F..%2Fadmin%2Fx", []string{key, k["partner"]}},
+		{"GET", "/files/x%5C..%5C..%5Cadmin%5Cx", []string{key, k["partner"]}},
+		{"GET", "/nope%2Fx", nil},
+		// Escapes that cannot change routing pass as they are.
+		{"GET", "/customers/c%20-%251", []string{key, k["partner"]}},
+		// An override header naming a method another route serves.
+		{"POST", "/customers/c-1", []string{key, k["direct"], "X-HTTP-Method-Override", "DELETE"}},
+		{"GET", "/customers/c-1", []string{key, k["partner"], "X-Http-Method-Override", " , delete"}},
+		{"GET", "/customers/c-1", []string{key, k["partner"], "X-HTTP-Method-Override", ""}},
+		// Answered by HAProxy as stricter by design (stricter above).
+		{"GET", "/files/a%2Fb", []string{key, k["partner"]}},
+		{"GET", "/customers/c%3Fx", []string{key, k["partner"]}},
+		{"GET", "/customers/c;v=1", []string{key, k["partner"]}},
+		{"GET", "/files/a;v=1/b", []string{key, k["partner"]}},
+		{"GET", "/files/a%5Cb", []string{key, k["partner"]}},
+		{"GET", "/customers/c%00", []string{key, k["partner"]}},
+		{"GET", "/customers/c%23x", []string{key, k["partner"]}},
+		{"GET", "/customers/c%3bx", []string{key, k["partner"]}},
+		{"DELETE", "/admin/x", []string{key, k["agent"], "X-HTTP-Method", "PUT"}},
+		{"GET", "/customers/c-1", []string{key, k["partner"], "x-method-override", "get"}},
 	}
 	aws := []req{
 		{"GET", "/items/1", nil},
@@ -526,12 +711,37 @@ func TestGatewayAnswers(t *testing.T) {
 		{"DELETE", "/items/1", nil},
 		{"GET", "/nope", nil},
 		{"GET", "/ping", nil},
+		{"get", "/items/1", []string{"x-api-key", "export-fixture-aws-reader"}},
+		{"HEAD", "/items/1", []string{"x-api-key", "export-fixture-aws-reader"}},
+		{"HEAD", "/items/1", nil},
+		{"GET", "/items/1%2F..%2F..%2Fping", nil},
+		{"PUT", "/items/1", []string{"x-api-key", "export-fixture-aws-writer", "X-HTTP-Method-Override", "GET"}},
+	}
+	// HEAD beside GET and ANY routes, and a HEAD route of its own.
+	h := headKeys
+	head := []req{
+		{"HEAD", "/reports", []string{key, h["anyone"]}},
+		{"HEAD", "/reports", []string{key, h["reader"]}},
+		{"GET", "/reports", []string{key, h["anyone"]}},
+		{"get", "/reports", []string{key, h["anyone"]}},
+		{"POST", "/reports", []string{key, h["anyone"]}},
+		{"POST", "/reports", []string{key, h["anyone"], "X-HTTP-Method-Override", "GET"}},
+		{"HEAD", "/docs/1", []string{key, h["anyone"]}},
+		{"HEAD", "/docs/1", []string{key, h["reader"]}},
+		{"GET", "/docs/1", []string{key, h["anyone"]}},
+		{"PUT", "/docs/1", []string{key, h["anyone"]}},
+		{"HEAD", "/docs/index", []string{key, h["anyone"]}},
+		{"HEAD", "/docs/index", []string{key, h["reader"]}},
+		{"GET", "/v1:batch", []string{key, h["anyone"]}},
+		{"GET", "/v1%3abatch", []string{key, h["anyone"]}},
+		{"GET", "/v1%3Abatch", []string{key, h["reader"]}},
+		{"GET", "/v1%40batch", []string{key, h["anyone"]}},
 	}
 	for _, tc := range []struct {
-		config string
-		reqs   []req
-	}{{fixtureConfig, fixture}, {awsConfig, aws}} {
-		t.Run(filepath.Base(tc.config), func(t *testing.T) {
+		name, config string
+		reqs         []req
+	}{{"fixture", fixtureConfig, fixture}, {"aws", awsConfig, aws}, {"head", writeHeadConfig(t), head}} {
+		t.Run(tc.name, func(t *testing.T) {
 			up := newUpstream(t, "all")
 			dir := exportTo(t, tc.config, up.URL)
 			h := startHAProxy(t, dir)
@@ -554,7 +764,24 @@ func TestGatewayAnswers(t *testing.T) {
 				want, wantBody := rawRequest(t, strings.TrimPrefix(gw.URL, "http://"), r.method, r.target, r.header...)
 				up.take()
 				got, gotBody := rawRequest(t, strings.TrimPrefix(h.URL, "http://"), r.method, r.target, r.header...)
-				reached := len(up.take())
+				hits := up.take()
+				reached := len(hits)
+				for _, hit := range hits {
+					if hit.Method != r.method {
+						t.Errorf("%s: the upstream received %s, not the method sent", name, hit.Method)
+					}
+				}
+				if body, ok := stricter[name]; ok {
+					delete(stricter, name)
+					if got.StatusCode != 400 || string(gotBody) != body || got.Header.Get("Content-Type") != "application/json" || reached > 0 {
+						t.Errorf("%s: haproxy %d %q (%s), upstream reached %d times; want the stricter 400 %q and no upstream", name, got.StatusCode, gotBody, got.Header.Get("Content-Type"), reached, body)
+					}
+					if want.StatusCode == got.StatusCode && string(wantBody) == string(gotBody) {
+						t.Errorf("%s: inquir answers as haproxy does (%d %q): drop it from the stricter list", name, want.StatusCode, wantBody)
+					}
+					t.Logf("%s: stricter by design: haproxy 400, inquir %d", name, want.StatusCode)
+					continue
+				}
 				if want.StatusCode != got.StatusCode {
 					t.Errorf("%s: haproxy %d, inquir %d %s", name, got.StatusCode, want.StatusCode, wantBody)
 					continue
@@ -575,5 +802,8 @@ func TestGatewayAnswers(t *testing.T) {
 				}
 			}
 		})
+	}
+	for name := range stricter {
+		t.Errorf("%s: listed as stricter by design but never sent", name)
 	}
 }
