@@ -135,6 +135,9 @@ func encodedSpelling(p *policy.Policy, weak, strong *policy.Route, seg [3]string
 				if rest := segs[i+n+1:]; len(rest) > 0 {
 					raw += "/" + strings.Join(rest, "/")
 				}
+				if !mayMatch(weak.Path, raw) {
+					continue
+				}
 				for _, m := range methods {
 					if got := p.Match(m, raw); got.Route == weak {
 						return encoded{method: m, raw: raw, plain: plain, params: got.Params}, true
@@ -144,6 +147,24 @@ func encodedSpelling(p *policy.Policy, weak, strong *policy.Route, seg [3]string
 		}
 	}
 	return encoded{}, false
+}
+
+// mayMatch reports whether template could match path, segment by segment:
+// a cheap necessary condition that spares the router the spellings that
+// cannot reach the route. The router decides the rest.
+func mayMatch(template, path string) bool {
+	ts, ps := strings.Split(template, "/"), strings.Split(path, "/")
+	for i, t := range ts {
+		switch {
+		case i >= len(ps):
+			return false
+		case strings.HasSuffix(t, "+}"):
+			return true
+		case !strings.HasPrefix(t, "{") && t != ps[i]:
+			return false
+		}
+	}
+	return len(ts) == len(ps)
 }
 
 // paramsText shows path parameters as AWS hands them: ` (proxy = "a%2Fb")`.
