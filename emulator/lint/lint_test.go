@@ -67,6 +67,12 @@ secret = "env:PARTNER_KEY"
 groups = ["partners"]
 `
 
+const admin = `
+[keys.admin]
+secret = "env:ADMIN_KEY"
+groups = ["admins"]
+`
+
 func route(method, path, rest string) string {
 	return "\n[[routes]]\nmethod = \"" + method + "\"\npath = \"" + path + "\"\n" + rest + "\n"
 }
@@ -339,6 +345,60 @@ command = ["./proc"]
 				route("PATCH", "/x", "function = \"f\"\ngroup = \"partners\"") +
 				route("DELETE", "/x", "function = \"f\"\ngroup = \"partners\"") +
 				route("OPTIONS", "/x", "function = \"f\"\ngroup = \"partners\""),
+		},
+		{
+			name: "a {param} route takes an encoded spelling of a route for other keys", rule: "INQ014",
+			toml: partner + admin + fn +
+				route("GET", "/orders/{id}", "function = \"f\"\ngroup = \"partners\"") +
+				route("GET", "/orders/{id}/refunds", "function = \"f\"\ngroup = \"admins\""),
+			want: []brief{{"INQ014", "routes[0].group", `GET /orders/{id} takes GET /orders/sample%2Frefunds, which a web framework decodes to /orders/sample/refunds, the path of GET /orders/{id}/refunds; on AWS function "f" gets path "/orders/sample%2Frefunds" (id = "sample%2Frefunds") for key "partner", whom GET /orders/{id}/refunds refuses; give both routes the same protection or make the function reject encoded slashes (%2F, %5C)`, 22}},
+		},
+		{
+			name: "several separators encoded, a literal segment after the parameter", rule: "INQ014",
+			toml: partner + admin + fn +
+				route("GET", "/t/{tenant}/files", "function = \"f\"\ngroup = \"partners\"") +
+				route("GET", "/t/{tenant}/admin/x/files", "function = \"f\"\ngroup = \"admins\""),
+			want: []brief{{"INQ014", "routes[0].group", `GET /t/{tenant}/files takes GET /t/sample%2Fadmin%2Fx/files, which a web framework decodes to /t/sample/admin/x/files, the path of GET /t/{tenant}/admin/x/files; on AWS function "f" gets path "/t/sample%2Fadmin%2Fx/files" (tenant = "sample%2Fadmin%2Fx") for key "partner", whom GET /t/{tenant}/admin/x/files refuses; give both routes the same protection or make the function reject encoded slashes (%2F, %5C)`, 22}},
+		},
+		{
+			name: "routes to different code are not INQ014", rule: "INQ014",
+			toml: partner + admin + fn +
+				route("ANY", "/api/{proxy+}", "function = \"f\"\ngroup = \"partners\"") +
+				route("ANY", "/api/admin/{proxy+}", "function = \"g\"\ngroup = \"admins\""),
+		},
+		{
+			name: "a {param} route no weaker than the other is not INQ014", rule: "INQ014",
+			toml: partner + admin + fn +
+				route("ANY", "/api/{proxy+}", "function = \"f\"\ngroup = \"admins\"") +
+				route("ANY", "/api/admin/{proxy+}", "function = \"f\"\nkeys = [\"partner\", \"admin\"]"),
+		},
+		{
+			name: "an ANY route weaker than POST takes overrides only", rule: "INQ015",
+			toml: partner + admin + fn +
+				route("POST", "/jobs", "function = \"f\"\ngroup = \"admins\"") +
+				route("ANY", "/jobs", "function = \"f\"\nauth = \"none\"\nreason = \"job status\""),
+			want: []brief{{"INQ015", "routes[1].auth", `ANY /jobs runs the code of POST /jobs (function "f") for callers without a key, whom POST /jobs refuses: on AWS it takes GET /jobs with X-HTTP-Method-Override: POST, which a web framework runs as POST; give the routes the same protection`, 28}},
+		},
+		{
+			name: "an ANY {param} route beside a literal method route", rule: "INQ015",
+			toml: partner + admin + fn +
+				route("GET", "/reports/summary", "function = \"f\"\ngroup = \"admins\"") +
+				route("ANY", "/reports/{id}", "function = \"f\"\ngroup = \"partners\""),
+			want: []brief{{"INQ015", "routes[1].group", `ANY /reports/{id} runs the code of GET /reports/summary (function "f") for key "partner", whom GET /reports/summary refuses: on AWS it takes HEAD /reports/summary and POST /reports/summary with X-HTTP-Method-Override: GET, which a web framework runs as GET; give the routes the same protection`, 28}},
+		},
+		{
+			name: "routes to different code or as protected are not INQ015", rule: "INQ015",
+			toml: partner + admin + fn +
+				route("GET", "/reports", "function = \"f\"\ngroup = \"admins\"") +
+				route("ANY", "/reports", "function = \"g\"\ngroup = \"partners\"") +
+				route("GET", "/drafts", "function = \"f\"\ngroup = \"partners\"") +
+				route("ANY", "/drafts", "function = \"f\"\ngroup = \"partners\""),
+		},
+		{
+			name: "a GET route wider than a HEAD route runs no code of HEAD's", rule: "INQ015",
+			toml: partner + admin + fn +
+				route("GET", "/reports", "function = \"f\"\nkeys = [\"partner\", \"admin\"]") +
+				route("HEAD", "/reports", "function = \"f\"\nkeys = [\"partner\"]"),
 		},
 	}
 	for _, tc := range tests {

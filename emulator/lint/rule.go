@@ -61,6 +61,8 @@ func Rules() []*Rule {
 		ruleHandlerChecksKey(),
 		ruleSideDoor(),
 		ruleUnresolvableEnv(),
+		ruleEncodedSlash(),
+		ruleMethodSideDoor(),
 	}
 }
 
