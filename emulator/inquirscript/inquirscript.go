@@ -13,9 +13,48 @@
 //		testscript.Run(t, inquirscript.Params("testdata/script"))
 //	}
 //
-// A script then starts the gateway with `dev`, sends requests with
-// `exec inquir request`, and checks with `invocations`, `waitlog` and
-// `stopdev`. Every command is documented on its function below.
+// Params takes the names of variables to copy from the test's environment
+// into the scripts' (the secrets `dev -e NAME` passes on). A script then
+// starts the gateway with `dev`, sends requests with `exec inquir request`,
+// and checks with `invocations`, `waitlog` and `stopdev`.
+//
+// # Commands
+//
+// Besides testscript's own and `exec inquir ...` (any inquir command):
+//
+//	dev [-e NAME]... [inquir dev flags...]
+//	    Start `inquir dev --listen 127.0.0.1:0` in the script's folder and
+//	    wait until it listens; set $URL and $DEVPID. -e NAME passes the
+//	    script's $NAME to it. Stopped when the script ends; a failing script
+//	    shows the last lines of its log.
+//	stopdev
+//	    Stop it with SIGTERM; check it exits 0 and leaves no worker running.
+//	noworkers
+//	    After `exec kill -9 $DEVPID`: check no worker outlived it.
+//	waitbuilt [FUNCTION]...
+//	    Wait (up to BuildTimeout) until the functions' builds are done;
+//	    fail with the compiler's output if one failed.
+//	waitlog REGEXP
+//	    Wait (up to WaitTimeout) for a dev log line matching REGEXP;
+//	    negated, check that none matches yet.
+//	devlog
+//	    Print the dev log so far (after stopdev: all of it), for stdout.
+//	invocations FUNCTION N
+//	    Check the function ran N times; with 0, that no worker of it started.
+//	reloads APPLIED [REFUSED]
+//	    Wait for that many config reloads applied (and refused); print the
+//	    last refusal's error.
+//	waitstatus STATUS METHOD URL ['Name: value']...
+//	    Repeat a request until it answers STATUS (a key's expiry).
+//	timestamp NAME DURATION
+//	    Set $NAME to the RFC 3339 time DURATION from now.
+//	expand SRC DST
+//	    Write SRC to DST in place with $NAME replaced.
+//	mkfile NAME SIZE
+//	    Write a file of SIZE bytes.
+//
+// $PROJECT is the folder of the nearest inquir.toml at or above the test's
+// folder: `dev --config $PROJECT/inquir.toml` serves the project's own.
 package inquirscript
 
 import (
