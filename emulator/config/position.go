@@ -69,6 +69,10 @@ func (c *Config) Pos(key ...string) Position {
 		if p, ok := c.positions[k]; ok {
 			return p
 		}
+		// An array of tables the decoder names without an index: its first.
+		if p, ok := c.positions[k+".0"]; ok {
+			return p
+		}
 		// The TOML decoder matches keys to fields ignoring case, so
 		// [Gateway] fills the gateway table: find it as written.
 		for written, p := range c.positions {
@@ -175,14 +179,15 @@ func splitKey(s string) []string {
 		case ch == '"' || ch == '\'':
 			quote = ch
 		case ch == '.':
-			parts = append(parts, strings.TrimSpace(cur.String()))
+			parts = append(parts, cur.String())
 			cur.Reset()
 		case ch == ' ' || ch == '\t':
+			// Space around an unquoted part; inside quotes it is the key's.
 		default:
 			cur.WriteByte(ch)
 		}
 	}
-	return append(parts, strings.TrimSpace(cur.String()))
+	return append(parts, cur.String())
 }
 
 // bracketBalance counts [ and { opened minus closed on a line, outside
