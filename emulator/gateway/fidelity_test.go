@@ -302,3 +302,33 @@ func TestMalformedResponseIsLogged(t *testing.T) {
 		t.Errorf("the log does not say %s:\n%s", want, f.log)
 	}
 }
+
+// TestResponseMatchesAWSSample answers with aws-lambda-go's published proxy
+// response (events/testdata/apigw-response.json) and checks the caller gets
+// what API Gateway would send: its status, each header once with the
+// multiValueHeaders values, its body.
+func TestResponseMatchesAWSSample(t *testing.T) {
+	sample, err := os.ReadFile(filepath.Join("testdata", "aws-lambda-go-apigw-response.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want struct {
+		StatusCode        int                 `json:"statusCode"`
+		MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
+		Body              string              `json:"body"`
+	}
+	if err := json.Unmarshal(sample, &want); err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, config.CompatInquir)
+	f.spy.answer = func(string, []byte) ([]byte, error) { return sample, nil }
+	rec := f.do("GET", "/customers/c-1", "", "x-api-key", partnerSecret)
+	if rec.Code != want.StatusCode || rec.Body.String() != want.Body {
+		t.Fatalf("got %d %q, want %d %q", rec.Code, rec.Body, want.StatusCode, want.Body)
+	}
+	for name, values := range want.MultiValueHeaders {
+		if diff := cmp.Diff(values, rec.Header().Values(name)); diff != "" {
+			t.Errorf("header %s (-aws +inquir):\n%s", name, diff)
+		}
+	}
+}
