@@ -46,22 +46,22 @@ type proxyEvent struct {
 }
 
 type requestContext struct {
-	ResourceID        string         `json:"resourceId"`
-	ResourcePath      string         `json:"resourcePath"`
-	HTTPMethod        string         `json:"httpMethod"`
-	ExtendedRequestID string         `json:"extendedRequestId"`
-	RequestTime       string         `json:"requestTime"`
-	Path              string         `json:"path"`
-	AccountID         string         `json:"accountId"`
-	Protocol          string         `json:"protocol"`
-	Stage             string         `json:"stage"`
-	DomainPrefix      string         `json:"domainPrefix"`
-	RequestTimeEpoch  int64          `json:"requestTimeEpoch"`
-	RequestID         string         `json:"requestId"`
-	Identity          identity       `json:"identity"`
-	DomainName        string         `json:"domainName"`
-	APIID             string         `json:"apiId"`
-	Authorizer        map[string]any `json:"authorizer,omitempty"`
+	ResourceID        string            `json:"resourceId"`
+	ResourcePath      string            `json:"resourcePath"`
+	HTTPMethod        string            `json:"httpMethod"`
+	ExtendedRequestID string            `json:"extendedRequestId"`
+	RequestTime       string            `json:"requestTime"`
+	Path              string            `json:"path"`
+	AccountID         string            `json:"accountId"`
+	Protocol          string            `json:"protocol"`
+	Stage             string            `json:"stage"`
+	DomainPrefix      string            `json:"domainPrefix"`
+	RequestTimeEpoch  int64             `json:"requestTimeEpoch"`
+	RequestID         string            `json:"requestId"`
+	Identity          identity          `json:"identity"`
+	DomainName        string            `json:"domainName"`
+	APIID             string            `json:"apiId"`
+	Authorizer        map[string]string `json:"authorizer,omitempty"`
 }
 
 // identity is requestContext.identity. Only sourceIp, userAgent and, with
@@ -155,7 +155,8 @@ func buildEvent(r *http.Request, m policy.Match, d policy.Decision, body []byte,
 	}
 	if d.Key != nil {
 		rc.Identity.APIKeyID = &d.Key.ID
-		rc.Authorizer = map[string]any{"apiKeyId": d.Key.ID}
+		rc.Authorizer = make(map[string]string, len(d.Key.Metadata)+1)
+		rc.Authorizer["apiKeyId"] = d.Key.ID
 		for k, v := range d.Key.Metadata {
 			rc.Authorizer[k] = v
 		}
@@ -182,7 +183,7 @@ func buildEvent(r *http.Request, m policy.Match, d policy.Decision, body []byte,
 		s := base64.StdEncoding.EncodeToString(body)
 		ev.Body, ev.IsBase64Encoded = &s, true
 	}
-	return json.Marshal(ev)
+	return marshalEvent(&ev), nil
 }
 
 // splitQuery splits a raw query string as API Gateway does: pairs are

@@ -223,13 +223,13 @@ func (g *Gateway) authorize(p *policy.Policy, route *policy.Route, r *http.Reque
 func (g *Gateway) reject(w http.ResponseWriter, p *policy.Policy, code int, errCode, message string) int {
 	if p != nil && p.Config.Gateway.Compat == config.CompatAWS {
 		w.Header().Del("Allow")
-		msg := "Forbidden"
+		body := awsForbiddenBody
 		if code == http.StatusNotFound || code == http.StatusMethodNotAllowed {
 			// What API Gateway REST APIs answer for a path or method with no
 			// resource behind it.
-			msg = "Missing Authentication Token"
+			body = awsMissingTokenBody
 		}
-		writeJSON(w, http.StatusForbidden, map[string]string{"message": msg})
+		writeJSONBody(w, http.StatusForbidden, body)
 		return http.StatusForbidden
 	}
 	return g.fail(w, code, errCode, message)
@@ -237,11 +237,7 @@ func (g *Gateway) reject(w http.ResponseWriter, p *policy.Policy, code int, errC
 
 // fail writes inquir's error body.
 func (g *Gateway) fail(w http.ResponseWriter, code int, errCode, message string) int {
-	body := map[string]string{"error": errCode}
-	if message != "" {
-		body["message"] = message
-	}
-	writeJSON(w, code, body)
+	writeJSONBody(w, code, appendErrorBody(make([]byte, 0, 32+len(errCode)+len(message)), errCode, message))
 	return code
 }
 
