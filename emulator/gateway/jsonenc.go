@@ -104,7 +104,7 @@ func writeJSONBody(w http.ResponseWriter, code int, body []byte) {
 
 // marshalEvent returns json.Marshal(ev), written by hand.
 func marshalEvent(ev *proxyEvent) []byte {
-	b := make([]byte, 0, 1024+len(valueOr(ev.Body)))
+	b := make([]byte, 0, 2048+len(valueOr(ev.Body))*9/8) // escaping grows a body a little
 	b = append(b, `{"resource":`...)
 	b = appendJSONString(b, ev.Resource)
 	b = append(b, `,"path":`...)
