@@ -37,6 +37,10 @@ type Options struct {
 	// nothing is logged. It is written as given: build it on
 	// Redactor.Writer so that no secret reaches it.
 	Log *slog.Logger
+	// RequestLog, if set, receives the request log instead of Log, in the
+	// same text, written from a buffer so that no request waits for it
+	// (gateway.Options.RequestLog). Build it on Redactor.Writer too.
+	RequestLog io.Writer
 	// Output receives the functions' stdout and stderr, line by line,
 	// through the Redactor. If nil, os.Stderr.
 	Output io.Writer
@@ -115,7 +119,7 @@ func Start(opts Options) (*Emulator, error) {
 	limits := opts.Limits.withDefaults()
 	cl := newConnLimiter(gateway.PreserveHeaderCase(ln), limits.MaxConnections)
 	e := &Emulator{opts: opts, log: log, listener: cl, served: make(chan error, 1)}
-	gwOpts := gateway.Options{Invoker: opts.Invoker, Log: log, Redactor: opts.Redactor}
+	gwOpts := gateway.Options{Invoker: opts.Invoker, Log: log, RequestLog: opts.RequestLog, Redactor: opts.Redactor}
 	if opts.Invoker == nil {
 		rt, err := runtimes.New(runtimes.Options{CacheDir: opts.CacheDir, Log: log, Output: opts.Redactor.Writer(output), GatewayURL: e.URL()})
 		if err != nil {
@@ -267,6 +271,7 @@ func (e *Emulator) Close(ctx context.Context) error {
 		if e.runtimes != nil {
 			err = errors.Join(err, e.runtimes.Close())
 		}
+		e.gateway.Close() // the request lines still buffered
 		e.closeErr = err
 		if serr := <-e.served; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 			e.closeErr = errors.Join(e.closeErr, serr)

@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -85,13 +84,14 @@ func (echoInvoker) Invoke(context.Context, string, []byte) ([]byte, error) {
 // BenchmarkOverHTTP sends requests over a real loopback connection, one
 // keep-alive client, to a bare echo handler and to the gateway served as
 // inquir dev serves it (header-case noting listener, a log line per
-// request, formatted and discarded), in the same benchmark: the ratios are
+// request, formatted, queued and discarded), in the same benchmark: the ratios are
 // the figures. BenchmarkServeHTTP measures the same without the network.
 //
 //	go test -run '^$' -bench OverHTTP -benchmem ./emulator/gateway
 func BenchmarkOverHTTP(b *testing.B) {
 	f := newFixture(b, config.CompatInquir)
-	gw := New(Options{Invoker: echoInvoker{}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return testNow }})
+	gw := New(Options{Invoker: echoInvoker{}, RequestLog: io.Discard, Now: func() time.Time { return testNow }})
+	b.Cleanup(gw.Close)
 	gw.SetPolicy(f.gw.Policy())
 	bare := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)

@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -20,8 +19,10 @@ func BenchmarkServeHTTP(b *testing.B) {
 	f := newFixture(b, config.CompatInquir)
 	// The fixture's spy decodes and keeps every event; here a constant
 	// answer and a log that writes nowhere keep the benchmark about the
-	// gateway. The log line is still formatted.
-	gw := New(Options{Invoker: constInvoker{}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: f.gw.opts.Now})
+	// gateway. The log line is still formatted and queued, as inquir dev
+	// does (RequestLog).
+	gw := New(Options{Invoker: constInvoker{}, RequestLog: io.Discard, Now: f.gw.opts.Now})
+	defer gw.Close()
 	gw.SetPolicy(f.gw.Policy())
 	baseline := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "missing_api_key", "message": "x"})

@@ -46,22 +46,22 @@ type proxyEvent struct {
 }
 
 type requestContext struct {
-	ResourceID        string         `json:"resourceId"`
-	ResourcePath      string         `json:"resourcePath"`
-	HTTPMethod        string         `json:"httpMethod"`
-	ExtendedRequestID string         `json:"extendedRequestId"`
-	RequestTime       string         `json:"requestTime"`
-	Path              string         `json:"path"`
-	AccountID         string         `json:"accountId"`
-	Protocol          string         `json:"protocol"`
-	Stage             string         `json:"stage"`
-	DomainPrefix      string         `json:"domainPrefix"`
-	RequestTimeEpoch  int64          `json:"requestTimeEpoch"`
-	RequestID         string         `json:"requestId"`
-	Identity          identity       `json:"identity"`
-	DomainName        string         `json:"domainName"`
-	APIID             string         `json:"apiId"`
-	Authorizer        map[string]any `json:"authorizer,omitempty"`
+	ResourceID        string            `json:"resourceId"`
+	ResourcePath      string            `json:"resourcePath"`
+	HTTPMethod        string            `json:"httpMethod"`
+	ExtendedRequestID string            `json:"extendedRequestId"`
+	RequestTime       string            `json:"requestTime"`
+	Path              string            `json:"path"`
+	AccountID         string            `json:"accountId"`
+	Protocol          string            `json:"protocol"`
+	Stage             string            `json:"stage"`
+	DomainPrefix      string            `json:"domainPrefix"`
+	RequestTimeEpoch  int64             `json:"requestTimeEpoch"`
+	RequestID         string            `json:"requestId"`
+	Identity          identity          `json:"identity"`
+	DomainName        string            `json:"domainName"`
+	APIID             string            `json:"apiId"`
+	Authorizer        map[string]string `json:"authorizer,omitempty"`
 }
 
 // identity is requestContext.identity. Only sourceIp, userAgent and, with
@@ -155,7 +155,8 @@ func buildEvent(r *http.Request, m policy.Match, d policy.Decision, body []byte,
 	}
 	if d.Key != nil {
 		rc.Identity.APIKeyID = &d.Key.ID
-		rc.Authorizer = map[string]any{"apiKeyId": d.Key.ID}
+		rc.Authorizer = make(map[string]string, len(d.Key.Metadata)+1)
+		rc.Authorizer["apiKeyId"] = d.Key.ID
 		for k, v := range d.Key.Metadata {
 			rc.Authorizer[k] = v
 		}
@@ -182,7 +183,7 @@ func buildEvent(r *http.Request, m policy.Match, d policy.Decision, body []byte,
 		s := base64.StdEncoding.EncodeToString(body)
 		ev.Body, ev.IsBase64Encoded = &s, true
 	}
-	return json.Marshal(ev)
+	return marshalEvent(&ev), nil
 }
 
 // splitQuery splits a raw query string as API Gateway does: pairs are
@@ -289,10 +290,16 @@ func parseResponse(out []byte) (*proxyResponse, error) {
 			}
 		case "body":
 			if string(raw) != "null" {
-				err = json.Unmarshal(raw, &resp.Body)
+				resp.Body, err = jsonString(raw)
 			}
 		case "isBase64Encoded":
-			if string(raw) != "null" {
+			switch string(raw) {
+			case "null":
+			case "true":
+				resp.IsBase64Encoded = true
+			case "false":
+				resp.IsBase64Encoded = false
+			default:
 				err = json.Unmarshal(raw, &resp.IsBase64Encoded)
 			}
 		default:
@@ -316,6 +323,14 @@ func statusCode(raw json.RawMessage) (int, error) {
 	if string(raw) == "null" {
 		return http.StatusOK, nil
 	}
+	if len(raw) <= 3 && digits(raw) {
+		// The common case, 200 or 404, read without a decoder.
+		code, _ := strconv.Atoi(string(raw))
+		if code < 100 || code > 599 {
+			return 0, fmt.Errorf("%s is not an HTTP status", raw)
+		}
+		return code, nil
+	}
 	var n json.Number
 	if err := json.Unmarshal(raw, &n); err != nil {
 		var s string
@@ -334,6 +349,19 @@ func statusCode(raw json.RawMessage) (int, error) {
 // headerValue reads one header value: a string, or a boolean or number,
 // sent as its JSON text ("true", "3600").
 func headerValue(raw json.RawMessage) (string, error) {
+	// raw comes from a decoder that has checked it is JSON: its first
+	// byte says what it is, and strings, booleans and numbers are read
+	// without a decoder of their own.
+	if len(raw) > 0 {
+		switch c := raw[0]; {
+		case c == '"':
+			return jsonString(raw)
+		case string(raw) == "true" || string(raw) == "false":
+			return string(raw), nil
+		case (c == '-' || '0' <= c && c <= '9') && json.Valid(raw):
+			return string(raw), nil // a json.Number's text is its literal
+		}
+	}
 	var v any
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
@@ -347,6 +375,41 @@ func headerValue(raw json.RawMessage) (string, error) {
 		return fmt.Sprint(v), nil
 	}
 	return "", errors.New("a value must be a string, a number or a boolean")
+}
+
+// digits reports whether b is one or more ASCII digits.
+func digits(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// jsonString decodes raw, a JSON string, as json.Unmarshal into a string
+// does. One with no escapes and valid UTF-8 is its bytes between the
+// quotes; anything else goes through json.Unmarshal.
+func jsonString(raw []byte) (string, error) {
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' {
+		inner := raw[1 : n-1]
+		plain := utf8.Valid(inner)
+		for _, c := range inner {
+			if c == '\\' || c == '"' || c < 0x20 {
+				plain = false
+				break
+			}
+		}
+		if plain {
+			return string(inner), nil
+		}
+	}
+	var s string
+	err := json.Unmarshal(raw, &s)
+	return s, err
 }
 
 // hopHeaders are the function's to suggest but the server's to set.

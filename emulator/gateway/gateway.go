@@ -41,6 +41,13 @@ type Options struct {
 	// Log receives one line per request and the reason of every rejection.
 	// If nil, nothing is logged.
 	Log *slog.Logger
+	// RequestLog, if set, receives the one line per request instead of
+	// Log, in the text Log's slog.TextHandler would write, from a buffer
+	// that one goroutine drains: a request never waits for the writer.
+	// When the buffer is full a line is dropped and counted in
+	// /_inquir/stats (log_lines_dropped). Build it on Redactor.Writer so
+	// that no secret reaches it. Close writes what is buffered.
+	RequestLog io.Writer
 	// Now is the clock keys' expiry is checked against. If nil, time.Now.
 	Now func() time.Time
 	// FunctionStats, if set, adds the runtimes' counters to /_inquir/stats.
@@ -57,6 +64,7 @@ type Gateway struct {
 	opts   Options
 	policy atomic.Pointer[policy.Policy]
 	stats  stats
+	lines  *lineWriter // nil without Options.RequestLog
 }
 
 // New returns a Gateway with no policy: it answers 503 until SetPolicy.
@@ -69,7 +77,19 @@ func New(opts Options) *Gateway {
 	}
 	g := &Gateway{opts: opts}
 	g.stats.init()
+	if opts.RequestLog != nil {
+		g.lines = newLineWriter(opts.RequestLog)
+	}
 	return g
+}
+
+// Close writes the request lines still buffered and stops the goroutine
+// that writes them; a request served after Close has its line written at
+// once. It is safe to call twice, and a no-op without Options.RequestLog.
+func (g *Gateway) Close() {
+	if g.lines != nil {
+		g.lines.close()
+	}
 }
 
 // SetPolicy puts p in force. Requests under way finish under the policy they
@@ -223,13 +243,13 @@ func (g *Gateway) authorize(p *policy.Policy, route *policy.Route, r *http.Reque
 func (g *Gateway) reject(w http.ResponseWriter, p *policy.Policy, code int, errCode, message string) int {
 	if p != nil && p.Config.Gateway.Compat == config.CompatAWS {
 		w.Header().Del("Allow")
-		msg := "Forbidden"
+		body := awsForbiddenBody
 		if code == http.StatusNotFound || code == http.StatusMethodNotAllowed {
 			// What API Gateway REST APIs answer for a path or method with no
 			// resource behind it.
-			msg = "Missing Authentication Token"
+			body = awsMissingTokenBody
 		}
-		writeJSON(w, http.StatusForbidden, map[string]string{"message": msg})
+		writeJSONBody(w, http.StatusForbidden, body)
 		return http.StatusForbidden
 	}
 	return g.fail(w, code, errCode, message)
@@ -237,11 +257,7 @@ func (g *Gateway) reject(w http.ResponseWriter, p *policy.Policy, code int, errC
 
 // fail writes inquir's error body.
 func (g *Gateway) fail(w http.ResponseWriter, code int, errCode, message string) int {
-	body := map[string]string{"error": errCode}
-	if message != "" {
-		body["message"] = message
-	}
-	writeJSON(w, code, body)
+	writeJSONBody(w, code, appendErrorBody(make([]byte, 0, 32+len(errCode)+len(message)), errCode, message))
 	return code
 }
 
@@ -280,6 +296,19 @@ type logEntry struct {
 // key: not even an unknown key's value is written.
 func (g *Gateway) logRequest(r *http.Request, e *logEntry, d time.Duration) {
 	g.stats.request()
+	if g.lines != nil {
+		errText := ""
+		if e.err != nil {
+			errText = g.opts.Redactor.String(e.err.Error())
+		}
+		bp := linePool.Get().(*[]byte)
+		*bp = appendLogLine((*bp)[:0], time.Now(), r.Method, r.URL.EscapedPath(), e.status, d, e, errText)
+		g.lines.write(*bp)
+		if cap(*bp) <= 4<<10 {
+			linePool.Put(bp)
+		}
+		return
+	}
 	attrs := []any{
 		"method", r.Method, "path", r.URL.EscapedPath(), "status", e.status,
 		"duration", d.Round(time.Microsecond).String(),

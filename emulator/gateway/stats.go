@@ -71,6 +71,9 @@ type Stats struct {
 	FunctionErrors int64                             `json:"function_errors"`
 	Reloads        ReloadStats                       `json:"reloads"`
 	Functions      map[string]runtimes.FunctionStats `json:"functions,omitempty"`
+	// LogLinesDropped counts request lines not written because the
+	// request log's buffer was full (Options.RequestLog); absent when none.
+	LogLinesDropped int64 `json:"log_lines_dropped,omitempty"`
 }
 
 // ReloadStats count config reloads.
@@ -92,6 +95,9 @@ func (g *Gateway) Stats() Stats {
 		Reloads:        ReloadStats{Applied: s.reloadsApplied, Refused: s.reloadsRefused, LastError: g.opts.Redactor.String(s.lastReloadErr)},
 	}
 	s.mu.Unlock()
+	if g.lines != nil {
+		out.LogLinesDropped = g.lines.dropped.Load()
+	}
 	if p := g.policy.Load(); p != nil {
 		out.Config = p.ID()
 		// Every function is listed, invoked or not, so a test can read a 0.

@@ -161,11 +161,9 @@ func (p *Policy) route(method, norm, decoded string) Match {
 	req := &http.Request{Method: method, URL: &url.URL{Path: decoded, RawPath: norm}}
 	var m mux.RouteMatch
 	if p.router.mux.Match(req, &m) && m.MatchErr == nil {
-		params := make(map[string]string, len(m.Vars))
-		for k, v := range m.Vars {
-			params[k] = v
-		}
-		return Match{Route: m.Handler.(routeHandler).route, Params: params, Path: norm}
+		// m is this call's own: mux made its Vars map for this match
+		// alone (never nil once matched), so it is handed over uncopied.
+		return Match{Route: m.Handler.(routeHandler).route, Params: m.Vars, Path: norm}
 	}
 	var allow []string
 	for i, pr := range p.router.pathOnly {
