@@ -53,7 +53,7 @@ func checkEcho(p *policy.Policy, rt *policy.Route, method string, body []byte, s
 			break
 		}
 	}
-	if secret != "" && strings.Contains(string(body), secret) || secret != "" && containsString(body, secret) {
+	if secret != "" && (strings.Contains(string(body), secret) || containsString(body, secret)) {
 		faults = append(faults, "the key's secret reached the function")
 	}
 	got := ""
