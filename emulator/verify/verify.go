@@ -1,23 +1,30 @@
 // Package verify proves a gateway enforces a config: it derives the auth
 // matrix (every route × no key, a bogus key, each known key) from the
 // compiled policy, sends each cell as a real HTTP request, and checks the
-// answer is the one the policy gives: 401, 403, or the function.
+// answer is the one the policy gives: 401, 403, or the function. Each
+// route is also probed with its path spelled otherwise (doubled and
+// trailing slashes, dot segments, percent-encoded letters and dots), and
+// with the spellings a weaker route could take (issue 9).
 //
 // Against the local emulator (Run with no URL) it also proves that no
 // refused request invoked a function, and it needs no real secret: it serves
-// the config with secrets it makes itself, so every key id is probed.
+// the config with secrets it makes itself, so every key id is probed. Its
+// functions are stood in for by a recorder that echoes what it received, so
+// every route is also checked as an echo route is (see Options.Echo).
+//
+// Against a URL, an answer proves the function was reached only if it is
+// not a refusal, a redirect, a 404, a 405 or a 5xx (classify); a key with no
+// secret given is listed as not probed, never passed.
 package verify
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/inquir-dev/inquir/emulator"
@@ -48,6 +55,7 @@ func (e Expect) String() string {
 type Credential struct {
 	Label  string // "no key", "bogus key", "key partner-acme"
 	Secret string // "" for no key
+	ID     string // the key id, "" for no key and the bogus key
 }
 
 // Cell is one probe and its outcome.
@@ -58,10 +66,14 @@ type Cell struct {
 	Path       string // the path sent
 	Credential string
 	Want       Expect
-	Status     int    // 0 if the request failed
-	Got        string // what came back: "function (200)", "401", "403", or an error
-	Invoked    int    // local emulator only: invocations the request caused; -1 if unknown
-	OK         bool
+	// NotProbed is set for a cell verify could not send: a key given no
+	// --key secret against a URL. Its OK is false, but Report.OK does not
+	// count it: it is listed, neither passed nor failed.
+	NotProbed bool
+	Status    int    // 0 if the request failed
+	Got       string // what came back: "function (200)", "401", "403", or an error
+	Invoked   int    // local emulator only: invocations the request caused; -1 if unknown
+	OK        bool
 }
 
 // Options say what to verify and where.
@@ -79,6 +91,15 @@ type Options struct {
 	// never follows a redirect with it, whatever its CheckRedirect says:
 	// a probe carries a key, which must not travel to another origin.
 	Client *http.Client
+	// Echo, if set, names an echo route of the config ("GET /echo"): one
+	// whose function answers what it received (README.md, "Prove that no
+	// route is open"). Every probe of it then carries a forged
+	// X-Inquir-Key-Id and X-Inquir-Key-Metadata, and each answer that
+	// reached it must show the key header and secret never reached the
+	// function, the key id is the real one, and the path handed over
+	// routes to the echo route itself. Against the local emulator every
+	// route is checked so (its recorder echoes), Echo or not.
+	Echo string
 }
 
 // Report is the whole matrix.
@@ -87,12 +108,38 @@ type Report struct {
 	// Problems are findings outside the matrix, e.g. a --key whose secret
 	// the config does not know.
 	Problems []string
+	// NotChecked lists the checks that were not done, e.g. the echo
+	// checks against a URL given no echo route.
+	NotChecked []string
 }
 
-// OK reports whether every cell answered as the policy says.
+// NotProbed counts the cells verify could not send.
+func (r *Report) NotProbed() int {
+	n := 0
+	for _, c := range r.Cells {
+		if c.NotProbed {
+			n++
+		}
+	}
+	return n
+}
+
+// Mismatches counts the cells that did not answer as the policy says.
+func (r *Report) Mismatches() int {
+	n := 0
+	for _, c := range r.Cells {
+		if !c.OK && !c.NotProbed {
+			n++
+		}
+	}
+	return n
+}
+
+// OK reports whether every probed cell answered as the policy says and
+// there is no problem. Cells not probed do not fail it; they are listed.
 func (r *Report) OK() bool {
 	for _, c := range r.Cells {
-		if !c.OK {
+		if !c.OK && !c.NotProbed {
 			return false
 		}
 	}
@@ -118,8 +165,16 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
+		echo, err := echoRoute(p, opts.Echo)
+		if err != nil {
+			return nil, err
+		}
 		creds := rep.knownKeys(p, opts.Keys)
-		rep.probe(ctx, opts, p, opts.URL, creds, nil)
+		if echo == nil {
+			rep.NotChecked = append(rep.NotChecked, "that no key header or secret reaches a function, that a client's X-Inquir-Key-Id and X-Inquir-Key-Metadata are replaced, and that the path a function is handed is the one authorised (give --echo ROUTE)")
+		}
+		pr := &prober{ctx: ctx, client: opts.Client, p: p, url: opts.URL, now: opts.Now(), echo: func(rt *policy.Route) bool { return rt == echo }}
+		pr.run(rep, creds, unprobed(p, opts.Keys))
 		return rep, nil
 	}
 
@@ -135,6 +190,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, err := echoRoute(local, opts.Echo); err != nil {
+		return nil, err
+	}
 	rec := &recorder{calls: map[string]int{}}
 	e, err := emulator.Start(emulator.Options{ConfigPath: opts.ConfigPath, Listen: "127.0.0.1:0", Invoker: rec, Policy: local})
 	if err != nil {
@@ -145,7 +203,8 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		defer cancel()
 		_ = e.Close(shutdown)
 	}()
-	rep.probe(ctx, opts, local, e.URL(), creds, rec)
+	pr := &prober{ctx: ctx, client: opts.Client, p: local, url: e.URL(), now: opts.Now(), rec: rec, echo: func(*policy.Route) bool { return true }}
+	pr.run(rep, creds, nil)
 	return rep, nil
 }
 
@@ -161,7 +220,7 @@ func (r *Report) knownKeys(p *policy.Policy, keys map[string]string) []Credentia
 		if owner := p.Identify(secret); owner == nil || owner.ID != k.ID {
 			r.Problems = append(r.Problems, fmt.Sprintf("--key %s: the secret given is not a secret of key %s in %s", k.ID, k.ID, p.Config.File))
 		}
-		creds = append(creds, Credential{Label: "key " + k.ID, Secret: secret})
+		creds = append(creds, Credential{Label: "key " + k.ID, Secret: secret, ID: k.ID})
 	}
 	for id := range keys {
 		if p.Key(id) == nil {
@@ -176,7 +235,7 @@ func withMadeSecrets(cfg *config.Config) (*policy.Policy, []Credential, error) {
 	var creds []Credential
 	made := cfg.WithSecrets(func(k config.Key) []config.SecretRef {
 		secret := "verify-" + randomString()
-		creds = append(creds, Credential{Label: "key " + k.ID, Secret: secret})
+		creds = append(creds, Credential{Label: "key " + k.ID, Secret: secret, ID: k.ID})
 		return []config.SecretRef{{Kind: config.SecretLiteral, Value: secret}}
 	})
 	p, err := policy.Compile(made)
@@ -189,180 +248,36 @@ func randomString() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// probe sends every cell of the matrix to url.
-func (r *Report) probe(ctx context.Context, opts Options, p *policy.Policy, url string, keyCreds []Credential, rec *recorder) {
-	creds := append([]Credential{{Label: "no key"}, {Label: "bogus key", Secret: "bogus-" + randomString()}}, keyCreds...)
-	now := opts.Now()
-	aws := p.Config.Gateway.Compat == config.CompatAWS
-	for _, rt := range p.InFileOrder() { // file order reads best
-		// An ANY route is probed with the first method that it, and not a
-		// method route beside it, serves.
-		method, path, ok := rt.Method, "", false
-		for _, m := range []string{rt.Method, http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch} {
-			if m == config.MethodAny {
-				continue
-			}
-			if path, ok = samplePath(p, rt, m); ok {
-				method = m
-				break
-			}
-		}
-		if !ok {
-			r.Problems = append(r.Problems, fmt.Sprintf("%s: no sample request reaches this route (a more specific route takes them all)", rt))
-			continue
-		}
-		for _, cr := range creds {
-			r.Cells = append(r.Cells, r.send(ctx, opts.Client, p, rt, url, method, path, cr, now, aws, rec))
-		}
-		// The same path spelled otherwise must get the same answer.
-		if !rt.Public() {
-			odd := "/" + strings.ReplaceAll(path, "/", "//") + "/"
-			r.Cells = append(r.Cells, r.send(ctx, opts.Client, p, rt, url, method, odd, creds[0], now, aws, rec))
-			r.Cells = append(r.Cells, r.spellings(ctx, opts.Client, p, rt, url, method, path, creds, now, rec)...)
-		}
+// ErrUsage marks an error in how verify was asked (an --echo that names no
+// route): the command line is wrong, not the gateway.
+var ErrUsage = errors.New("usage")
+
+// echoRoute finds the route --echo names ("GET /echo", as inquir routes
+// prints it), or nil if name is empty.
+func echoRoute(p *policy.Policy, name string) (*policy.Route, error) {
+	if name == "" {
+		return nil, nil
 	}
+	fields := strings.Fields(name)
+	var names []string
+	for _, rt := range p.InFileOrder() {
+		if len(fields) == 2 && rt.Method == strings.ToUpper(fields[0]) && rt.Path == fields[1] {
+			return rt, nil
+		}
+		names = append(names, rt.String())
+	}
+	return nil, fmt.Errorf("--echo %q: %w: want a route of %s as METHOD PATH, one of: %s", name, ErrUsage, p.Config.File, strings.Join(names, ", "))
 }
 
-// spellings probes rt's sample request spelled as issue 9 found a weaker
-// route could take it: "/" encoded as %2F or %5C (one at a time, all at
-// once, and walking up with ..), the method in lower case, and HEAD for
-// GET. Each spelling is sent with the credentials that the route the router
-// would otherwise pick lets in and rt does not; the gateway must refuse
-// every one and run nothing of rt's function.
-func (r *Report) spellings(ctx context.Context, client *http.Client, p *policy.Policy, rt *policy.Route, url, method, path string, creds []Credential, now time.Time, rec *recorder) []Cell {
-	type probe struct{ method, path string }
-	var probes []probe
-	slashes := strings.Count(path, "/")
-	for _, esc := range []string{"%2F", "%5C"} {
-		for i := 2; i <= slashes; i++ {
-			probes = append(probes, probe{method, replaceNth(path, "/", esc, i)})
-		}
-		if slashes > 1 {
-			probes = append(probes, probe{method, "/" + strings.ReplaceAll(path[1:], "/", esc)})
-		}
-		for i := 2; i <= slashes; i++ {
-			walk := replaceNth(path, "/", "/inquir-verify"+esc+".."+esc, i)
-			probes = append(probes, probe{method, walk})
+// unprobed returns the keys of p that keys gives no secret for.
+func unprobed(p *policy.Policy, keys map[string]string) []*policy.Key {
+	var out []*policy.Key
+	for _, k := range p.Keys {
+		if _, ok := keys[k.ID]; !ok {
+			out = append(out, k)
 		}
 	}
-	if lower := strings.ToLower(method); lower != method {
-		probes = append(probes, probe{lower, path})
-	}
-	if method == http.MethodGet {
-		probes = append(probes, probe{http.MethodHead, path})
-	}
-	var cells []Cell
-	for _, pr := range probes {
-		// The route that takes the request if the gateway reads the
-		// spelling as its router does: the path as sent; a method of
-		// another spelling as one that only an ANY route answers.
-		var weak *policy.Route
-		if pr.method == method {
-			weak = p.Match(method, pr.path).Route
-		} else {
-			for _, m := range []string{http.MethodPost, http.MethodDelete, http.MethodOptions} {
-				if w := p.Match(m, path).Route; w != nil && w != rt && w.Method == config.MethodAny {
-					weak = w
-					break
-				}
-			}
-		}
-		if weak == nil || weak == rt {
-			continue
-		}
-		for _, cr := range creds {
-			if !lets(p, weak, cr.Secret, now) || lets(p, rt, cr.Secret, now) {
-				continue
-			}
-			cells = append(cells, r.sendRefused(ctx, client, p, rt, url, pr.method, pr.path, cr, rec))
-			break // one caller who would gain is enough to show the door shut
-		}
-	}
-	return cells
-}
-
-// lets reports whether the policy lets the caller with secret through route.
-func lets(p *policy.Policy, route *policy.Route, secret string, now time.Time) bool {
-	o := p.Authorize(route, secret, now).Outcome
-	return o == policy.Allowed || o == policy.Public
-}
-
-// replaceNth replaces the n-th (1-based) occurrence of old in s.
-func replaceNth(s, old, repl string, n int) string {
-	i := -1
-	for ; n > 0; n-- {
-		j := strings.Index(s[i+1:], old)
-		if j < 0 {
-			return s
-		}
-		i += j + 1
-	}
-	return s[:i] + repl + s[i+len(old):]
-}
-
-// sendRefused sends a spelling that must be refused and checks it was.
-func (r *Report) sendRefused(ctx context.Context, client *http.Client, p *policy.Policy, rt *policy.Route, url, method, path string, cr Credential, rec *recorder) Cell {
-	cell := Cell{Route: rt.String(), Function: rt.Function, Method: method, Path: path, Credential: cr.Label, Want: Refused, Invoked: -1}
-	before := rec.count(rt.Function)
-	status, refused, err := request(ctx, client, method, url+path, p.Config.Gateway.KeyHeader, cr.Secret)
-	if rec != nil {
-		cell.Invoked = rec.count(rt.Function) - before
-	}
-	cell.Status = status
-	switch {
-	case err != nil:
-		cell.Got = err.Error()
-	case refused:
-		cell.Got = fmt.Sprint(status)
-	default:
-		cell.Got = fmt.Sprintf("function (%d)", status)
-	}
-	cell.OK = err == nil && refused && cell.Invoked <= 0
-	return cell
-}
-
-func (r *Report) send(ctx context.Context, client *http.Client, p *policy.Policy, rt *policy.Route, url, method, path string, cr Credential, now time.Time, aws bool, rec *recorder) Cell {
-	cell := Cell{Route: rt.String(), Function: rt.Function, Method: method, Path: path, Credential: cr.Label, Invoked: -1}
-	switch p.Authorize(rt, cr.Secret, now).Outcome {
-	case policy.MissingKey, policy.InvalidKey:
-		cell.Want = Unauthorized
-	case policy.Forbidden:
-		cell.Want = Forbidden
-	default:
-		cell.Want = Reach
-	}
-	before := rec.count(rt.Function)
-	status, refused, err := request(ctx, client, method, url+path, p.Config.Gateway.KeyHeader, cr.Secret)
-	if rec != nil {
-		cell.Invoked = rec.count(rt.Function) - before
-	}
-	cell.Status = status
-	redirect := status >= 300 && status < 400
-	switch {
-	case err != nil:
-		cell.Got = err.Error()
-	case refused:
-		cell.Got = fmt.Sprint(status)
-	case redirect:
-		// A redirect is not the function answering: it may be a proxy or
-		// login page in front of it, and it was not followed.
-		cell.Got = fmt.Sprintf("redirect (%d), not followed", status)
-	default:
-		cell.Got = fmt.Sprintf("function (%d)", status)
-	}
-	want := cell.Want
-	if aws && want == Unauthorized {
-		want = Forbidden // AWS API Gateway refuses everything with 403
-	}
-	switch want {
-	case Reach:
-		cell.OK = err == nil && !refused && !redirect && cell.Invoked != 0
-	case Unauthorized:
-		cell.OK = err == nil && refused && status == http.StatusUnauthorized && cell.Invoked <= 0
-	case Forbidden:
-		cell.OK = err == nil && refused && status == http.StatusForbidden && cell.Invoked <= 0
-	}
-	return cell
+	return out
 }
 
 // noRedirects returns a copy of c that answers a redirect with the 3xx
@@ -371,85 +286,4 @@ func noRedirects(c *http.Client) *http.Client {
 	out := *c
 	out.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &out
-}
-
-// request sends one probe and says whether the gateway refused it: a 401
-// or 403 with the gateway's own body (a function may answer 403 itself).
-func request(ctx context.Context, client *http.Client, method, url, header, secret string) (status int, refused bool, err error) {
-	req, err := http.NewRequestWithContext(ctx, method, url, nil)
-	if err != nil {
-		return 0, false, err
-	}
-	if secret != "" {
-		req.Header.Set(header, secret)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, false, err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
-	var e struct {
-		Error   string `json:"error"`
-		Message string `json:"message"`
-	}
-	_ = json.Unmarshal(body, &e)
-	switch {
-	case resp.StatusCode == http.StatusUnauthorized && (e.Error == "missing_api_key" || e.Error == "invalid_api_key"):
-		refused = true
-	case resp.StatusCode == http.StatusForbidden && (e.Error == "forbidden" || e.Message == "Forbidden"):
-		refused = true
-	case resp.StatusCode == http.StatusBadRequest && e.Error == "bad_request":
-		refused = true
-	case method == http.MethodHead && len(body) == 0:
-		// A HEAD answer has no body to tell the gateway's refusal from a
-		// function's; the status says it (and locally, the invocations).
-		refused = resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden
-	}
-	return resp.StatusCode, refused, nil
-}
-
-// samplePath fills a route's parameters so that the router sends the
-// request to that route.
-func samplePath(p *policy.Policy, rt *policy.Route, method string) (string, bool) {
-	for _, sample := range []string{"inquir-verify", "x0", "0"} {
-		segs := strings.Split(rt.Path, "/")
-		for i, s := range segs {
-			switch {
-			case strings.HasSuffix(s, "+}"):
-				segs[i] = sample + "/" + sample
-			case strings.HasPrefix(s, "{"):
-				segs[i] = sample
-			}
-		}
-		path := strings.Join(segs, "/")
-		if p.Match(method, path).Route == rt {
-			return path, true
-		}
-	}
-	return "", false
-}
-
-// recorder stands in for the functions of the local emulator: it answers
-// 200 and counts invocations, so a refused request that invoked anything
-// shows.
-type recorder struct {
-	mu    sync.Mutex
-	calls map[string]int
-}
-
-func (r *recorder) Invoke(ctx context.Context, function string, event []byte) ([]byte, error) {
-	r.mu.Lock()
-	r.calls[function]++
-	r.mu.Unlock()
-	return []byte(`{"statusCode":200,"body":"inquir verify"}`), nil
-}
-
-func (r *recorder) count(function string) int {
-	if r == nil {
-		return 0
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.calls[function]
 }

@@ -83,7 +83,7 @@ func TestVerifyProbesSpellings(t *testing.T) {
 			if _, ok := want[c.Method+" "+c.Path]; ok {
 				want[c.Method+" "+c.Path] = true
 			}
-			if c.Credential != "key partner" {
+			if _, ok := want[c.Method+" "+c.Path]; ok && c.Credential != "key partner" {
 				t.Errorf("%s %s was probed with %s; the caller who would gain is key partner", c.Method, c.Path, c.Credential)
 			}
 		}

@@ -1,0 +1,394 @@
+package verify
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/inquir-dev/inquir/emulator/config"
+	"github.com/inquir-dev/inquir/emulator/policy"
+)
+
+// maxTraversals bounds the traversal probes sent from one echo route: one
+// per other route, at most this many.
+const maxTraversals = 8
+
+// prober sends the matrix of one policy to one gateway.
+type prober struct {
+	ctx    context.Context
+	client *http.Client
+	p      *policy.Policy
+	url    string
+	now    time.Time
+	rec    *recorder                // local emulator only
+	echo   func(*policy.Route) bool // routes whose function echoes
+}
+
+// run sends every cell of the matrix: each route with no key, a bogus key
+// and each key in creds; each route's path spelled otherwise; the
+// spellings a weaker route could take; and, from an echo route, paths
+// that climb out of it. Keys in unprobed get a cell each, listed as not
+// probed.
+func (pr *prober) run(r *Report, keyCreds []Credential, unprobed []*policy.Key) {
+	creds := append([]Credential{{Label: "no key"}, {Label: "bogus key", Secret: "bogus-" + randomString()}}, keyCreds...)
+	for _, rt := range pr.p.InFileOrder() { // file order reads best
+		method, path, ok := sample(pr.p, rt)
+		if !ok {
+			r.Problems = append(r.Problems, fmt.Sprintf("%s: no sample request reaches this route (a more specific route takes them all)", rt))
+			continue
+		}
+		for _, cr := range creds {
+			r.Cells = append(r.Cells, pr.send(rt, method, path, cr, pr.want(rt, cr)))
+		}
+		for _, k := range unprobed {
+			r.Cells = append(r.Cells, Cell{Route: rt.String(), Function: rt.Function, Method: method, Path: path,
+				Credential: "key " + k.ID, Want: pr.wantKey(rt, k), Got: "not probed (no --key secret)", Invoked: -1, NotProbed: true})
+		}
+		r.Cells = append(r.Cells, pr.respellings(rt, method, path, creds)...)
+		if !rt.Public() {
+			r.Cells = append(r.Cells, pr.spellings(rt, method, path, creds)...)
+		}
+		if pr.echo(rt) {
+			r.Cells = append(r.Cells, pr.traversals(rt, method, path, creds)...)
+		}
+	}
+}
+
+// sample picks a request that the router sends to rt: an ANY route is
+// probed with the first method that it, and not a method route beside it,
+// serves.
+func sample(p *policy.Policy, rt *policy.Route) (method, path string, ok bool) {
+	for _, m := range []string{rt.Method, http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch} {
+		if m == config.MethodAny {
+			continue
+		}
+		if path, ok = samplePath(p, rt, m); ok {
+			return m, path, true
+		}
+	}
+	return "", "", false
+}
+
+// want is what the policy answers cr on rt.
+func (pr *prober) want(rt *policy.Route, cr Credential) Expect {
+	switch pr.p.Authorize(rt, cr.Secret, pr.now).Outcome {
+	case policy.MissingKey, policy.InvalidKey:
+		return Unauthorized
+	case policy.Forbidden:
+		return Forbidden
+	}
+	return Reach
+}
+
+// wantKey is what the policy answers key k on rt, secret unknown.
+func (pr *prober) wantKey(rt *policy.Route, k *policy.Key) Expect {
+	switch {
+	case rt.Public():
+		return Reach
+	case k.Validity(pr.now) != policy.ReasonNone:
+		return Unauthorized
+	case rt.AnyKey || containsID(rt.Callers, k.ID):
+		return Reach
+	}
+	return Forbidden
+}
+
+func containsID(ids []string, id string) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// respellings probes rt's sample path spelled otherwise, as RFC 3986
+// section 6.2.2 folds it and inquir's router does: doubled slashes and a
+// trailing one, "." and ".." segments, plain and percent-encoded, and a
+// letter percent-encoded. Each spelling the policy routes to rt is sent
+// with no key (on a protected route it must be refused as the plain path
+// is) and with the first credential that reaches rt (it must reach it,
+// and on an echo route, as the path authorised).
+func (pr *prober) respellings(rt *policy.Route, method, path string, creds []Credential) []Cell {
+	last := strings.LastIndex(path, "/")
+	spelled := []string{
+		"/" + strings.ReplaceAll(path, "/", "//") + "/",
+		path[:last] + "/." + path[last:],
+		path[:last] + "/inquir-verify/.." + path[last:],
+		path[:last] + "/%2e" + path[last:],
+		path[:last] + "/inquir-verify/%2E%2e" + path[last:],
+	}
+	if i := strings.IndexFunc(path, func(c rune) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }); i >= 0 {
+		spelled = append(spelled, fmt.Sprintf("%s%%%02x%s", path[:i], path[i], path[i+1:]))
+	}
+	var reach *Credential
+	for i, cr := range creds {
+		if cr.Secret != "" && !rt.Public() && pr.want(rt, cr) == Reach {
+			reach = &creds[i]
+			break
+		}
+	}
+	var cells []Cell
+	for _, sp := range spelled {
+		m := pr.p.Match(method, sp)
+		if m.Route != rt {
+			continue
+		}
+		for _, cr := range []*Credential{&creds[0], reach} {
+			if cr == nil {
+				continue
+			}
+			want := pr.want(rt, *cr)
+			if m.Refused != "" {
+				want = Refused
+			}
+			cells = append(cells, pr.send(rt, method, sp, *cr, want))
+		}
+	}
+	return cells
+}
+
+// spellings probes rt's sample request spelled as issue 9 found a weaker
+// route could take it: "/" encoded as %2F or %5C (one at a time, all at
+// once, and walking up with ..), the method in lower case, and HEAD for
+// GET. Each spelling is sent with the credentials that the route the router
+// would otherwise pick lets in and rt does not; the gateway must refuse
+// every one and run nothing of rt's function.
+func (pr *prober) spellings(rt *policy.Route, method, path string, creds []Credential) []Cell {
+	p := pr.p
+	type probe struct{ method, path string }
+	var probes []probe
+	slashes := strings.Count(path, "/")
+	for _, esc := range []string{"%2F", "%5C"} {
+		for i := 2; i <= slashes; i++ {
+			probes = append(probes, probe{method, replaceNth(path, "/", esc, i)})
+		}
+		if slashes > 1 {
+			probes = append(probes, probe{method, "/" + strings.ReplaceAll(path[1:], "/", esc)})
+		}
+		for i := 2; i <= slashes; i++ {
+			walk := replaceNth(path, "/", "/inquir-verify"+esc+".."+esc, i)
+			probes = append(probes, probe{method, walk})
+		}
+	}
+	if lower := strings.ToLower(method); lower != method {
+		probes = append(probes, probe{lower, path})
+	}
+	if method == http.MethodGet {
+		probes = append(probes, probe{http.MethodHead, path})
+	}
+	var cells []Cell
+	for _, pb := range probes {
+		// The route that takes the request if the gateway reads the
+		// spelling as its router does: the path as sent; a method of
+		// another spelling as one that only an ANY route answers.
+		var weak *policy.Route
+		if pb.method == method {
+			weak = p.Match(method, pb.path).Route
+		} else {
+			for _, m := range []string{http.MethodPost, http.MethodDelete, http.MethodOptions} {
+				if w := p.Match(m, path).Route; w != nil && w != rt && w.Method == config.MethodAny {
+					weak = w
+					break
+				}
+			}
+		}
+		if weak == nil || weak == rt {
+			continue
+		}
+		for _, cr := range creds {
+			if !lets(p, weak, cr.Secret, pr.now) || lets(p, rt, cr.Secret, pr.now) {
+				continue
+			}
+			cells = append(cells, pr.send(rt, pb.method, pb.path, cr, Refused))
+			break // one caller who would gain is enough to show the door shut
+		}
+	}
+	return cells
+}
+
+// traversals probes, from echo route rt, a path that rt's router takes
+// (the climb is percent-encoded, so inside one {param}) but that, decoded
+// as a function would, climbs out of it to another route's path:
+// /public/..%2Fadmin. The policy refuses each (400); a gateway that
+// authorised it as rt and forwarded the decoded path would hand the
+// function another route's path, which the echo shows.
+func (pr *prober) traversals(rt *policy.Route, method, path string, creds []Credential) []Cell {
+	segs := strings.Split(path[1:], "/")
+	var cells []Cell
+	for _, other := range pr.p.InFileOrder() {
+		if len(cells) == maxTraversals {
+			break
+		}
+		_, target, ok := sample(pr.p, other)
+		if other == rt || !ok {
+			continue
+		}
+		climb := strings.ReplaceAll(target[1:], "/", "%2F")
+		for k := 1; k <= len(segs); k++ {
+			probe := "/" + strings.Join(segs[:k], "/") + "/" + strings.Repeat("..%2F", k) + climb
+			if m := pr.p.Match(method, probe); m.Route != rt || m.Refused == "" {
+				continue
+			}
+			// The caller who would gain: one rt lets in and other does not.
+			cr, found := creds[0], false
+			for _, c := range creds {
+				if lets(pr.p, rt, c.Secret, pr.now) && !lets(pr.p, other, c.Secret, pr.now) {
+					cr, found = c, true
+					break
+				}
+			}
+			if !found {
+				for _, c := range creds {
+					if lets(pr.p, rt, c.Secret, pr.now) {
+						cr = c
+						break
+					}
+				}
+			}
+			cells = append(cells, pr.send(rt, method, probe, cr, Refused))
+			break
+		}
+	}
+	return cells
+}
+
+// lets reports whether the policy lets the caller with secret through route.
+func lets(p *policy.Policy, route *policy.Route, secret string, now time.Time) bool {
+	o := p.Authorize(route, secret, now).Outcome
+	return o == policy.Allowed || o == policy.Public
+}
+
+// replaceNth replaces the n-th (1-based) occurrence of old in s.
+func replaceNth(s, old, repl string, n int) string {
+	i := -1
+	for ; n > 0; n-- {
+		j := strings.Index(s[i+1:], old)
+		if j < 0 {
+			return s
+		}
+		i += j + 1
+	}
+	return s[:i] + repl + s[i+len(old):]
+}
+
+// send sends one cell and judges the answer against want.
+func (pr *prober) send(rt *policy.Route, method, path string, cr Credential, want Expect) Cell {
+	cell := Cell{Route: rt.String(), Function: rt.Function, Method: method, Path: path, Credential: cr.Label, Want: want, Invoked: -1}
+	aws := pr.p.Config.Gateway.Compat == config.CompatAWS
+	header := http.Header{}
+	if cr.Secret != "" {
+		header.Set(pr.p.Config.Gateway.KeyHeader, cr.Secret)
+	}
+	echo := pr.echo(rt)
+	if echo {
+		for name, v := range forged {
+			header.Set(name, v)
+		}
+	}
+	before := pr.rec.count(rt.Function)
+	a := request(pr.ctx, pr.client, method, pr.url+path, header, aws)
+	if pr.rec != nil {
+		cell.Invoked = pr.rec.count(rt.Function) - before
+	}
+	cell.Status = a.status
+	cell.Got = a.got()
+	fault := ""
+	if echo && a.kind == reached && method != http.MethodHead {
+		if fault = checkEcho(pr.p, rt, method, a.body, cr.Secret, cr.ID); fault != "" {
+			cell.Got += "; " + fault
+		}
+	}
+	refusedAs := func(status int) bool { return a.kind == refusal && a.status == status && cell.Invoked <= 0 }
+	switch want {
+	case Reach:
+		cell.OK = a.kind == reached && cell.Invoked != 0 && fault == ""
+	case Unauthorized:
+		if aws {
+			cell.OK = refusedAs(http.StatusForbidden) // AWS API Gateway refuses everything with 403
+		} else {
+			cell.OK = refusedAs(http.StatusUnauthorized)
+		}
+	case Forbidden:
+		cell.OK = refusedAs(http.StatusForbidden)
+	case Refused:
+		cell.OK = a.kind == refusal && cell.Invoked <= 0
+	}
+	return cell
+}
+
+// samplePath fills a route's parameters so that the router sends the
+// request to that route.
+func samplePath(p *policy.Policy, rt *policy.Route, method string) (string, bool) {
+	for _, sample := range []string{"inquir-verify", "x0", "0"} {
+		segs := strings.Split(rt.Path, "/")
+		for i, s := range segs {
+			switch {
+			case strings.HasSuffix(s, "+}"):
+				segs[i] = sample + "/" + sample
+			case strings.HasPrefix(s, "{"):
+				segs[i] = sample
+			}
+		}
+		path := strings.Join(segs, "/")
+		if p.Match(method, path).Route == rt {
+			return path, true
+		}
+	}
+	return "", false
+}
+
+// recorder stands in for the functions of the local emulator: it counts
+// invocations, so a refused request that invoked anything shows, and
+// answers 200 with an echo of the event it was handed (see echoed), so
+// every route is checked as an echo route.
+type recorder struct {
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+// Invoke counts the call and echoes the event.
+func (r *recorder) Invoke(ctx context.Context, function string, event []byte) ([]byte, error) {
+	r.mu.Lock()
+	r.calls[function]++
+	r.mu.Unlock()
+	var ev struct {
+		Path              string              `json:"path"`
+		MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
+		RequestContext    struct {
+			Identity struct {
+				APIKeyID *string `json:"apiKeyId"`
+			} `json:"identity"`
+			Authorizer json.RawMessage `json:"authorizer"`
+		} `json:"requestContext"`
+	}
+	if err := json.Unmarshal(event, &ev); err != nil {
+		return nil, fmt.Errorf("verify recorder: reading the event for %s: %w", function, err)
+	}
+	if ev.MultiValueHeaders == nil {
+		ev.MultiValueHeaders = map[string][]string{}
+	}
+	body, err := json.Marshal(map[string]any{
+		"path":        ev.Path,
+		"headers":     ev.MultiValueHeaders,
+		"keyId":       ev.RequestContext.Identity.APIKeyID,
+		"keyMetadata": ev.RequestContext.Authorizer,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(map[string]any{"statusCode": 200, "headers": map[string]string{"Content-Type": "application/json"}, "body": string(body)})
+}
+
+func (r *recorder) count(function string) int {
+	if r == nil {
+		return 0
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.calls[function]
+}
