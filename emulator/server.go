@@ -84,6 +84,11 @@ func (l Limits) server(h http.Handler, ln *connLimiter) *http.Server {
 	}
 }
 
+// unreadBodyGrace is how long a refusal waits for the rest of a body the
+// handler did not read: enough for one already in flight on loopback, short
+// enough to read as "at once" to a caller that never sends it.
+const unreadBodyGrace = 20 * time.Millisecond
+
 // answerRefusalsAtOnce wraps h so that an answer written before the
 // request's body was read to its end (a 401, 403, 404, 405, 413 or 400:
 // the gateway reads no body it refuses) closes the connection at once.
@@ -146,10 +151,14 @@ type closeUnread struct {
 
 func (w *closeUnread) WriteHeader(code int) {
 	if !w.wroteHeader && !w.body.done() {
-		w.Header().Set("Connection", "close")
-		// A deadline already past makes net/http's closing read of the
-		// body fail at once instead of waiting for bytes that may never come.
-		_ = w.rc.SetReadDeadline(time.Now())
+		// net/http reads what is left of a small body (up to 256 KB)
+		// before it answers, to keep the connection. A body that came with
+		// the headers is read at once and the connection stays open, so a
+		// client's next request needs no new connection; one that is not
+		// there within unreadBodyGrace fails that read, and net/http answers
+		// with Connection: close and closes rather than wait for bytes that
+		// may never come.
+		_ = w.rc.SetReadDeadline(time.Now().Add(unreadBodyGrace))
 	}
 	w.wroteHeader = true
 	w.ResponseWriter.WriteHeader(code)

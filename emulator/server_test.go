@@ -293,3 +293,33 @@ func TestReadTimeoutBoundsTheRequestOnly(t *testing.T) {
 		t.Errorf("the function ran for a body that never arrived")
 	}
 }
+
+// TestRefusedWholeBodyKeepsConnection: a refused request whose small body
+// arrived with it keeps its keep-alive connection, so a client sending many
+// (a load test of the 401 path, a retry loop) does not pay a new connection
+// for each; the function still runs for none of them.
+func TestRefusedWholeBodyKeepsConnection(t *testing.T) {
+	inv := &okInvoker{}
+	e := boundsProject(t, inv, Limits{})
+	c := dial(t, e)
+	defer c.Close()
+	br := bufio.NewReader(c)
+	for i := range 3 {
+		if _, err := io.WriteString(c, "POST /x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 7\r\n\r\n{\"a\":1}"); err != nil {
+			t.Fatalf("request %d: %v", i+1, err)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("request %d: no answer on the same connection: %v", i+1, err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized || resp.Close {
+			t.Fatalf("request %d: status %d, close %v; want 401 on a connection kept open", i+1, resp.StatusCode, resp.Close)
+		}
+	}
+	if n := inv.calls.Load(); n != 0 {
+		t.Errorf("the function ran %d times for refused requests", n)
+	}
+}
