@@ -88,6 +88,10 @@ func (m *Manager) next(rw http.ResponseWriter, r *http.Request, w *worker) {
 	if prev != nil {
 		prev.result <- result{err: fmt.Errorf("function %s: worker asked for the next invocation without answering %s", w.name, prev.id)}
 	}
+	if wantsChannel(r) {
+		m.channel(rw, w)
+		return
+	}
 	w.markReady()
 	select {
 	case inv := <-w.next:
@@ -230,6 +234,12 @@ type errorReport struct {
 // a runtime that sends plain text still gets its message logged.
 func readErrorReport(r *http.Request) errorReport {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, maxErrorBytes))
+	return parseErrorReport(body, r.Header.Get("Lambda-Runtime-Function-Error-Type"))
+}
+
+// parseErrorReport decodes an error report's body; headerType is the
+// Lambda-Runtime-Function-Error-Type it came with, if any.
+func parseErrorReport(body []byte, headerType string) errorReport {
 	var e errorReport
 	if json.Unmarshal(body, &e) != nil {
 		e = errorReport{Message: strings.TrimSpace(string(body))}
@@ -238,7 +248,7 @@ func readErrorReport(r *http.Request) errorReport {
 		e.Stack = e.Trace
 	}
 	if e.Type == "" {
-		e.Type = r.Header.Get("Lambda-Runtime-Function-Error-Type")
+		e.Type = headerType
 	}
 	if e.Type == "" {
 		e.Type = "Unknown"
