@@ -99,12 +99,15 @@ func (m *Manager) next(rw http.ResponseWriter, r *http.Request, w *worker) {
 		w.current = inv
 		w.polling = false
 		w.mu.Unlock()
+		// Canonical names, set as they are; and the length, so that an
+		// event of more than a few KiB goes out as it is, not chunked.
 		h := rw.Header()
-		h.Set("Content-Type", "application/json")
-		h.Set("Lambda-Runtime-Aws-Request-Id", inv.id)
-		h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(inv.deadline.UnixMilli(), 10))
-		h.Set("Lambda-Runtime-Invoked-Function-Arn", w.p.arn())
-		h.Set("Lambda-Runtime-Trace-Id", inv.traceID)
+		h["Content-Type"] = []string{"application/json"}
+		h["Content-Length"] = []string{strconv.Itoa(len(inv.event))}
+		h["Lambda-Runtime-Aws-Request-Id"] = []string{inv.id}
+		h["Lambda-Runtime-Deadline-Ms"] = []string{strconv.FormatInt(inv.deadline.UnixMilli(), 10)}
+		h["Lambda-Runtime-Invoked-Function-Arn"] = []string{w.p.arn()}
+		h["Lambda-Runtime-Trace-Id"] = []string{inv.traceID}
 		rw.WriteHeader(http.StatusOK)
 		// A failed write means the worker is gone; its exit fails the
 		// invocation.
