@@ -25,6 +25,13 @@
 // turned into \r; and timers left pending when a response is sent run while
 // the worker waits for its next invocation, where Lambda freezes them.
 //
+// Run by inquir (with --inquir-channel), it takes invocations over one
+// connection to its Runtime API address, upgraded to inquir's frames (see
+// openChannel): one frame each way per invocation, where HTTP long-polling
+// costs two requests. Without the flag it speaks the Runtime API. Errors
+// outside an invocation's outcome (init errors, uncaught exceptions) go over
+// HTTP in both cases.
+//
 // It talks HTTP with node:http, not fetch: fetch (undici) gives up on a
 // response whose headers take longer than 300 s, and GET /next rightly waits
 // for as long as the worker stays idle.

@@ -43,11 +43,13 @@ type pool struct {
 	retired bool
 	workers map[*worker]struct{} // every worker not yet exited, busy or idle
 	idle    []*worker            // most recently used last
-	// waiters are the acquires waiting for a worker, first come first: a
-	// worker that frees up is handed to the first, not put back for all of
-	// them to race for; nil wakes a waiter to look again (a worker exited,
-	// leaving room for a new one, or the pool retired).
-	waiters []chan *worker
+	// waiters are the acquires waiting for a worker, first come first.
+	// A worker that frees up, or exits and leaves room for a new one, wakes
+	// the first of them to look again, rather than all of them to race for
+	// it; a retiring pool wakes them all. A caller that arrives meanwhile
+	// may take the worker first: it is running already, where the waiter
+	// has to be woken, so the worker is busy sooner.
+	waiters []chan struct{}
 }
 
 func newPool(m *Manager, fn config.Function, c *counters) *pool {
@@ -229,7 +231,7 @@ func (p *pool) acquire(ctx context.Context) (*worker, error) {
 			}
 			return w, nil
 		}
-		wait := make(chan *worker, 1)
+		wait := make(chan struct{}, 1)
 		p.waiters = append(p.waiters, wait)
 		p.mu.Unlock()
 
@@ -239,10 +241,7 @@ func (p *pool) acquire(ctx context.Context) (*worker, error) {
 			busy = t.C
 		}
 		select {
-		case w := <-wait:
-			if w != nil {
-				return w, nil
-			}
+		case <-wait:
 		case <-busy:
 			p.stopWaiting(wait)
 			return nil, fmt.Errorf("function %s: all %d workers stayed busy for %s: %w", p.fn.Name, p.concurrency, p.timeout, ErrBusy)
@@ -253,26 +252,16 @@ func (p *pool) acquire(ctx context.Context) (*worker, error) {
 	}
 }
 
-// stopWaiting takes an acquire that gives up out of the waiters. Whatever
-// it was handed meanwhile goes on to the next: a worker back to the pool, a
-// wake-up to the next waiter.
-func (p *pool) stopWaiting(wait chan *worker) {
+// stopWaiting takes an acquire that gives up out of the waiters. If it was
+// woken meanwhile, the wake-up goes on to the next waiter.
+func (p *pool) stopWaiting(wait chan struct{}) {
 	p.mu.Lock()
-	i := slices.Index(p.waiters, wait)
-	if i >= 0 {
+	defer p.mu.Unlock()
+	if i := slices.Index(p.waiters, wait); i >= 0 {
 		p.waiters = slices.Delete(p.waiters, i, i+1)
-		p.mu.Unlock()
 		return
 	}
-	p.mu.Unlock()
-	// Handed something under p.mu before it was taken out: it is there.
-	if w := <-wait; w != nil {
-		p.release(w)
-	} else {
-		p.mu.Lock()
-		p.wakeOne()
-		p.mu.Unlock()
-	}
+	p.wakeOne()
 }
 
 // crashLoopError is what a request gets while the pool backs off: at
@@ -314,14 +303,9 @@ func (p *pool) release(w *worker) {
 		go w.stop()
 		return
 	}
-	if len(p.waiters) > 0 {
-		wait := p.waiters[0]
-		p.waiters = slices.Delete(p.waiters, 0, 1)
-		wait <- w
-		return
-	}
 	w.idleSince = time.Now()
 	p.idle = append(p.idle, w)
+	p.wakeOne()
 }
 
 // discard kills w; its exit frees its place in the pool.
@@ -346,7 +330,7 @@ func (p *pool) forget(w *worker) {
 // again. p.mu is held.
 func (p *pool) wakeOne() {
 	if len(p.waiters) > 0 {
-		p.waiters[0] <- nil
+		p.waiters[0] <- struct{}{}
 		p.waiters = slices.Delete(p.waiters, 0, 1)
 	}
 }
@@ -360,7 +344,7 @@ func (p *pool) retire() {
 	p.idle = nil
 	// Every waiter looks again, finds the pool retired and moves on.
 	for _, wait := range p.waiters {
-		wait <- nil
+		wait <- struct{}{}
 	}
 	p.waiters = nil
 	p.mu.Unlock()

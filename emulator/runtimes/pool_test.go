@@ -30,8 +30,8 @@ func TestWarmWorkerNeedsNoLookup(t *testing.T) {
 }
 
 // TestWaitersServedInOrder checks that callers waiting for a busy pool's
-// worker get it in the order they came, one per release, rather than all
-// racing for each.
+// worker get it in the order they came, each release waking one of them
+// rather than all of them to race for it.
 func TestWaitersServedInOrder(t *testing.T) {
 	p := newPool(&Manager{}, config.Function{Name: "fn", Runtime: config.RuntimeProcess, Concurrency: 1, Timeout: time.Minute}, &counters{})
 	w := &worker{p: p, done: make(chan struct{})}
