@@ -88,6 +88,10 @@ func (m *Manager) next(rw http.ResponseWriter, r *http.Request, w *worker) {
 	if prev != nil {
 		prev.result <- result{err: fmt.Errorf("function %s: worker asked for the next invocation without answering %s", w.name, prev.id)}
 	}
+	if wantsChannel(r) {
+		m.channel(rw, w)
+		return
+	}
 	w.markReady()
 	select {
 	case inv := <-w.next:
@@ -95,12 +99,15 @@ func (m *Manager) next(rw http.ResponseWriter, r *http.Request, w *worker) {
 		w.current = inv
 		w.polling = false
 		w.mu.Unlock()
+		// Canonical names, set as they are; and the length, so that an
+		// event of more than a few KiB goes out as it is, not chunked.
 		h := rw.Header()
-		h.Set("Content-Type", "application/json")
-		h.Set("Lambda-Runtime-Aws-Request-Id", inv.id)
-		h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(inv.deadline.UnixMilli(), 10))
-		h.Set("Lambda-Runtime-Invoked-Function-Arn", w.p.arn())
-		h.Set("Lambda-Runtime-Trace-Id", inv.traceID)
+		h["Content-Type"] = []string{"application/json"}
+		h["Content-Length"] = []string{strconv.Itoa(len(inv.event))}
+		h["Lambda-Runtime-Aws-Request-Id"] = []string{inv.id}
+		h["Lambda-Runtime-Deadline-Ms"] = []string{strconv.FormatInt(inv.deadline.UnixMilli(), 10)}
+		h["Lambda-Runtime-Invoked-Function-Arn"] = []string{w.p.arn()}
+		h["Lambda-Runtime-Trace-Id"] = []string{inv.traceID}
 		rw.WriteHeader(http.StatusOK)
 		// A failed write means the worker is gone; its exit fails the
 		// invocation.
@@ -230,6 +237,12 @@ type errorReport struct {
 // a runtime that sends plain text still gets its message logged.
 func readErrorReport(r *http.Request) errorReport {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, maxErrorBytes))
+	return parseErrorReport(body, r.Header.Get("Lambda-Runtime-Function-Error-Type"))
+}
+
+// parseErrorReport decodes an error report's body; headerType is the
+// Lambda-Runtime-Function-Error-Type it came with, if any.
+func parseErrorReport(body []byte, headerType string) errorReport {
 	var e errorReport
 	if json.Unmarshal(body, &e) != nil {
 		e = errorReport{Message: strings.TrimSpace(string(body))}
@@ -238,7 +251,7 @@ func readErrorReport(r *http.Request) errorReport {
 		e.Stack = e.Trace
 	}
 	if e.Type == "" {
-		e.Type = r.Header.Get("Lambda-Runtime-Function-Error-Type")
+		e.Type = headerType
 	}
 	if e.Type == "" {
 		e.Type = "Unknown"

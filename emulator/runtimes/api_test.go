@@ -4,12 +4,16 @@ package runtimes
 
 import (
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/inquir-dev/inquir/emulator/config"
 )
 
 // liveWorker returns the function's one live worker, once it waits in
@@ -144,5 +148,36 @@ func TestRuntimeAPIClosed(t *testing.T) {
 	h.mu.Unlock()
 	if n != 0 {
 		t.Errorf("%d workers still registered", n)
+	}
+}
+
+// TestNextContentLength checks that GET /next answers an event with its
+// length, whatever its size, rather than in chunks once it outgrows the
+// server's buffer, as Lambda's Runtime API does.
+func TestNextContentLength(t *testing.T) {
+	m := &Manager{log: slog.New(slog.DiscardHandler)}
+	p := newPool(m, config.Function{Name: "fn", Runtime: config.RuntimeProcess}, &counters{})
+	w := m.newWorker(p)
+	srv := httptest.NewServer(m.runtimeAPI(w))
+	defer srv.Close()
+
+	ev := []byte(`{"body":"` + strings.Repeat("x", 64<<10) + `"}`)
+	inv := newInvocation(ev, time.Minute)
+	go func() { w.next <- inv }()
+	res, err := http.Get(srv.URL + "/2018-06-01/runtime/invocation/next")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ContentLength != int64(len(ev)) || len(res.TransferEncoding) != 0 || string(body) != string(ev) {
+		t.Errorf("GET /next: Content-Length %d, Transfer-Encoding %v, %d bytes; want Content-Length %d and the event",
+			res.ContentLength, res.TransferEncoding, len(body), len(ev))
+	}
+	if got := res.Header.Get("Lambda-Runtime-Aws-Request-Id"); got != inv.id {
+		t.Errorf("Lambda-Runtime-Aws-Request-Id = %q, want %q", got, inv.id)
 	}
 }

@@ -25,6 +25,13 @@
 // turned into \r; and timers left pending when a response is sent run while
 // the worker waits for its next invocation, where Lambda freezes them.
 //
+// Run by inquir (with --inquir-channel), it takes invocations over one
+// connection to its Runtime API address, upgraded to inquir's frames (see
+// openChannel): one frame each way per invocation, where HTTP long-polling
+// costs two requests. Without the flag it speaks the Runtime API. Errors
+// outside an invocation's outcome (init errors, uncaught exceptions) go over
+// HTTP in both cases.
+//
 // It talks HTTP with node:http, not fetch: fetch (undici) gives up on a
 // response whose headers take longer than 300 s, and GET /next rightly waits
 // for as long as the worker stays idle.
@@ -416,12 +423,10 @@ async function main() {
     process.exit(0);
   }
   const isAsync = handler.constructor?.name === 'AsyncFunction';
+  const transport = process.argv.includes('--inquir-channel') ? await openChannel() : runtimeAPI;
 
   for (;;) {
-    const next = await call('GET', '/invocation/next');
-    if (next.status !== 200) {
-      throw new Error(`GET /invocation/next answered ${next.status}: ${next.body}`);
-    }
+    const next = await transport.next();
     const id = next.headers['lambda-runtime-aws-request-id'];
     invocationId = id;
     requestId = id;
@@ -433,12 +438,115 @@ async function main() {
     }
 
     const { ok, body } = await invoke(handler, isAsync, next.body, next.headers);
+    await transport.send(id, ok, body);
+  }
+}
+
+// runtimeAPI takes invocations as the Lambda Runtime API hands them: a
+// GET /invocation/next for each, a POST of its outcome.
+const runtimeAPI = {
+  async next() {
+    const next = await call('GET', '/invocation/next');
+    if (next.status !== 200) {
+      throw new Error(`GET /invocation/next answered ${next.status}: ${next.body}`);
+    }
+    return next;
+  },
+  async send(id, ok, body) {
     const path = `/invocation/${encodeURIComponent(id)}/${ok ? 'response' : 'error'}`;
     const res = await call('POST', path, body, { headers: ok ? {} : errorTypeHeader(JSON.parse(body).errorType) });
     if (res.status !== 202) {
       process.stderr.write(`inquir: POST ${path} answered ${res.status}: ${res.body}\n`);
     }
-  }
+  },
+};
+
+// openChannel opens inquir's invocation channel (run with --inquir-channel,
+// as inquir runs it): GET /invocation/next upgraded to one connection that
+// carries, for each invocation, a frame from inquir (uint32 header length,
+// uint32 event length, the Runtime API's headers as JSON, the event) and one
+// back (uint32 length, 'R' or 'E', a byte of id length, the id, the body
+// POST /response or /error would send). The handler sees the same event and
+// context either way. See channel.go in inquir.
+function openChannel() {
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host,
+      port,
+      method: 'GET',
+      path: `${base}/invocation/next`,
+      headers: { connection: 'Upgrade', upgrade: 'inquir-frames' },
+      agent: false,
+    });
+    req.on('error', reject);
+    req.on('response', (res) => {
+      res.resume();
+      reject(new Error(`opening the invocation channel: GET /invocation/next answered ${res.statusCode}`));
+    });
+    req.on('upgrade', (_res, socket, head) => {
+      socket.setNoDelay(true);
+      let buf = head;
+      // The resolve of the next() that waits for a frame.
+      let waiting = null;
+      const closed = () => {
+        process.stderr.write('inquir: the invocation channel closed\n');
+        process.exit(1);
+      };
+      const parse = () => {
+        if (buf.length < 8) {
+          return;
+        }
+        const headerLen = buf.readUInt32BE(0);
+        const end = 8 + headerLen + buf.readUInt32BE(4);
+        if (buf.length < end) {
+          return;
+        }
+        if (!waiting) {
+          return;
+        }
+        const w = waiting;
+        waiting = null;
+        const headers = JSON.parse(buf.toString('utf8', 8, 8 + headerLen));
+        const body = buf.toString('utf8', 8 + headerLen, end);
+        buf = buf.subarray(end);
+        w({ headers, body });
+      };
+      socket.on('data', (chunk) => {
+        buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+        parse();
+      });
+      socket.on('error', closed);
+      socket.on('close', closed);
+      resolve({
+        // The socket keeps node alive only while it waits for an
+        // invocation, as the agent's idle socket does in Runtime API mode:
+        // during one, an emptied event loop is how a handler that never
+        // answers is done.
+        next() {
+          socket.ref();
+          return new Promise((res) => {
+            waiting = res;
+            parse();
+          }).then((r) => {
+            socket.unref();
+            return r;
+          });
+        },
+        send(id, ok, body) {
+          const idBytes = Buffer.from(id, 'utf8');
+          const bodyLen = Buffer.byteLength(body);
+          const frame = Buffer.allocUnsafe(4 + 2 + idBytes.length + bodyLen);
+          frame.writeUInt32BE(2 + idBytes.length + bodyLen, 0);
+          frame[4] = ok ? 0x52 : 0x45;
+          frame[5] = idBytes.length;
+          idBytes.copy(frame, 6);
+          frame.write(body, 6 + idBytes.length, 'utf8');
+          socket.write(frame);
+        },
+      });
+    });
+    req.end();
+  });
 }
 
 main().catch((err) => {

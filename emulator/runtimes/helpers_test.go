@@ -41,7 +41,7 @@ func TestMain(m *testing.M) {
 }
 
 // testdata returns the absolute path of a file under testdata.
-func testdata(t *testing.T, elem ...string) string {
+func testdata(t testing.TB, elem ...string) string {
 	t.Helper()
 	p, err := filepath.Abs(filepath.Join(append([]string{"testdata"}, elem...)...))
 	if err != nil {
@@ -51,7 +51,7 @@ func testdata(t *testing.T, elem ...string) string {
 }
 
 // requireCommand skips the test when a runtime's program is not installed.
-func requireCommand(t *testing.T, name string) {
+func requireCommand(t testing.TB, name string) {
 	t.Helper()
 	if _, err := exec.LookPath(name); err != nil {
 		t.Skipf("%s is not on PATH", name)
@@ -60,7 +60,7 @@ func requireCommand(t *testing.T, name string) {
 
 // The fixtures, one per runtime. Each answers by the event's path: /pid,
 // /env?name=VAR, /crash (exit 3), /throw, /sleep (past any timeout).
-func goFunction(t *testing.T, name string) config.Function {
+func goFunction(t testing.TB, name string) config.Function {
 	requireCommand(t, "go")
 	return config.Function{
 		Name: name, Runtime: config.RuntimeGo, Path: testdata(t, "gofn"),
@@ -68,7 +68,7 @@ func goFunction(t *testing.T, name string) config.Function {
 	}
 }
 
-func nodeFunction(t *testing.T, name, module string) config.Function {
+func nodeFunction(t testing.TB, name, module string) config.Function {
 	requireCommand(t, "node")
 	return config.Function{
 		Name: name, Runtime: config.RuntimeNode, Path: testdata(t, "node", module),
@@ -76,7 +76,7 @@ func nodeFunction(t *testing.T, name, module string) config.Function {
 	}
 }
 
-func processFunction(t *testing.T, name string) config.Function {
+func processFunction(t testing.TB, name string) config.Function {
 	requireCommand(t, "python3")
 	return config.Function{
 		Name: name, Runtime: config.RuntimeProcess, Command: []string{"./runtime.py"},
@@ -112,14 +112,14 @@ type harness struct {
 
 // newManager starts a Manager with fns; the test's cleanup closes it and
 // checks that no worker it started is left running.
-func newManager(t *testing.T, fns ...config.Function) *harness {
+func newManager(t testing.TB, fns ...config.Function) *harness {
 	t.Helper()
 	return newManagerWith(t, Options{}, fns...)
 }
 
 // newManagerWith is newManager with opts (Now, IdleTimeout); the harness
 // sets the cache folder, log, output and gateway URL.
-func newManagerWith(t *testing.T, opts Options, fns ...config.Function) *harness {
+func newManagerWith(t testing.TB, opts Options, fns ...config.Function) *harness {
 	t.Helper()
 	h := &harness{log: &syncBuffer{}, out: &syncBuffer{}}
 	opts.CacheDir = cacheDir

@@ -43,7 +43,13 @@ type pool struct {
 	retired bool
 	workers map[*worker]struct{} // every worker not yet exited, busy or idle
 	idle    []*worker            // most recently used last
-	freed   chan struct{}        // closed, then replaced, when a worker frees up
+	// waiters are the acquires waiting for a worker, first come first.
+	// A worker that frees up, or exits and leaves room for a new one, wakes
+	// the first of them to look again, rather than all of them to race for
+	// it; a retiring pool wakes them all. A caller that arrives meanwhile
+	// may take the worker first: it is running already, where the waiter
+	// has to be woken, so the worker is busy sooner.
+	waiters []chan struct{}
 }
 
 func newPool(m *Manager, fn config.Function, c *counters) *pool {
@@ -54,7 +60,6 @@ func newPool(m *Manager, fn config.Function, c *counters) *pool {
 		concurrency: fn.Concurrency,
 		c:           c,
 		workers:     map[*worker]struct{}{},
-		freed:       make(chan struct{}),
 	}
 	if p.timeout <= 0 {
 		p.timeout = config.DefaultTimeout
@@ -71,12 +76,7 @@ func (p *pool) invoke(ctx context.Context, event []byte) ([]byte, error) {
 	if p.fn.Runtime == config.RuntimeGoPlugin {
 		return p.invokePlugin(ctx, event)
 	}
-	p.noteBuildWait()
-	argv, err := p.prepare(ctx)
-	if err != nil {
-		return nil, err
-	}
-	w, err := p.acquire(ctx, argv)
+	w, err := p.acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -185,8 +185,13 @@ func (p *pool) awaitReady(ctx context.Context, w *worker) error {
 
 // acquire returns an idle worker, or a worker it starts if the pool has
 // room, or waits for one to free up, for at most the function's timeout.
-func (p *pool) acquire(ctx context.Context, argv []string) (*worker, error) {
-	var busy <-chan time.Time
+// Only a start prepares the function (waits for its build, finds node):
+// a warm worker is taken as it is, with no file system look-up.
+func (p *pool) acquire(ctx context.Context) (*worker, error) {
+	var (
+		busy <-chan time.Time
+		argv []string
+	)
 	for {
 		p.mu.Lock()
 		if p.retired {
@@ -206,6 +211,17 @@ func (p *pool) acquire(ctx context.Context, argv []string) (*worker, error) {
 				p.mu.Unlock()
 				return nil, p.crashLoopError(wait)
 			}
+			if argv == nil {
+				// Outside the lock: a build may take minutes. Then look
+				// again, since a worker may have freed up meanwhile.
+				p.mu.Unlock()
+				p.noteBuildWait()
+				var err error
+				if argv, err = p.prepare(ctx); err != nil {
+					return nil, err
+				}
+				continue
+			}
 			w := p.m.newWorker(p)
 			p.workers[w] = struct{}{}
 			p.mu.Unlock()
@@ -215,20 +231,37 @@ func (p *pool) acquire(ctx context.Context, argv []string) (*worker, error) {
 			}
 			return w, nil
 		}
-		freed := p.freed
+		wait := make(chan struct{}, 1)
+		p.waiters = append(p.waiters, wait)
 		p.mu.Unlock()
 
 		if busy == nil {
-			busy = time.After(p.timeout)
+			t := time.NewTimer(p.timeout)
+			defer t.Stop()
+			busy = t.C
 		}
 		select {
-		case <-freed:
+		case <-wait:
 		case <-busy:
+			p.stopWaiting(wait)
 			return nil, fmt.Errorf("function %s: all %d workers stayed busy for %s: %w", p.fn.Name, p.concurrency, p.timeout, ErrBusy)
 		case <-ctx.Done():
+			p.stopWaiting(wait)
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// stopWaiting takes an acquire that gives up out of the waiters. If it was
+// woken meanwhile, the wake-up goes on to the next waiter.
+func (p *pool) stopWaiting(wait chan struct{}) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if i := slices.Index(p.waiters, wait); i >= 0 {
+		p.waiters = slices.Delete(p.waiters, i, i+1)
+		return
+	}
+	p.wakeOne()
 }
 
 // crashLoopError is what a request gets while the pool backs off: at
@@ -272,7 +305,7 @@ func (p *pool) release(w *worker) {
 	}
 	w.idleSince = time.Now()
 	p.idle = append(p.idle, w)
-	p.signal()
+	p.wakeOne()
 }
 
 // discard kills w; its exit frees its place in the pool.
@@ -289,13 +322,17 @@ func (p *pool) forget(w *worker) {
 	defer p.mu.Unlock()
 	delete(p.workers, w)
 	p.idle = slices.DeleteFunc(p.idle, func(x *worker) bool { return x == w })
-	p.signal()
+	// Its place is free: a waiter may start a worker in it.
+	p.wakeOne()
 }
 
-// signal wakes every acquire waiting for a worker. p.mu is held.
-func (p *pool) signal() {
-	close(p.freed)
-	p.freed = make(chan struct{})
+// wakeOne wakes the first acquire waiting for a worker, if any, to look
+// again. p.mu is held.
+func (p *pool) wakeOne() {
+	if len(p.waiters) > 0 {
+		p.waiters[0] <- struct{}{}
+		p.waiters = slices.Delete(p.waiters, 0, 1)
+	}
 }
 
 // retire takes the pool out of service: idle workers stop now, busy ones
@@ -305,7 +342,11 @@ func (p *pool) retire() {
 	p.retired = true
 	idle := p.idle
 	p.idle = nil
-	p.signal()
+	// Every waiter looks again, finds the pool retired and moves on.
+	for _, wait := range p.waiters {
+		wait <- struct{}{}
+	}
+	p.waiters = nil
 	p.mu.Unlock()
 	for _, w := range idle {
 		go w.stop()

@@ -49,7 +49,7 @@ func (p *pool) prepare(ctx context.Context) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("function %s: %w", p.fn.Name, err)
 		}
-		return []string{node, bootstrap}, nil
+		return []string{node, bootstrap, channelFlag}, nil
 	case config.RuntimeProcess:
 		return p.command()
 	case config.RuntimeGoPlugin:

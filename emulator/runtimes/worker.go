@@ -69,7 +69,8 @@ type worker struct {
 
 	mu       sync.Mutex
 	current  *invocation // handed to the worker and not yet answered
-	polling  bool        // a GET /invocation/next is waiting
+	polling  bool        // a GET /invocation/next is waiting, or a channel is open
+	conn     net.Conn    // the invocation channel's connection, while open
 	initErr  error
 	stopping bool // asked to stop: its exit is not a crash
 
@@ -162,6 +163,13 @@ func (w *worker) closeAPI() {
 			_ = w.srv.Close()
 			<-w.served
 		}
+		// A channel's connection was hijacked from the server, so Close
+		// left it open.
+		w.mu.Lock()
+		if w.conn != nil {
+			_ = w.conn.Close()
+		}
+		w.mu.Unlock()
 	})
 }
 
