@@ -1,8 +1,11 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -97,12 +100,37 @@ func decode(path string, data []byte) (*rawFile, map[string]Position, error) {
 		return nil, nil, syntaxError(path, data, err)
 	}
 	positions := locate(data)
-	var raw rawFile
-	md, err := toml.Decode(string(data), &raw)
+	// The decoder quietly skips a table written as a plain value
+	// (keys = 3); it is a value of the wrong type like any other.
+	for _, name := range []string{"gateway", "keys", "groups", "functions", "routes"} {
+		v, ok := doc[name]
+		if !ok {
+			continue
+		}
+		_, table := v.(map[string]any)
+		_, tables := v.([]map[string]any)
+		if (name == "routes" && !tables) || (name != "routes" && !table) {
+			p := (&Config{positions: positions}).Pos(name)
+			if p.Line > 0 && p.Col == 1 && !strings.HasPrefix(strings.TrimSpace(lineOf(data, p.Line)), "[") {
+				p.Col = valueColumn(data, p.Line, name)
+			}
+			return nil, nil, &Error{File: path, Pos: p, Field: name, Msg: expectation([]string{name})}
+		}
+	}
+	raw, md, err := decodeTables(data)
 	if err != nil {
 		return nil, nil, typeError(path, data, positions, err)
 	}
 	var errs []error
+	// Every table that holds a value of the wrong type is reported, in the
+	// file's order, not only the first the decoder happened to meet.
+	for _, err := range raw.typeErrs {
+		errs = append(errs, typeError(path, data, positions, err))
+	}
+	if len(errs) > 0 {
+		sortByPosition(errs)
+		return nil, nil, errors.Join(errs...)
+	}
 	for _, k := range md.Undecoded() {
 		key := []string(k)
 		p := positions[strings.Join(key, ".")]
@@ -126,7 +154,87 @@ func decode(path string, data []byte) (*rawFile, map[string]Position, error) {
 	if len(errs) > 0 {
 		return nil, nil, errors.Join(errs...)
 	}
-	return &raw, positions, nil
+	return &raw.rawFile, positions, nil
+}
+
+// lineOf returns line n (1-based) of data.
+func lineOf(data []byte, n int) string {
+	lines := strings.Split(string(data), "\n")
+	if n < 1 || n > len(lines) {
+		return ""
+	}
+	return lines[n-1]
+}
+
+// decodedFile is a rawFile and the type errors of its tables.
+type decodedFile struct {
+	rawFile
+	typeErrs []error
+}
+
+// decodeTables decodes data into a rawFile one table at a time: the
+// decoder walks maps in no fixed order and stops at the first value of the
+// wrong type, so decoding the whole file at once would report a different
+// one from run to run. An error is returned only when the file's top level
+// itself has the wrong shape (keys = 3).
+func decodeTables(data []byte) (decodedFile, toml.MetaData, error) {
+	var top struct {
+		Gateway   toml.Primitive            `toml:"gateway"`
+		Keys      map[string]toml.Primitive `toml:"keys"`
+		Groups    map[string]toml.Primitive `toml:"groups"`
+		Functions map[string]toml.Primitive `toml:"functions"`
+		Routes    []toml.Primitive          `toml:"routes"`
+	}
+	var f decodedFile
+	md, err := toml.Decode(string(data), &top)
+	if err != nil {
+		return f, md, err
+	}
+	note := func(err error) {
+		if err != nil {
+			f.typeErrs = append(f.typeErrs, err)
+		}
+	}
+	note(md.PrimitiveDecode(top.Gateway, &f.Gateway))
+	f.Keys = decodeEach[rawKey](md, top.Keys, note)
+	f.Groups = decodeEach[rawGroup](md, top.Groups, note)
+	f.Functions = decodeEach[rawFunction](md, top.Functions, note)
+	for _, prim := range top.Routes {
+		var r rawRoute
+		note(md.PrimitiveDecode(prim, &r))
+		f.Routes = append(f.Routes, r)
+	}
+	return f, md, nil
+}
+
+// decodeEach decodes each table of a map, in name order.
+func decodeEach[T any](md toml.MetaData, prims map[string]toml.Primitive, note func(error)) map[string]T {
+	if prims == nil {
+		return nil
+	}
+	out := make(map[string]T, len(prims))
+	for _, name := range slices.Sorted(maps.Keys(prims)) {
+		var v T
+		note(md.PrimitiveDecode(prims[name], &v))
+		out[name] = v
+	}
+	return out
+}
+
+// sortByPosition orders config errors as they stand in the file.
+func sortByPosition(errs []error) {
+	slices.SortStableFunc(errs, func(a, b error) int {
+		var ea, eb *Error
+		errors.As(a, &ea)
+		errors.As(b, &eb)
+		if ea == nil || eb == nil {
+			return 0
+		}
+		if c := cmp.Compare(ea.Pos.Line, eb.Pos.Line); c != 0 {
+			return c
+		}
+		return cmp.Compare(ea.Pos.Col, eb.Pos.Col)
+	})
 }
 
 // suggest names the fields a table does have, so a typo is easy to fix.
