@@ -4,10 +4,13 @@ package runtimes
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/inquir-dev/inquir/emulator/config"
 )
 
 // TestBuildProgress checks that a build says it goes on while it runs, so a
@@ -89,5 +92,55 @@ func TestLockFile(t *testing.T) {
 		}
 	case <-time.After(waitTimeout):
 		t.Fatal("the second taker never got the lock once it was freed")
+	}
+}
+
+// TestRestartReusesBuild checks that a function whose sources did not
+// change since the last build is not linked again when inquir starts anew
+// with the same cache folder: go build finds its output up to date and
+// keeps the file, and the function serves from it.
+func TestRestartReusesBuild(t *testing.T) {
+	dir := t.TempDir()
+	fn := goFunction(t, "gofn")
+	staging := func() os.FileInfo {
+		t.Helper()
+		matches, _ := filepath.Glob(filepath.Join(dir, "build", "gofn-*.build"))
+		if len(matches) != 1 {
+			t.Fatalf("build folder holds %v, want one staging binary", matches)
+		}
+		fi, err := os.Stat(matches[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi
+	}
+	start := func() *Manager {
+		m, err := New(Options{CacheDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.SetFunctions([]config.Function{fn})
+		if err := m.Prepare(t.Context(), "gofn"); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	first := start()
+	before := staging()
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	second := start()
+	defer second.Close()
+	after := staging()
+	// go build marks an up-to-date output fresh (its modification time)
+	// but leaves the file itself; a link writes a new one.
+	if !os.SameFile(before, after) {
+		t.Errorf("the restart wrote a new binary: the unchanged sources were linked anew")
+	}
+	h := &harness{Manager: second, log: &syncBuffer{}, out: &syncBuffer{}}
+	if got := h.mustCall(t, "gofn", "/hello", nil).StatusCode; got != 200 {
+		t.Errorf("status %d from the reused build, want 200", got)
 	}
 }
