@@ -15,6 +15,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/inquir-dev/inquir/emulator/policy"
 )
 
@@ -98,6 +100,12 @@ const (
 // are the request's header names as the client spelled them (headerNames),
 // or nil to use Go's canonical ones.
 func buildEvent(r *http.Request, m policy.Match, d policy.Decision, body []byte, requestID, keyHeader string, names []string, now time.Time) ([]byte, error) {
+	ev := newEvent(r, m, d, body, requestID, keyHeader, names, now)
+	return marshalEvent(&ev), nil
+}
+
+// newEvent makes the event buildEvent encodes.
+func newEvent(r *http.Request, m policy.Match, d policy.Decision, body []byte, requestID, keyHeader string, names []string, now time.Time) proxyEvent {
 	spelled := spelling(names)
 	name := func(canonical string) string {
 		if s, ok := spelled[canonical]; ok {
@@ -183,7 +191,56 @@ func buildEvent(r *http.Request, m policy.Match, d policy.Decision, body []byte,
 		s := base64.StdEncoding.EncodeToString(body)
 		ev.Body, ev.IsBase64Encoded = &s, true
 	}
-	return marshalEvent(&ev), nil
+	return ev
+}
+
+// typed returns the event as aws-lambda-go decodes its JSON, for a function
+// that takes it as a value (EventInvoker): nulls become zero values, as
+// json.Unmarshal leaves them. TestTypedEventMatchesDecodedJSON holds the two
+// equal.
+func (ev *proxyEvent) typed() *events.APIGatewayProxyRequest {
+	rc := &ev.RequestContext
+	out := &events.APIGatewayProxyRequest{
+		Resource:                        ev.Resource,
+		Path:                            ev.Path,
+		HTTPMethod:                      ev.HTTPMethod,
+		Headers:                         ev.Headers,
+		MultiValueHeaders:               ev.MultiValueHeaders,
+		QueryStringParameters:           ev.QueryStringParameters,
+		MultiValueQueryStringParameters: ev.MultiValueQueryStringParameters,
+		PathParameters:                  ev.PathParameters,
+		StageVariables:                  ev.StageVariables,
+		Body:                            valueOr(ev.Body),
+		IsBase64Encoded:                 ev.IsBase64Encoded,
+		RequestContext: events.APIGatewayProxyRequestContext{
+			AccountID:         rc.AccountID,
+			ResourceID:        rc.ResourceID,
+			Stage:             rc.Stage,
+			DomainName:        rc.DomainName,
+			DomainPrefix:      rc.DomainPrefix,
+			RequestID:         rc.RequestID,
+			ExtendedRequestID: rc.ExtendedRequestID,
+			Protocol:          rc.Protocol,
+			ResourcePath:      rc.ResourcePath,
+			Path:              rc.Path,
+			HTTPMethod:        rc.HTTPMethod,
+			RequestTime:       rc.RequestTime,
+			RequestTimeEpoch:  rc.RequestTimeEpoch,
+			APIID:             rc.APIID,
+			Identity: events.APIGatewayRequestIdentity{
+				APIKeyID:  valueOr(rc.Identity.APIKeyID),
+				SourceIP:  rc.Identity.SourceIP,
+				UserAgent: rc.Identity.UserAgent,
+			},
+		},
+	}
+	if rc.Authorizer != nil {
+		out.RequestContext.Authorizer = make(map[string]any, len(rc.Authorizer))
+		for k, v := range rc.Authorizer {
+			out.RequestContext.Authorizer[k] = v
+		}
+	}
+	return out
 }
 
 // splitQuery splits a raw query string as API Gateway does: pairs are

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/inquir-dev/inquir/emulator/config"
@@ -330,5 +332,43 @@ func TestResponseMatchesAWSSample(t *testing.T) {
 		if diff := cmp.Diff(values, rec.Header().Values(name)); diff != "" {
 			t.Errorf("header %s (-aws +inquir):\n%s", name, diff)
 		}
+	}
+}
+
+// TestTypedEventMatchesDecodedJSON holds the event a go-plugin function is
+// handed as a value (typed) equal to its JSON as aws-lambda-go decodes it,
+// so a handler sees the same either way.
+func TestTypedEventMatchesDecodedJSON(t *testing.T) {
+	f := newFixture(t, config.CompatInquir)
+	p := f.gw.Policy()
+	tests := []struct {
+		name, method, target, key, body string
+		header                          []string
+	}{
+		{"a key, a query, headers", "GET", "/customers/c-1?a=1;b=2&c=x+y&c=3", partnerSecret, "", []string{"Accept", "application/json", "X-Multi", "1", "X-Multi", "2"}},
+		{"a body", "PUT", "/customers/c%2D1", partnerSecret, `{"name":"Ada <&>"}`, nil},
+		{"a binary body", "PUT", "/customers/c-1", partnerSecret, "\xff\x00\xfe", nil},
+		{"public, no key", "GET", "/public/a/b%20c", "", "", []string{"User-Agent", "curl/8"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(tt.method, tt.target, strings.NewReader(tt.body))
+			for i := 0; i+1 < len(tt.header); i += 2 {
+				r.Header.Add(tt.header[i], tt.header[i+1])
+			}
+			m := p.MatchRequest(r)
+			if m.Route == nil {
+				t.Fatalf("no route for %s %s", tt.method, tt.target)
+			}
+			d := p.Authorize(m.Route, tt.key, testNow)
+			ev := newEvent(r, m, d, []byte(tt.body), "req-1", "x-api-key", nil, testNow)
+			var decoded events.APIGatewayProxyRequest
+			if err := json.Unmarshal(marshalEvent(&ev), &decoded); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(&decoded, ev.typed()); diff != "" {
+				t.Errorf("typed event (-decoded JSON +typed):\n%s", diff)
+			}
+		})
 	}
 }

@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/inquir-dev/inquir/emulator/config"
 	"github.com/inquir-dev/inquir/emulator/policy"
 	"github.com/inquir-dev/inquir/emulator/redact"
@@ -32,6 +34,20 @@ const MaxBodyBytes = 6 << 20
 // runtimes.Manager is the Invoker inquir dev uses.
 type Invoker interface {
 	Invoke(ctx context.Context, function string, event []byte) ([]byte, error)
+}
+
+// EventInvoker is an Invoker that runs some functions in inquir's own
+// process (go-plugin) and can hand them the event as a value: the JSON that
+// Invoke takes would be encoded here only to be decoded there. A
+// runtimes.Manager is one.
+type EventInvoker interface {
+	Invoker
+	// TakesEvent reports whether function is to be invoked with
+	// InvokeEvent.
+	TakesEvent(function string) bool
+	// InvokeEvent runs function with ev, the event as aws-lambda-go
+	// decodes its JSON, and returns the JSON of its response.
+	InvokeEvent(ctx context.Context, function string, ev *events.APIGatewayProxyRequest) ([]byte, error)
 }
 
 // Options configure a Gateway.
@@ -179,13 +195,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	reqID := newRequestID()
 	rec.requestID = reqID
-	event, err := buildEvent(r, m, d, body, reqID, p.Config.Gateway.KeyHeader, names, now)
-	if err != nil {
-		rec.status = g.fail(w, http.StatusBadRequest, "bad_request", "the request could not be turned into an event")
-		return
-	}
+	ev := newEvent(r, m, d, body, reqID, p.Config.Gateway.KeyHeader, names, now)
 	g.stats.invoke(route.Function)
-	out, err := g.opts.Invoker.Invoke(r.Context(), route.Function, event)
+	var out []byte
+	if ei, ok := g.opts.Invoker.(EventInvoker); ok && ei.TakesEvent(route.Function) {
+		out, err = ei.InvokeEvent(r.Context(), route.Function, ev.typed())
+	} else {
+		out, err = g.opts.Invoker.Invoke(r.Context(), route.Function, marshalEvent(&ev))
+	}
 	if err != nil {
 		rec.err = err
 		rec.status = g.invokeFailed(w, err)

@@ -463,6 +463,16 @@ const (
 // returns the JSON of its response, encoded as aws-lambda-go encodes it for
 // the go runtime, so the gateway sees the same bytes from either runtime.
 func (p *pool) invokePlugin(ctx context.Context, event []byte) ([]byte, error) {
+	// Decoded as aws-lambda-go decodes an event for the go runtime.
+	var req events.APIGatewayProxyRequest
+	if err := json.NewDecoder(bytes.NewReader(event)).Decode(&req); err != nil {
+		return nil, fmt.Errorf("function %s: decoding the event: %w", p.fn.Name, err)
+	}
+	return p.invokePluginEvent(ctx, &req)
+}
+
+// invokePluginEvent calls the function's Handler with req; see invokePlugin.
+func (p *pool) invokePluginEvent(ctx context.Context, ev *events.APIGatewayProxyRequest) ([]byte, error) {
 	// The environment first: the plugin's packages (lambdacontext among
 	// them) read it when the plugin is loaded.
 	if err := p.m.applyPluginEnv(p); err != nil {
@@ -476,12 +486,7 @@ func (p *pool) invokePlugin(ctx context.Context, event []byte) ([]byte, error) {
 	if err := p.acquireSlot(ctx); err != nil {
 		return nil, err
 	}
-	// Decoded as aws-lambda-go decodes an event for the go runtime.
-	var req events.APIGatewayProxyRequest
-	if err := json.NewDecoder(bytes.NewReader(event)).Decode(&req); err != nil {
-		<-p.slots
-		return nil, fmt.Errorf("function %s: decoding the event: %w", p.fn.Name, err)
-	}
+	req := *ev // the handler owns its copy, as it would a decoded one
 
 	call := &pluginCall{id: newRequestID(), result: make(chan result, 1)}
 	// Like a Lambda handler's, the context ends at the deadline, not when

@@ -19,6 +19,7 @@ package runtimes
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +31,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/inquir-dev/inquir/emulator/config"
 )
@@ -391,6 +394,31 @@ func (m *Manager) Invoke(ctx context.Context, name string, event []byte) ([]byte
 		return body, err
 	}
 	return nil, lastErr
+}
+
+// TakesEvent reports whether the function runs in inquir's own process
+// (go-plugin), so that InvokeEvent spares encoding its event as JSON.
+func (m *Manager) TakesEvent(name string) bool {
+	p, err := m.pool(name)
+	return err == nil && p.fn.Runtime == config.RuntimeGoPlugin
+}
+
+// InvokeEvent is Invoke with the event as a value, as aws-lambda-go decodes
+// it: a go-plugin function gets it as it is; any other is handed its JSON.
+func (m *Manager) InvokeEvent(ctx context.Context, name string, ev *events.APIGatewayProxyRequest) ([]byte, error) {
+	p, err := m.pool(name)
+	if err != nil {
+		return nil, err
+	}
+	if p.fn.Runtime != config.RuntimeGoPlugin {
+		// Its settings changed since TakesEvent: a worker takes JSON.
+		event, err := json.Marshal(ev)
+		if err != nil {
+			return nil, fmt.Errorf("function %s: encoding the event: %w", name, err)
+		}
+		return m.Invoke(ctx, name, event)
+	}
+	return p.invokePluginEvent(ctx, ev)
 }
 
 // Stats returns counts for each function in force.
