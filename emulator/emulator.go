@@ -121,7 +121,8 @@ func Start(opts Options) (*Emulator, error) {
 	e := &Emulator{opts: opts, log: log, listener: cl, served: make(chan error, 1)}
 	gwOpts := gateway.Options{Invoker: opts.Invoker, Log: log, RequestLog: opts.RequestLog, Redactor: opts.Redactor}
 	if opts.Invoker == nil {
-		rt, err := runtimes.New(runtimes.Options{CacheDir: opts.CacheDir, Log: log, Output: opts.Redactor.Writer(output), GatewayURL: e.URL()})
+		rt, err := runtimes.New(runtimes.Options{CacheDir: opts.CacheDir, Log: log, Output: opts.Redactor.Writer(output), GatewayURL: e.URL(),
+			Resolved: opts.Redactor.Add})
 		if err != nil {
 			ln.Close()
 			return nil, fmt.Errorf("starting the function runtimes: %w", err)

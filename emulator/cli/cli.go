@@ -191,7 +191,7 @@ func writeFlagUsage(w io.Writer, name string, flags *flag.FlagSet) {
 //	inquir dev: inquir.toml: no such file or directory
 //	inquir lint: inquir.toml:3:10: keys.partner.groups: expected an array of strings, like ["public-api"]
 func configFailed(stderr io.Writer, cmd string, err error) int {
-	for _, e := range unjoin(err) {
+	for _, e := range config.Errors(err) {
 		fmt.Fprintf(stderr, "inquir %s: %v\n", cmd, e)
 	}
 	// The default file missing: likely run from another folder.
@@ -208,18 +208,6 @@ func configFailed(stderr io.Writer, cmd string, err error) int {
 func isConfigError(err error) bool {
 	var cerr *config.Error
 	return errors.As(err, &cerr)
-}
-
-// unjoin lists the errors errors.Join put together, flattened.
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
-		for _, e := range j.Unwrap() {
-			out = append(out, unjoin(e)...)
-		}
-		return out
-	}
-	return []error{err}
 }
 
 // oneOf checks a flag value against its choices.

@@ -210,7 +210,7 @@ func parse(path string, data []byte, lenient bool) (*Config, error) {
 	// build reports every problem it finds and fills c all the same, so a
 	// lenient parse can let the undefined functions pass.
 	var errs []error
-	for _, e := range unjoin(c.build(raw)) {
+	for _, e := range Errors(c.build(raw)) {
 		var ce *Error
 		if lenient && errors.As(e, &ce) && ce.undefinedFunction {
 			continue
@@ -223,13 +223,18 @@ func parse(path string, data []byte, lenient bool) (*Config, error) {
 	return c, nil
 }
 
-// unjoin lists the errors errors.Join put together; nil gives none.
-func unjoin(err error) []error {
+// Errors lists the problems in err, flattening what errors.Join put
+// together (a config error is often several); nil gives none.
+func Errors(err error) []error {
 	if err == nil {
 		return nil
 	}
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, Errors(e)...)
+		}
+		return out
 	}
 	return []error{err}
 }

@@ -33,7 +33,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		for _, e := range unjoin(err) {
+		for _, e := range Errors(err) {
 			var ce *Error
 			if !errors.As(e, &ce) {
 				t.Fatalf("error without a position: %T %v", e, e)

@@ -6,9 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -172,12 +173,12 @@ type EnvProblem struct {
 
 // UnresolvedEnv lists, sorted by name, the env: and file: values of f's
 // env that cannot be resolved here: a variable unset or empty, a file
-// missing, unreadable or empty. It reads no file's content (a file is
-// checked with stat and open), so a tool that reports on a config, such as
-// inquir lint, never holds the secret.
+// missing, unreadable or empty (blank counts as empty, as when a worker
+// resolves it). A file's content is read to judge that, and kept nowhere:
+// a tool that reports on a config, such as inquir lint, never shows it.
 func (f Function) UnresolvedEnv() []EnvProblem {
 	var out []EnvProblem
-	for _, name := range sortedKeys(f.Env) {
+	for _, name := range slices.Sorted(maps.Keys(f.Env)) {
 		v := f.Env[name]
 		switch {
 		case strings.HasPrefix(v, "env:"):
@@ -205,14 +206,14 @@ func unreadable(path string) string {
 		return "cannot be read: " + errorCause(err)
 	case st.IsDir():
 		return "is a folder"
-	case st.Size() == 0:
+	}
+	b, err := os.ReadFile(path)
+	switch {
+	case err != nil:
+		return "cannot be read: " + errorCause(err)
+	case strings.TrimSpace(string(b)) == "":
 		return "is empty"
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return "cannot be read: " + errorCause(err)
-	}
-	f.Close()
 	return ""
 }
 
@@ -223,13 +224,4 @@ func errorCause(err error) string {
 		return pe.Err.Error()
 	}
 	return err.Error()
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -94,17 +94,11 @@ const (
 	apiID     = "inquir"
 )
 
-// buildEvent makes the API Gateway REST (v1.0) proxy event for an
+// newEvent makes the API Gateway REST (v1.0) proxy event for an
 // authorized request. The key header is left out, so no handler ever sees a
 // secret; the key's id and metadata come in requestContext instead. names
 // are the request's header names as the client spelled them (headerNames),
 // or nil to use Go's canonical ones.
-func buildEvent(r *http.Request, m policy.Match, d policy.Decision, body []byte, requestID, keyHeader string, names []string, now time.Time) ([]byte, error) {
-	ev := newEvent(r, m, d, body, requestID, keyHeader, names, now)
-	return marshalEvent(&ev), nil
-}
-
-// newEvent makes the event buildEvent encodes.
 func newEvent(r *http.Request, m policy.Match, d policy.Decision, body []byte, requestID, keyHeader string, names []string, now time.Time) proxyEvent {
 	spelled := spelling(names)
 	name := func(canonical string) string {

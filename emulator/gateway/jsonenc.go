@@ -165,7 +165,7 @@ func appendRequestContext(b []byte, rc *requestContext) []byte {
 	b = appendJSONString(b, rc.APIID)
 	if len(rc.Authorizer) > 0 {
 		b = append(b, `,"authorizer":`...)
-		b = appendAuthorizer(b, rc.Authorizer)
+		b = appendStringMap(b, rc.Authorizer)
 	}
 	return append(b, '}')
 }
@@ -266,21 +266,6 @@ func appendStringsMap(b []byte, m map[string][]string) []byte {
 			b = appendJSONString(b, v)
 		}
 		b = append(b, ']')
-	}
-	return append(b, '}')
-}
-
-// appendAuthorizer writes requestContext.authorizer, whose values are
-// strings (the key's id and its metadata).
-func appendAuthorizer(b []byte, m map[string]string) []byte {
-	b = append(b, '{')
-	for i, k := range sortedKeys(m) {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendJSONString(b, k)
-		b = append(b, ':')
-		b = appendJSONString(b, m[k])
 	}
 	return append(b, '}')
 }

@@ -154,7 +154,7 @@ func WriteSARIF(w io.Writer, rep *Report) error {
 func WriteSARIFFailure(w io.Writer, path string, err error) error {
 	root := sarifRoot(path)
 	run := newRun(Rules(), false)
-	for _, e := range configErrors(err) {
+	for _, e := range config.Errors(err) {
 		n := sarifNotification{Level: "error", Message: sarifText{Text: e.Error()}}
 		var ce *config.Error
 		if errors.As(e, &ce) {

@@ -1,7 +1,6 @@
 package lint
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -21,37 +20,6 @@ func WriteText(w io.Writer, rep *Report) error {
 		}
 	}
 	return nil
-}
-
-// WriteConfigError prints why a config could not be linted, one problem a
-// line, in the findings' form:
-//
-//	inquir.toml:31:1: error: functions.customers.timeout: "10 seconds" is not a positive duration...
-func WriteConfigError(w io.Writer, err error) {
-	for _, e := range configErrors(err) {
-		var ce *config.Error
-		if errors.As(e, &ce) {
-			msg := ce.Msg
-			if ce.Field != "" {
-				msg = ce.Field + ": " + msg
-			}
-			fmt.Fprintf(w, "%s: error: %s\n", place(ce.File, ce.Pos), msg)
-			continue
-		}
-		fmt.Fprintf(w, "inquir lint: error: %v\n", e)
-	}
-}
-
-// configErrors lists the problems errors.Join put together.
-func configErrors(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
-		for _, e := range j.Unwrap() {
-			out = append(out, configErrors(e)...)
-		}
-		return out
-	}
-	return []error{err}
 }
 
 // place spells FILE:LINE:COL, leaving out what is unknown.

@@ -16,7 +16,7 @@ type View struct {
 	// its routes may name undefined functions (config.LoadLenient).
 	Config *config.Config
 	// Policy is compiled by policy.Compile, as the gateway compiles it;
-	// only the secrets differ (see standIns), which decide neither routing
+	// only the secrets differ (see config.WithStandInSecrets), which decide neither routing
 	// nor who may call a route.
 	Policy *policy.Policy
 	// Now is the instant keys are judged at (expiry, not_before).
@@ -37,17 +37,14 @@ func Load(path string, now time.Time) (*View, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := policy.Compile(standIns(cfg))
+	// Stand-ins for env: and file: secrets: lint runs in CI where they are
+	// not set, and never reads a secret it could leak.
+	p, err := policy.Compile(cfg.WithStandInSecrets())
 	if err != nil {
 		return nil, err
 	}
 	return &View{Config: cfg, Policy: p, Now: now, Routes: p.InFileOrder(), Probes: probe(p)}, nil
 }
-
-// standIns returns cfg with stand-ins for its env: and file: secrets
-// (config.WithStandInSecrets): lint runs in CI where env: secrets are not
-// set, and never reads a secret it could leak.
-func standIns(cfg *config.Config) *config.Config { return cfg.WithStandInSecrets() }
 
 // Open reports whether the policy lets a request without a key through
 // route r: the question the gateway asks, asked of the same policy.

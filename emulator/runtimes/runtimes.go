@@ -86,6 +86,10 @@ type Options struct {
 	// time.Now. Tests give a clock they move by hand, so the rule holds
 	// however slowly a loaded machine starts and stops workers.
 	Now func() time.Time
+	// Resolved, if set, is told every value a function's env resolves to
+	// as workers start (a file: it reads anew after the file changed, too),
+	// before any worker can print it: inquir dev's redactor learns them so.
+	Resolved func(values ...string)
 	// BuildProgress is how often the log says a build goes on ("still
 	// building orders (30s)…"). If zero, DefaultBuildProgress.
 	BuildProgress time.Duration
@@ -187,7 +191,8 @@ type Manager struct {
 	cacheDir    string
 	gatewayURL  string
 	idleTimeout time.Duration
-	now         func() time.Time // see Options.Now
+	now         func() time.Time       // see Options.Now
+	resolved    func(values ...string) // see Options.Resolved
 
 	buildProgress, maxBuildWait time.Duration
 
@@ -252,6 +257,7 @@ func New(opts Options) (*Manager, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Manager{
 		now:           now,
+		resolved:      opts.Resolved,
 		buildProgress: cmp.Or(opts.BuildProgress, DefaultBuildProgress),
 		maxBuildWait:  cmp.Or(opts.MaxBuildWait, DefaultMaxBuildWait),
 		log:           log,

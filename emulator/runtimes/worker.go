@@ -445,6 +445,9 @@ func (p *pool) resolveEnv() (map[string]string, error) {
 		}
 		vars[k] = v
 	}
+	if p.m.resolved != nil {
+		p.m.resolved(slices.Collect(maps.Values(vars))...)
+	}
 	return vars, nil
 }
 
