@@ -243,8 +243,10 @@ func (s *slowInvoker) Invoke(ctx context.Context, function string, event []byte)
 // ReadTimeout without running the function, and a function that runs past
 // ReadTimeout is not cancelled by it.
 func TestReadTimeoutBoundsTheRequestOnly(t *testing.T) {
-	const readTimeout = 300 * time.Millisecond
-	inv := &slowInvoker{wait: 3 * readTimeout}
+	// Long enough that a small request arrives within it on a busy
+	// machine; the function then runs past it.
+	const readTimeout = time.Second
+	inv := &slowInvoker{wait: 2 * readTimeout}
 	e := boundsProject(t, inv, Limits{ReadTimeout: readTimeout})
 
 	for _, method := range []string{"GET", "POST"} {

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // request runs `inquir request args...` and returns its exit status and output.
@@ -126,6 +128,7 @@ func TestRequestTimeout(t *testing.T) {
 func TestRequestLargeBodyAsksFirst(t *testing.T) {
 	var mu sync.Mutex
 	var expect []string
+	var received int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		expect = append(expect, r.Header.Get("Expect"))
@@ -133,6 +136,16 @@ func TestRequestLargeBodyAsksFirst(t *testing.T) {
 		w.Header().Set("Connection", "close")
 		w.WriteHeader(http.StatusRequestEntityTooLarge)
 		w.Write([]byte("too large"))
+		// After answering (flushed, so net/http will not send "100
+		// Continue" for the read below): whatever of the body the client
+		// sent anyway, within a moment.
+		rc := http.NewResponseController(w)
+		_ = rc.Flush()
+		_ = rc.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		n, _ := io.Copy(io.Discard, r.Body)
+		mu.Lock()
+		received += n
+		mu.Unlock()
 	}))
 	defer srv.Close()
 	file := filepath.Join(t.TempDir(), "big")
@@ -147,5 +160,8 @@ func TestRequestLargeBodyAsksFirst(t *testing.T) {
 	defer mu.Unlock()
 	if len(expect) != 1 || expect[0] != "100-continue" {
 		t.Errorf("Expect headers %q; want one request asking 100-continue", expect)
+	}
+	if received != 0 {
+		t.Errorf("the server received %d bytes of a body it refused before asking for it", received)
 	}
 }

@@ -84,7 +84,9 @@ func TestGoPlugin(t *testing.T) {
 	}
 	fn := pluginFunction(t, "plug", testdata(t, "goplugin"))
 	fn.Dir = dir
-	fn.Timeout = 300 * time.Millisecond
+	// A timeout generous for every call on a busy machine; /stuck below
+	// shortens it, so only that call waits it out.
+	fn.Timeout = waitTimeout
 	fn.Concurrency = 1
 	fn.Env = map[string]string{"INQUIR_TEST_PLUGIN_KEY": "file:agent.key"}
 	fn.Region = "eu-west-3"
@@ -151,13 +153,19 @@ func TestGoPlugin(t *testing.T) {
 	h.mustCall(t, "plug", "/hello", nil) // inquir survived it
 
 	release := filepath.Join(dir, "release")
+	const stuckTimeout = 300 * time.Millisecond
+	p, err := h.pool("plug")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.timeout = stuckTimeout // no call is under way: the next ones read it
 	start := time.Now()
 	_, err = h.call(t.Context(), "plug", "/stuck", map[string]string{"until": release})
 	if !errors.Is(err, ErrTimeout) {
 		t.Fatalf("/stuck: got error %v, want ErrTimeout", err)
 	}
-	if elapsed := time.Since(start); elapsed < fn.Timeout || elapsed > 30*time.Second {
-		t.Errorf("timed out after %s, want about the %s timeout", elapsed, fn.Timeout)
+	if elapsed := time.Since(start); elapsed < stuckTimeout || elapsed > 30*time.Second {
+		t.Errorf("timed out after %s, want about the %s timeout", elapsed, stuckTimeout)
 	}
 	if got := h.Stats()["plug"]; got.Abandoned != 1 || got.Timeouts != 1 {
 		t.Errorf("Stats = %+v, want 1 abandoned call and 1 timeout", got)

@@ -225,7 +225,6 @@ type Manager struct {
 	pluginBuilds atomic.Int64
 
 	closeOnce sync.Once
-	closeErr  error
 }
 
 // New returns a Manager. It has no functions until SetFunctions.
@@ -488,7 +487,9 @@ func (m *Manager) Close() error {
 		m.workers.Wait()
 		m.bg.Wait()
 	})
-	return m.closeErr
+	// Each worker's Runtime API server closes with its worker; nothing
+	// here can fail, and the error is kept for callers that check it.
+	return nil
 }
 
 // reapIdle stops workers that have waited longer than the idle timeout, so
