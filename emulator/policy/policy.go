@@ -154,6 +154,16 @@ func (p *Policy) Authorize(route *Route, secret string, now time.Time) Decision 
 		}
 		return Decision{Outcome: InvalidKey, Reason: ReasonUnknown}
 	}
+	return p.AuthorizeKey(route, key, now)
+}
+
+// AuthorizeKey is Authorize once the secret is known to be key's: the
+// verdict on key (valid at now, allowed on route), for tools that reason
+// about a key without holding its secret (inquir verify).
+func (p *Policy) AuthorizeKey(route *Route, key *Key, now time.Time) Decision {
+	if route.Public() {
+		return Decision{Outcome: Public}
+	}
 	if r := key.Validity(now); r != ReasonNone {
 		return Decision{Outcome: InvalidKey, Reason: r, Key: key}
 	}

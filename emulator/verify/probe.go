@@ -75,7 +75,12 @@ func sample(p *policy.Policy, rt *policy.Route) (method, path string, ok bool) {
 
 // want is what the policy answers cr on rt.
 func (pr *prober) want(rt *policy.Route, cr Credential) Expect {
-	switch pr.p.Authorize(rt, cr.Secret, pr.now).Outcome {
+	return expectFor(pr.p.Authorize(rt, cr.Secret, pr.now))
+}
+
+// expectFor is what a cell expects of the policy's decision.
+func expectFor(d policy.Decision) Expect {
+	switch d.Outcome {
 	case policy.MissingKey, policy.InvalidKey:
 		return Unauthorized
 	case policy.Forbidden:
@@ -86,24 +91,7 @@ func (pr *prober) want(rt *policy.Route, cr Credential) Expect {
 
 // wantKey is what the policy answers key k on rt, secret unknown.
 func (pr *prober) wantKey(rt *policy.Route, k *policy.Key) Expect {
-	switch {
-	case rt.Public():
-		return Reach
-	case k.Validity(pr.now) != policy.ReasonNone:
-		return Unauthorized
-	case rt.AnyKey || containsID(rt.Callers, k.ID):
-		return Reach
-	}
-	return Forbidden
-}
-
-func containsID(ids []string, id string) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
+	return expectFor(pr.p.AuthorizeKey(rt, k, pr.now))
 }
 
 // respellings probes rt's sample path spelled otherwise, as RFC 3986
