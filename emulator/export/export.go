@@ -218,7 +218,7 @@ func haproxyConfig(p *policy.Policy, opts Options) ([]byte, error) {
 		used[r.Function] = append(used[r.Function], cr.Name)
 	}
 	d.ReservedRegex, d.SubDelims = reservedRegex(p)
-	for _, h := range overrideHeaders {
+	for _, h := range policy.MethodOverrideHeaders() {
 		d.Overrides = append(d.Overrides, override{Header: strings.ToLower(h), Body: jsonBody("bad_request", "the "+h+" header names a method another route serves; send the request with that method instead")})
 	}
 	for _, m := range slices.Sorted(maps.Keys(allow)) {
@@ -289,10 +289,6 @@ func jsonBody(errCode, message string) string {
 	}
 	return string(b) + "\n"
 }
-
-// overrideHeaders are the method-override headers inquir dev judges
-// (policy.MatchRequest), spelled as its answers name them.
-var overrideHeaders = []string{"X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"}
 
 // reservedRegex matches the paths HAProxy refuses because, decoded as a web
 // framework decodes them, they might route to another route than the one

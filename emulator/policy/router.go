@@ -118,6 +118,11 @@ func (p *Policy) Match(method, escapedPath string) Match {
 // request's real method (Express's method-override, Symfony, Laravel, ASP.NET).
 var methodOverrideHeaders = [...]string{"X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"}
 
+// MethodOverrideHeaders lists the method-override headers MatchRequest
+// judges, spelled as its refusals name them: what a gateway enforcing the
+// same policy (inquir export) must judge too.
+func MethodOverrideHeaders() []string { return slices.Clone(methodOverrideHeaders[:]) }
+
 // MatchRequest is Match for an HTTP request, also refusing a method-override
 // header that names a method another route would serve: a framework behind
 // the gateway would run that method's code under this route's policy. An
