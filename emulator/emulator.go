@@ -110,8 +110,9 @@ func Start(opts Options) (*Emulator, error) {
 	if opts.Redactor == nil {
 		opts.Redactor = redact.New()
 	}
-	// The redactor knows the secrets before any worker can print one.
-	opts.Redactor.Update(p.Config)
+	// The redactor learns the keys' secrets when the gateway puts the
+	// policy in force (SetPolicy, below, before anything is served), and
+	// each function env value as a worker resolves it (Resolved).
 	output := opts.Output
 	if output == nil {
 		output = os.Stderr
