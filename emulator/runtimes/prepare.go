@@ -2,7 +2,6 @@ package runtimes
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"crypto/sha256"
 	_ "embed"
@@ -240,7 +239,7 @@ func (p *pool) runBuild() (string, error) {
 	if out, err := p.goBuild(goCmd, nil, "build", "-o", staging, "."); err != nil {
 		return "", p.buildFailed("go build", out, err)
 	}
-	if err := installCopy(staging, bin); err != nil {
+	if err := installBinary(staging, bin); err != nil {
 		return "", fmt.Errorf("function %s: installing the binary: %w", name, err)
 	}
 	elapsed := time.Since(start).Round(100 * time.Millisecond)
@@ -248,28 +247,34 @@ func (p *pool) runBuild() (string, error) {
 	return bin, nil
 }
 
-// installCopy copies the file at from to a temporary file beside to and
-// renames it over to.
-func installCopy(from, to string) error {
+// installBinary copies the binary at from over to (see replaceFile).
+func installBinary(from, to string) error {
 	src, err := os.Open(from)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(to), filepath.Base(to)+".tmp-*")
+	return replaceFile(to, src, 0o755)
+}
+
+// replaceFile writes what r holds to a temporary file beside path and
+// renames it over path: a process that starts path meanwhile runs the old
+// file or the new one, never half of one.
+func replaceFile(path string, r io.Reader, mode os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name()) // a no-op once renamed
-	_, err = io.Copy(tmp, src)
+	_, err = io.Copy(tmp, r)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o755)
+		err = os.Chmod(tmp.Name(), mode)
 	}
 	if err == nil {
-		err = os.Rename(tmp.Name(), to)
+		err = os.Rename(tmp.Name(), path)
 	}
 	return err
 }
@@ -399,20 +404,9 @@ func (m *Manager) bootstrap() (string, error) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return "", fmt.Errorf("writing the node bootstrap: %w", err)
 		}
-		// Write then rename, so a node started meanwhile by another inquir
-		// never reads half a file.
-		tmp, err := os.CreateTemp(filepath.Dir(path), "bootstrap-*.tmp")
-		if err != nil {
+		// A node started meanwhile by another inquir never reads half a file.
+		if err := replaceFile(path, bytes.NewReader(bootstrapJS), 0o644); err != nil {
 			return "", fmt.Errorf("writing the node bootstrap: %w", err)
-		}
-		_, werr := tmp.Write(bootstrapJS)
-		cerr := tmp.Close()
-		if werr == nil && cerr == nil {
-			werr = os.Rename(tmp.Name(), path)
-		}
-		if werr != nil || cerr != nil {
-			os.Remove(tmp.Name())
-			return "", fmt.Errorf("writing the node bootstrap: %w", cmp.Or(werr, cerr))
 		}
 	}
 	m.bootstrapPath = path
