@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"math"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -24,6 +26,17 @@ type loadResult struct {
 	lat      []time.Duration
 	rssKiB   int64 // the serving process's most, during the measured phase
 	workKiB  int64 // its descendants' most, summed
+	// CPU time used during the measured phase: by the serving process,
+	// by its descendants (workers), and by this load generator.
+	serverCPU, workCPU, clientCPU time.Duration
+}
+
+// perRequest is d shared over the answered requests, in µs.
+func (r loadResult) perRequest(d time.Duration) string {
+	if r.requests == 0 || d == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f", float64(d)/float64(time.Microsecond)/float64(r.requests))
 }
 
 func (r loadResult) rate() float64 {
@@ -76,6 +89,7 @@ func drive(ctx context.Context, spec loadSpec, sample *sampler) loadResult {
 	res := phase(ctx, client, spec, spec.duration, spec.maxRequests)
 	res.elapsed = time.Since(start)
 	res.rssKiB, res.workKiB = sample.stop()
+	res.serverCPU, res.workCPU, res.clientCPU = sample.cpu()
 	slices.Sort(res.lat)
 	return res
 }
@@ -152,6 +166,12 @@ type sampler struct {
 	done  chan struct{}
 	rss   int64
 	work  int64
+
+	// CPU times at start: the process's, each descendant's, this program's.
+	cpu0      time.Duration
+	workCPU0  map[int]time.Duration
+	selfCPU0  time.Duration
+	cpuAtStop [3]time.Duration
 }
 
 func newSampler(pid int) *sampler { return &sampler{pid: pid, seen: map[int]bool{}} }
@@ -162,6 +182,10 @@ const every = 20 * time.Millisecond
 func (s *sampler) start() {
 	s.stopc, s.done = make(chan struct{}), make(chan struct{})
 	s.rss, s.work = 0, 0
+	s.cpu0, s.selfCPU0, s.workCPU0 = cpuTime(s.pid), selfCPU(), map[int]time.Duration{}
+	for _, d := range descendants(s.pid) {
+		s.workCPU0[d] = cpuTime(d)
+	}
 	go func() {
 		defer close(s.done)
 		t := time.NewTicker(every)
@@ -193,5 +217,26 @@ func (s *sampler) stop() (rss, work int64) {
 	close(s.stopc)
 	<-s.done
 	s.once()
+	self := selfCPU() - s.selfCPU0
+	var workers time.Duration
+	for _, d := range descendants(s.pid) {
+		workers += cpuTime(d) - s.workCPU0[d] // a worker started since counts whole
+	}
+	s.cpuAtStop = [3]time.Duration{cpuTime(s.pid) - s.cpu0, workers, self}
 	return s.rss, s.work
+}
+
+// cpu is the CPU time the server, its workers and this program used
+// between start and stop. A worker that exited in between is not counted.
+func (s *sampler) cpu() (server, workers, client time.Duration) {
+	return s.cpuAtStop[0], s.cpuAtStop[1], s.cpuAtStop[2]
+}
+
+// selfCPU is this program's CPU time so far (user and system).
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -13,6 +13,10 @@
 //     the functions do. It runs in a child process of its own (this program,
 //     started again with INQUIR_LOAD_ROLE=bare), as inquir dev does, so the
 //     load generator never shares a Go runtime with the server it measures;
+//   - starts node's own http echo (node-http, node-cluster): a node:http
+//     server in one process, and the same under node:cluster in
+//     -concurrency processes, as many as a node function's workers; the
+//     node row is to be read against these as much as against bare Go;
 //   - builds inquir (go build ./cmd/inquir; -inquir uses a binary instead)
 //     and starts `inquir dev --listen 127.0.0.1:0` on a generated project in
 //     a temporary folder: a protected route called without a key (the 401
@@ -26,7 +30,11 @@
 //     after another, for -warmup (2s; not counted: it starts the workers), then
 //     -duration or -requests, whichever ends first; the table gives req/s,
 //     p50, p99, the ratio to the bare server, and the most memory (VmRSS) the
-//     serving process had during the target's load, and its workers;
+//     serving process had during the target's load, and its workers, and
+//     the CPU time per request of the serving process, of its workers and
+//     of the load generator itself (from /proc and getrusage): where a
+//     target's time goes, and why a slow one costs even the client more
+//     (its goroutines park and wake for every answer);
 //   - rotates a key -rotations times (a new literal secret written into
 //     inquir.toml, renamed over it as editors do) and times each until the
 //     new secret gets 200;

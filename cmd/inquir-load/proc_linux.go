@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // childAttr puts a child in a process group of its own, and has the kernel
@@ -45,6 +46,31 @@ func rssKiB(pid int) int64 {
 	}
 	return 0
 }
+
+// cpuTime is the CPU time (user and system) the process has used so far;
+// 0 if unknown.
+func cpuTime(pid int) time.Duration {
+	st, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// After "pid (comm) ", utime and stime are the 12th and 13th fields.
+	i := bytes.LastIndexByte(st, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(st[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	s, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+s) * time.Second / clockTicks
+}
+
+// clockTicks is USER_HZ, the unit of /proc's CPU times: 100 on every Linux
+// port Go runs on.
+const clockTicks = 100
 
 // descendants lists the processes below pid (its workers and theirs).
 func descendants(pid int) []int {

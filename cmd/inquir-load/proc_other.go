@@ -2,7 +2,10 @@
 
 package main
 
-import "syscall"
+import (
+	"syscall"
+	"time"
+)
 
 // Outside Linux there is no /proc: memory and workers are not reported, and
 // a child outlives this program if it is killed outright.
@@ -18,5 +21,7 @@ func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
 func rssKiB(int) int64 { return 0 }
 
 func descendants(int) []int { return nil }
+
+func cpuTime(int) time.Duration { return 0 }
 
 const procSupported = false

@@ -23,6 +23,8 @@ type target struct {
 // allTargets in table order.
 var allTargets = []target{
 	{name: "bare", want: 200, path: "/echo"},
+	{name: "node-http", want: 200, path: "/echo"},
+	{name: "node-cluster", want: 200, path: "/echo"},
 	{name: "401", path: "/guarded", want: 401},
 	{name: "plugin", function: "pluginfn", runtime: "go-plugin", path: "/plugin/echo", keyed: true, want: 200},
 	{name: "go", function: "gofn", runtime: "go", path: "/go/echo", keyed: true, want: 200},
@@ -178,6 +180,39 @@ func main() { lambda.Start(Handler) }
 `
 	nodeEcho = `export async function handler(event) {
   return { statusCode: 200, headers: { 'Content-Type': 'application/json' }, body: event.body };
+}
+`
+	// nodeHTTP is node's own speed at the same echo, for the node row to
+	// be read against: a node:http server, in one process, or with
+	// node:cluster in as many processes as the functions have workers.
+	nodeHTTP = `import cluster from 'node:cluster';
+import http from 'node:http';
+
+const procs = Number(process.env.PROCS);
+if (procs > 1 && cluster.isPrimary) {
+  let up = 0;
+  for (let i = 0; i < procs; i++) {
+    cluster.fork().on('listening', (addr) => {
+      if (++up === procs) console.log(` + "`node-http: listening on http://127.0.0.1:${addr.port}`" + `);
+    });
+  }
+  const stop = () => { for (const w of Object.values(cluster.workers)) w.kill(); process.exit(0); };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+} else {
+  const srv = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(Buffer.concat(chunks));
+    });
+  });
+  srv.keepAliveTimeout = 60000;
+  srv.listen(Number(process.env.PORT || 0), '127.0.0.1', () => {
+    if (!(procs > 1)) console.log(` + "`node-http: listening on http://127.0.0.1:${srv.address().port}`" + `);
+  });
+  process.on('SIGTERM', () => process.exit(0));
 }
 `
 	pyEcho = `# The README's minimal Lambda Runtime API client, echoing the body.

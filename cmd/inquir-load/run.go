@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -46,7 +47,7 @@ func parseOptions(args []string, stdout, stderr io.Writer) (*options, error) {
 	fs.Int64Var(&o.maxRequests, "requests", 2_000_000, "the most requests measured per target")
 	fs.IntVar(&o.connections, "connections", 16, "keep-alive connections per target")
 	fs.IntVar(&o.concurrency, "concurrency", 8, "the functions' concurrency (workers)")
-	names := fs.String("targets", "bare,401,plugin,go,node,process", "the targets, comma-separated: bare, 401, plugin, go, node, process")
+	names := fs.String("targets", "bare,node-http,node-cluster,401,plugin,go,node,process", "the targets, comma-separated: bare, node-http, node-cluster (node's own http echo, in one process or in -concurrency), 401, plugin, go, node, process")
 	fs.IntVar(&o.rotations, "rotations", 20, "key rotations to time (0: none)")
 	fs.StringVar(&o.inquir, "inquir", "", "an inquir binary to run (default: go build ./cmd/inquir)")
 	fs.StringVar(&o.repo, "repo", "", "inquir's repository (default: the module of the working folder)")
@@ -111,7 +112,7 @@ type runner struct {
 
 var (
 	inquirListening = regexp.MustCompile(`inquir dev: listening on (http://\S+)`)
-	bareListening   = regexp.MustCompile(`bare: listening on (http://\S+)`)
+	refListening    = regexp.MustCompile(`(?:bare|node-http): listening on (http://\S+)`)
 )
 
 func (r *runner) logf(format string, args ...any) {
@@ -133,6 +134,36 @@ func (r *runner) start(name string, cmd *exec.Cmd, re *regexp.Regexp) (*child, e
 	return c, nil
 }
 
+// referenceCommand is the command of a reference server: this program as
+// the bare Go server, or node running nodeHTTP in one process (node-http)
+// or in -concurrency processes (node-cluster).
+func (r *runner) referenceCommand(name string) (*exec.Cmd, error) {
+	if name == "bare" {
+		self, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("locating this program to start the bare server: %w", err)
+		}
+		cmd := exec.Command(self)
+		cmd.Env = append(os.Environ(), roleEnv+"=bare")
+		return cmd, nil
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		return nil, fmt.Errorf("target %s needs node on PATH: %w", name, err)
+	}
+	script := filepath.Join(r.tmp, "node-http.mjs")
+	if err := os.WriteFile(script, []byte(nodeHTTP), 0o644); err != nil {
+		return nil, fmt.Errorf("writing %s: %w", script, err)
+	}
+	procs := 1
+	if name == "node-cluster" {
+		procs = r.concurrency
+	}
+	cmd := exec.Command(node, script)
+	cmd.Env = append(os.Environ(), "PROCS="+strconv.Itoa(procs))
+	return cmd, nil
+}
+
 func (r *runner) measure(ctx context.Context) error {
 	var err error
 	if r.tmp, err = os.MkdirTemp("", "inquir-load-"); err != nil {
@@ -149,15 +180,17 @@ func (r *runner) measure(ctx context.Context) error {
 	}
 
 	results := map[string]loadResult{}
-	var bare *child
-	if slices.ContainsFunc(r.targets, func(t target) bool { return t.name == "bare" }) {
-		self, err := os.Executable()
-		if err != nil {
-			return fmt.Errorf("locating this program to start the bare server: %w", err)
+	// The reference servers, by target name: bare Go, and node's own.
+	refs := map[string]*child{}
+	for _, t := range r.targets {
+		if t.function != "" || t.name == "401" {
+			continue
 		}
-		cmd := exec.Command(self)
-		cmd.Env = append(os.Environ(), roleEnv+"=bare")
-		if bare, err = r.start("bare", cmd, bareListening); err != nil {
+		cmd, err := r.referenceCommand(t.name)
+		if err != nil {
+			return err
+		}
+		if refs[t.name], err = r.start(t.name, cmd, refListening); err != nil {
 			return err
 		}
 	}
@@ -204,8 +237,8 @@ func (r *runner) measure(ctx context.Context) error {
 	for _, t := range r.targets {
 		spec := loadSpec{url: dev.url + t.path, want: t.want, connections: r.connections, warmup: r.warmup, duration: r.duration, maxRequests: r.maxRequests}
 		pid := dev.cmd.Process.Pid
-		if t.name == "bare" {
-			spec.url, pid = bare.url+t.path, bare.cmd.Process.Pid
+		if ref := refs[t.name]; ref != nil {
+			spec.url, pid = ref.url+t.path, ref.cmd.Process.Pid
 		}
 		if t.keyed {
 			spec.key = benchKey
@@ -470,7 +503,7 @@ func (r *runner) report(results map[string]loadResult, firstBuild time.Duration,
 	fmt.Fprintf(w, "\n%d connections, %s per target after %s of warm-up, concurrency %d, %s\n",
 		r.connections, r.duration, r.warmup, r.concurrency, describeMachine())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "target\troute\trequests\terrors\treq/s\tp50\tp99\t× bare\tRSS MiB\tworkers MiB\t")
+	fmt.Fprintln(tw, "target\troute\trequests\terrors\treq/s\tp50\tp99\t× bare\tRSS MiB\tworkers MiB\tCPU µs/req: server\tworkers\tclient\t")
 	bare, haveBare := results["bare"]
 	for _, t := range r.targets {
 		res := results[t.name]
@@ -479,14 +512,21 @@ func (r *runner) report(results map[string]loadResult, firstBuild time.Duration,
 			ratio = fmt.Sprintf("%.3f", res.rate()/bare.rate())
 		}
 		route := "net/http echo"
-		if t.name != "bare" {
+		switch t.name {
+		case "bare":
+		case "node-http":
+			route = "node:http echo"
+		case "node-cluster":
+			route = fmt.Sprintf("node:http echo ×%d", r.concurrency)
+		default:
 			route = "POST " + t.path
 			if !t.keyed {
 				route += " (no key)"
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t\n", t.name, route, res.requests, res.errors, res.rate(),
-			ms(res.percentile(0.50)), ms(res.percentile(0.99)), ratio, mib(res.rssKiB), mib(res.workKiB))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", t.name, route, res.requests, res.errors, res.rate(),
+			ms(res.percentile(0.50)), ms(res.percentile(0.99)), ratio, mib(res.rssKiB), mib(res.workKiB),
+			res.perRequest(res.serverCPU), res.perRequest(res.workCPU), res.perRequest(res.clientCPU))
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nfirst start: functions built %s after exec (inquir's build cache empty, Go's as it was)\n", st1(firstBuild))
