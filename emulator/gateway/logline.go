@@ -17,9 +17,13 @@ const maxLogBuffer = 1 << 20
 
 // lineWriter hands request lines to w from one goroutine, so the request
 // path only appends to a buffer. Every line reaches w whole; lines that
-// arrive together reach it in one Write.
+// arrive together reach it in one Write, and after a Write the goroutine
+// pauses (flushPause) so that under load lines go out in batches: one
+// write, and one wake-up of whoever reads the log, per batch rather than
+// per request. A line arriving alone still goes out at once.
 type lineWriter struct {
 	w       io.Writer
+	pause   func() // after each Write: time.Sleep(flushPause); tests stop it
 	mu      sync.Mutex
 	buf     []byte        // lines waiting; guarded by mu
 	spare   []byte        // the last batch's buffer, for reuse; guarded by mu
@@ -30,7 +34,7 @@ type lineWriter struct {
 }
 
 func newLineWriter(w io.Writer) *lineWriter {
-	l := &lineWriter{w: w, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	l := &lineWriter{w: w, wake: make(chan struct{}, 1), done: make(chan struct{}), pause: func() { time.Sleep(flushPause) }}
 	go l.run()
 	return l
 }
@@ -62,12 +66,15 @@ func (l *lineWriter) write(line []byte) {
 func (l *lineWriter) run() {
 	defer close(l.done)
 	for range l.wake {
-		l.flush()
+		if l.flush() {
+			l.pause()
+		}
 	}
 	l.flush()
 }
 
-func (l *lineWriter) flush() {
+// flush writes the lines waiting, if any, and says whether there were.
+func (l *lineWriter) flush() bool {
 	l.mu.Lock()
 	batch := l.buf
 	l.buf = l.spare[:0]
@@ -77,7 +84,7 @@ func (l *lineWriter) flush() {
 		l.mu.Lock()
 		l.spare = batch
 		l.mu.Unlock()
-		return
+		return false
 	}
 	_, _ = l.w.Write(batch)
 	l.mu.Lock()
@@ -85,7 +92,13 @@ func (l *lineWriter) flush() {
 		l.spare = batch[:0]
 	}
 	l.mu.Unlock()
+	return true
 }
+
+// flushPause is how long the line writer waits after a Write before the
+// next: a line is at most this late in the log, and under load the log
+// costs one write per this much time rather than one per request.
+const flushPause = 2 * time.Millisecond
 
 // close writes what is queued and stops the goroutine; later lines are
 // written directly. It is safe to call twice.

@@ -8,10 +8,13 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/inquir-dev/inquir/emulator/config"
 	"github.com/inquir-dev/inquir/emulator/redact"
@@ -167,5 +170,47 @@ func TestRequestLogNeverBlocks(t *testing.T) {
 	}
 	if n := len(f.spy.called()); n != 0 {
 		t.Errorf("the invoker ran %d times for keyless requests", n)
+	}
+}
+
+// writesRecorder keeps each Write apart.
+type writesRecorder struct {
+	mu     sync.Mutex
+	writes []string
+}
+
+func (w *writesRecorder) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writes = append(w.writes, string(p))
+	return len(p), nil
+}
+
+// TestRequestLogBatchesUnderLoad: after a Write the line writer pauses,
+// and the lines that arrive meanwhile go out together in the next Write,
+// so a log reader wakes once per batch, not once per request. The pause is
+// held open by the test, not timed.
+func TestRequestLogBatchesUnderLoad(t *testing.T) {
+	rec := &writesRecorder{}
+	l := newLineWriter(rec)
+	paused, resume := make(chan struct{}, 1), make(chan struct{})
+	l.pause = func() {
+		paused <- struct{}{}
+		<-resume
+	}
+	l.write([]byte("line 0\n"))
+	select {
+	case <-paused:
+	case <-time.After(time.Minute):
+		t.Fatal("the first line was not written within a minute")
+	}
+	for i := 1; i <= 10; i++ {
+		l.write([]byte("line " + strconv.Itoa(i) + "\n"))
+	}
+	close(resume)
+	l.close()
+	want := []string{"line 0\n", "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\n"}
+	if diff := cmp.Diff(want, rec.writes); diff != "" {
+		t.Errorf("writes (-want +got):\n%s", diff)
 	}
 }
