@@ -126,9 +126,10 @@ type trieWalk struct {
 	best        int // order of found, math.MaxInt while none is
 	found       *trieRoute
 	pathMatched bool // a route matched the path, whatever its method
-	// methods, when not nil, collects the methods of every route that
-	// matches the path (the search for Allow).
-	methods *[]string
+	// collect makes the walk list the methods of every route that
+	// matches the path in methods (the search for Allow).
+	collect bool
+	methods []string
 }
 
 // walk matches rest, the path after the slash that leads to n.
@@ -159,8 +160,8 @@ func (w *trieWalk) offer(routes []*trieRoute) {
 		w.pathMatched = true
 	}
 	for _, r := range routes {
-		if w.methods != nil {
-			*w.methods = append(*w.methods, r.route.Method)
+		if w.collect {
+			w.methods = append(w.methods, r.route.Method)
 			continue
 		}
 		if r.order >= w.best {
@@ -176,15 +177,13 @@ func (w *trieWalk) offer(routes []*trieRoute) {
 // allow lists, sorted and once each, the methods of the routes that match
 // path: the Allow header of a 405.
 func (t *trie) allow(path string) []string {
-	var buf [8]string
-	methods := buf[:0]
-	w := trieWalk{best: math.MaxInt, methods: &methods}
+	w := trieWalk{best: math.MaxInt, collect: true, methods: make([]string, 0, 4)}
 	if path == "/" {
 		w.offer(t.root.routes)
 	}
 	w.walk(&t.root, path[1:])
-	slices.Sort(methods)
-	return slices.Clone(slices.Compact(methods))
+	slices.Sort(w.methods)
+	return slices.Compact(w.methods)
 }
 
 // params are the route's parameters in path, nil when it has none.

@@ -229,8 +229,9 @@ func TestTriePrecedence(t *testing.T) {
 }
 
 // TestMatchAllocs: a literal route is found without allocating, a route
-// with parameters with its Params map alone, whatever the number of
-// routes (testing.AllocsPerRun counts, it does not time).
+// with parameters with its Params map alone, a 405 with its Allow list
+// alone, among a hundred routes (testing.AllocsPerRun counts, it does not
+// time). Through the mux reference these take 5 to 112 allocations.
 func TestMatchAllocs(t *testing.T) {
 	p := compile(t, manyRoutes(100)+"[[routes]]\nmethod = \"GET\"\npath = \"/static/page\"\nfunction = \"f\"\ngroup = \"g\"\n")
 	for _, tc := range []struct {
@@ -241,6 +242,7 @@ func TestMatchAllocs(t *testing.T) {
 		{"HEAD", "/static/page", 0},
 		{"GET", "/nowhere/at/all", 0},
 		{"GET", "/r99/items/c-1", 2},
+		{"POST", "/r99/items/c-1", 1},
 	} {
 		if n := testing.AllocsPerRun(100, func() { p.Match(tc.method, tc.path) }); n > tc.max {
 			t.Errorf("%s %s: %v allocations, want at most %v", tc.method, tc.path, n, tc.max)
