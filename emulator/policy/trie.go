@@ -113,10 +113,7 @@ func (t *trie) route(method, norm, decoded string) Match {
 // and answers method.
 func (t *trie) find(method, path string) trieWalk {
 	w := trieWalk{method: method, best: math.MaxInt}
-	if path == "/" {
-		w.offer(t.root.routes)
-	}
-	w.walk(&t.root, path[1:])
+	w.search(&t.root, path)
 	return w
 }
 
@@ -130,6 +127,18 @@ type trieWalk struct {
 	// matches the path in methods (the search for Allow).
 	collect bool
 	methods []string
+}
+
+// search walks the trie from root for path, which starts with "/": the
+// route "/" matches the path "/" alone, every other route is below root.
+// The branches are tried literal first, then {param}, then {greedy+}, as
+// the matching order ranks them, so the first route found is mostly the
+// best and the others are skipped.
+func (w *trieWalk) search(root *trieNode, path string) {
+	if path == "/" {
+		w.offer(root.routes)
+	}
+	w.walk(root, path[1:])
 }
 
 // walk matches rest, the path after the slash that leads to n.
@@ -178,10 +187,7 @@ func (w *trieWalk) offer(routes []*trieRoute) {
 // path: the Allow header of a 405.
 func (t *trie) allow(path string) []string {
 	w := trieWalk{best: math.MaxInt, collect: true, methods: make([]string, 0, 4)}
-	if path == "/" {
-		w.offer(t.root.routes)
-	}
-	w.walk(&t.root, path[1:])
+	w.search(&t.root, path)
 	slices.Sort(w.methods)
 	return slices.Compact(w.methods)
 }
