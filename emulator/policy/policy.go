@@ -43,7 +43,7 @@ type Policy struct {
 	// and path: the one it resolved to, or, once revoked, the ones carried
 	// over into revoked.
 	fileDigests map[fileRef][][sha256.Size]byte
-	router      *router
+	router      router
 }
 
 // Revocation is a file: secret that Reload could not read: it no longer
@@ -308,7 +308,7 @@ func compileWith(cfg *config.Config, prev *Policy) (*Policy, error) {
 		p.Routes = append(p.Routes, r)
 	}
 	sort.SliceStable(p.Routes, func(i, j int) bool { return moreSpecific(p.Routes[i].Route, p.Routes[j].Route) })
-	p.router = newRouter(p.Routes)
+	p.router = newTrie(p.Routes)
 	return p, nil
 }
 

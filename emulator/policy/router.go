@@ -4,10 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strings"
-
-	"github.com/gorilla/mux"
 
 	"github.com/inquir-dev/inquir/emulator/config"
 )
@@ -17,7 +14,8 @@ type Match struct {
 	// Route is nil when no route serves the request.
 	Route *Route
 	// Params are the path parameters, by name, as API Gateway REST APIs
-	// hand them over: percent-encoding kept (%2F stays %2F).
+	// hand them over: percent-encoding kept (%2F stays %2F). Nil for a
+	// route without parameters.
 	Params map[string]string
 	// Path is the request path as routed: normalized (see normalizePath)
 	// and still percent-encoded, as REST APIs hand it over.
@@ -36,31 +34,14 @@ type Match struct {
 	Refused string
 }
 
-// router is built once per policy: a gorilla/mux router with the routes
-// registered most specific first, and one path-only matcher per route to
-// work out 405's Allow header.
-type router struct {
-	mux      *mux.Router
-	pathOnly []*mux.Route // by index in Policy.Routes
+// router finds the route that serves method on a normalized path (decoded
+// is the path percent-decoded), with HEAD routed as GET unless a HEAD route
+// answers it: Route, Params and Path, or, when no route serves it, Allow.
+// The policy's is a trie (trie.go); the tests hold the gorilla/mux router
+// it replaced as the reference it must agree with.
+type router interface {
+	route(method, norm, decoded string) Match
 }
-
-func newRouter(routes []*Route) *router {
-	rt := &router{mux: mux.NewRouter().UseEncodedPath()}
-	paths := mux.NewRouter().UseEncodedPath()
-	for _, r := range routes {
-		m := rt.mux.NewRoute().Path(muxTemplate(r.Path)).Handler(routeHandler{r})
-		if r.Method != config.MethodAny {
-			m.Methods(r.Method)
-		}
-		rt.pathOnly = append(rt.pathOnly, paths.NewRoute().Path(muxTemplate(r.Path)))
-	}
-	return rt
-}
-
-// routeHandler only carries the *Route through mux's match.
-type routeHandler struct{ route *Route }
-
-func (routeHandler) ServeHTTP(http.ResponseWriter, *http.Request) {}
 
 // Match finds the route that serves method and path (the escaped path, as
 // url.URL.EscapedPath gives it). Whatever the spelling of the path, the
@@ -97,7 +78,7 @@ func (p *Policy) Match(method, escapedPath string) Match {
 	if method != strings.ToUpper(method) {
 		return Match{Path: norm, Refused: "the method must be upper-case: methods are case-sensitive (RFC 9110 section 9.1); send " + strings.ToUpper(method)}
 	}
-	m := p.routeMethod(method, norm, decoded)
+	m := p.router.route(method, norm, decoded)
 	if m.Route == nil {
 		return m
 	}
@@ -106,7 +87,7 @@ func (p *Policy) Match(method, escapedPath string) Match {
 			continue
 		}
 		vd, err := url.PathUnescape(view)
-		if err != nil || strings.HasPrefix(vd+"/", config.BuiltinPrefix) || p.routeMethod(method, view, vd).Route != m.Route {
+		if err != nil || strings.HasPrefix(vd+"/", config.BuiltinPrefix) || p.router.route(method, view, vd).Route != m.Route {
 			m.Refused = "the path, once percent-decoded as a web framework decodes it, is served by another route than the one that authorised it; send reserved characters (/, \\, ?, #, ;) unencoded or not at all"
 			break
 		}
@@ -147,37 +128,6 @@ func (p *Policy) MatchRequest(r *http.Request) Match {
 		}
 	}
 	return m
-}
-
-// routeMethod routes method, with HEAD routed as GET unless a HEAD route
-// answers it.
-func (p *Policy) routeMethod(method, norm, decoded string) Match {
-	if method != http.MethodHead {
-		return p.route(method, norm, decoded)
-	}
-	if m := p.route(method, norm, decoded); m.Route != nil && m.Route.Method == http.MethodHead {
-		return m
-	}
-	return p.route(http.MethodGet, norm, decoded)
-}
-
-// route asks the router which route serves method on the normalized path.
-func (p *Policy) route(method, norm, decoded string) Match {
-	req := &http.Request{Method: method, URL: &url.URL{Path: decoded, RawPath: norm}}
-	var m mux.RouteMatch
-	if p.router.mux.Match(req, &m) && m.MatchErr == nil {
-		// m is this call's own: mux made its Vars map for this match
-		// alone (never nil once matched), so it is handed over uncopied.
-		return Match{Route: m.Handler.(routeHandler).route, Params: m.Vars, Path: norm}
-	}
-	var allow []string
-	for i, pr := range p.router.pathOnly {
-		if pr.Match(req, &mux.RouteMatch{}) {
-			allow = append(allow, p.Routes[i].Method)
-		}
-	}
-	sort.Strings(allow)
-	return Match{Path: norm, Allow: slices.Compact(allow)}
 }
 
 // frameworkViews returns the paths, escaped and normalized, that a function
@@ -229,17 +179,6 @@ func escapePath(decoded string) string {
 		b.WriteByte(hexDigits[c&15])
 	}
 	return b.String()
-}
-
-// muxTemplate turns {name+} (the rest of the path) into mux's {name:.+}.
-func muxTemplate(path string) string {
-	segs := strings.Split(path, "/")
-	for i, s := range segs {
-		if strings.HasSuffix(s, "+}") {
-			segs[i] = strings.TrimSuffix(s, "+}") + ":.+}"
-		}
-	}
-	return strings.Join(segs, "/")
 }
 
 // normalizePath folds the spellings of one path into one (RFC 3986 section
