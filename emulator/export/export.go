@@ -352,7 +352,7 @@ func describe(r *policy.Route) string {
 	return fmt.Sprintf("%s %s -> %s (%s)", r.Method, r.Path, r.Function, who)
 }
 
-// pathRegex is the regular expression inquir's router (gorilla/mux on the
+// pathRegex is the regular expression inquir's router (policy's segment trie on the
 // escaped, normalized path) matches a route's path with: {name} is one
 // segment, [^/]+; {name+} the rest of the path, .+; literal segments match
 // themselves.

@@ -99,6 +99,16 @@ func (p *Policy) Match(method, escapedPath string) Match {
 // request's real method (Express's method-override, Symfony, Laravel, ASP.NET).
 var methodOverrideHeaders = [...]string{"X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"}
 
+// methodOverrideKeys are methodOverrideHeaders as http.Header keys them,
+// so that MatchRequest looks them up without canonicalizing each name on
+// every request.
+var methodOverrideKeys = func() (keys [len(methodOverrideHeaders)]string) {
+	for i, name := range methodOverrideHeaders {
+		keys[i] = http.CanonicalHeaderKey(name)
+	}
+	return keys
+}()
+
 // MethodOverrideHeaders lists the method-override headers MatchRequest
 // judges, spelled as its refusals name them: what a gateway enforcing the
 // same policy (inquir export) must judge too.
@@ -113,8 +123,8 @@ func (p *Policy) MatchRequest(r *http.Request) Match {
 	if m.Route == nil || m.Refused != "" {
 		return m
 	}
-	for _, name := range methodOverrideHeaders {
-		for _, v := range r.Header.Values(name) {
+	for i, name := range methodOverrideHeaders {
+		for _, v := range r.Header[methodOverrideKeys[i]] {
 			for _, method := range strings.Split(v, ",") {
 				method = strings.ToUpper(strings.TrimSpace(method))
 				if method == "" {
