@@ -19,7 +19,7 @@ import (
 
 // pluginFunction returns a go-plugin function for the package in dir,
 // skipping the test where this test binary cannot load plugins.
-func pluginFunction(t *testing.T, name, dir string) config.Function {
+func pluginFunction(t testing.TB, name, dir string) config.Function {
 	t.Helper()
 	requireCommand(t, "go")
 	if _, err := readHostBuild(); err != nil {
