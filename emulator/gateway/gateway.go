@@ -46,8 +46,10 @@ type EventInvoker interface {
 	// InvokeEvent.
 	TakesEvent(function string) bool
 	// InvokeEvent runs function with ev, the event as aws-lambda-go
-	// decodes its JSON, and returns the JSON of its response.
-	InvokeEvent(ctx context.Context, function string, ev *events.APIGatewayProxyRequest) ([]byte, error)
+	// decodes its JSON, and returns its response: as a value when the
+	// function returned one (Response.Value), else as JSON (Response.JSON).
+	// The gateway maps a value exactly as it would map the value's JSON.
+	InvokeEvent(ctx context.Context, function string, ev *events.APIGatewayProxyRequest) (runtimes.Response, error)
 }
 
 // Options configure a Gateway.
@@ -197,18 +199,23 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec.requestID = reqID
 	ev := newEvent(r, m, d, body, reqID, p.Config.Gateway.KeyHeader, names, now)
 	g.stats.invoke(route.Function)
-	var out []byte
+	var out runtimes.Response
 	if ei, ok := g.opts.Invoker.(EventInvoker); ok && ei.TakesEvent(route.Function) {
 		out, err = ei.InvokeEvent(r.Context(), route.Function, ev.typed())
 	} else {
-		out, err = g.opts.Invoker.Invoke(r.Context(), route.Function, marshalEvent(&ev))
+		out.JSON, err = g.opts.Invoker.Invoke(r.Context(), route.Function, marshalEvent(&ev))
 	}
 	if err != nil {
 		rec.err = err
 		rec.status = g.invokeFailed(w, err)
 		return
 	}
-	resp, err := parseResponse(out)
+	var resp *proxyResponse
+	if out.Value != nil {
+		resp, err = responseOf(out.Value)
+	} else {
+		resp, err = parseResponse(out.JSON)
+	}
 	if err != nil {
 		// In AWS's words, and what it would answer: the handler that passes
 		// here must not fail in production.

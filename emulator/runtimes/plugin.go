@@ -445,8 +445,12 @@ func moduleRoot(dir string) string {
 
 // pluginCall is one call of a plugin's Handler.
 type pluginCall struct {
-	id     string
-	result chan result // buffered: the handler's goroutine never blocks
+	id string
+	// resp and err are the handler's outcome, written before done is
+	// closed and read only after.
+	resp events.APIGatewayProxyResponse
+	err  error
+	done chan struct{}
 	// state is callRunning until the handler returns (callFinished) or the
 	// caller gives up on it at its timeout (callAbandoned), whichever is
 	// first.
@@ -459,6 +463,14 @@ const (
 	callAbandoned
 )
 
+// pluginReady is what a go-plugin pool's calls need once its env is
+// applied and its build loaded, neither of which changes for the pool's
+// life: calls then take no lock to get it.
+type pluginReady struct {
+	handler pluginHandler
+	arn     string
+}
+
 // invokePlugin calls the function's Handler in-process with event and
 // returns the JSON of its response, encoded as aws-lambda-go encodes it for
 // the go runtime, so the gateway sees the same bytes from either runtime.
@@ -468,11 +480,58 @@ func (p *pool) invokePlugin(ctx context.Context, event []byte) ([]byte, error) {
 	if err := json.NewDecoder(bytes.NewReader(event)).Decode(&req); err != nil {
 		return nil, fmt.Errorf("function %s: decoding the event: %w", p.fn.Name, err)
 	}
-	return p.invokePluginEvent(ctx, &req)
+	resp, err := p.invokePluginEvent(ctx, &req)
+	if err != nil {
+		return nil, err
+	}
+	return p.encodeResponse(resp)
 }
 
-// invokePluginEvent calls the function's Handler with req; see invokePlugin.
-func (p *pool) invokePluginEvent(ctx context.Context, ev *events.APIGatewayProxyRequest) ([]byte, error) {
+// encodeResponse is the JSON of resp as aws-lambda-go encodes a response:
+// no HTML escaping, and without the encoder's trailing newline.
+func (p *pool) encodeResponse(resp *events.APIGatewayProxyResponse) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(resp); err != nil {
+		return nil, fmt.Errorf("function %s: encoding the response: %w", p.fn.Name, err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// invokePluginEvent calls the function's Handler with ev and returns the
+// response it returned, as a value; see invokePlugin.
+func (p *pool) invokePluginEvent(ctx context.Context, ev *events.APIGatewayProxyRequest) (*events.APIGatewayProxyResponse, error) {
+	ready := p.plugin.Load()
+	if ready == nil {
+		var err error
+		if ready, err = p.readyPlugin(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.acquireSlot(ctx); err != nil {
+		return nil, err
+	}
+
+	call := &pluginCall{id: newRequestID(), done: make(chan struct{})}
+	// Like a Lambda handler's, the context ends at the deadline, not when
+	// the caller goes away. It is also the call's deadline: runHandler
+	// cancels it only once the outcome is handed over.
+	hctx := lambdacontext.NewContext(context.WithoutCancel(ctx), &lambdacontext.LambdaContext{
+		AwsRequestID:       call.id,
+		InvokedFunctionArn: ready.arn,
+	})
+	hctx, cancel := context.WithTimeout(hctx, p.timeout)
+	p.c.invocations.Add(1)
+	// The handler owns its copy of the event, as it would a decoded one.
+	go p.runHandler(hctx, cancel, ready.handler, *ev, call)
+	return p.awaitCall(ctx, call, hctx.Done())
+}
+
+// readyPlugin applies the function's env and waits for its build, then
+// keeps both for the pool's next calls. Failures are not kept: the next
+// call tries again (a failed build is run again, see built).
+func (p *pool) readyPlugin(ctx context.Context) (*pluginReady, error) {
 	// The environment first: the plugin's packages (lambdacontext among
 	// them) read it when the plugin is loaded.
 	if err := p.m.applyPluginEnv(p); err != nil {
@@ -483,23 +542,11 @@ func (p *pool) invokePluginEvent(ctx context.Context, ev *events.APIGatewayProxy
 	if err != nil {
 		return nil, err
 	}
-	if err := p.acquireSlot(ctx); err != nil {
-		return nil, err
-	}
-	req := *ev // the handler owns its copy, as it would a decoded one
-
-	call := &pluginCall{id: newRequestID(), result: make(chan result, 1)}
-	// Like a Lambda handler's, the context ends at the deadline, not when
-	// the caller goes away.
-	hctx := lambdacontext.NewContext(context.WithoutCancel(ctx), &lambdacontext.LambdaContext{
-		AwsRequestID:       call.id,
-		InvokedFunctionArn: p.arn(),
-	})
-	hctx, cancel := context.WithTimeout(hctx, p.timeout)
-	deadline := time.After(p.timeout)
-	p.c.invocations.Add(1)
-	go p.runHandler(hctx, cancel, b.handler, req, call)
-	return p.awaitCall(ctx, call, deadline)
+	// A build that succeeded stays the pool's build, and an applied env
+	// stays applied: whichever call stores first, the value is the same.
+	ready := &pluginReady{handler: b.handler, arn: p.arn()}
+	p.plugin.Store(ready)
+	return ready, nil
 }
 
 // acquireSlot takes one of the pool's Concurrency slots, waiting at most
@@ -530,52 +577,45 @@ func (p *pool) runHandler(ctx context.Context, cancel context.CancelFunc, h plug
 	start := time.Now()
 	defer func() { <-p.slots }()
 	defer cancel()
-	res := p.callHandler(ctx, h, req, call.id)
+	resp, err := p.callHandler(ctx, h, req, call.id)
 	if !call.state.CompareAndSwap(callRunning, callFinished) {
 		p.c.abandoned.Add(-1)
 		p.m.log.Info("an abandoned handler call returned", "function", p.fn.Name, "request_id", call.id,
 			"after", time.Since(start).Round(time.Millisecond))
 		return
 	}
-	call.result <- res
+	call.resp, call.err = resp, err
+	close(call.done)
 }
 
 // callHandler calls h, turning a panic into an error: the handler runs in
 // inquir's own process, and one bad event must not bring it down. (A panic
 // in a goroutine the handler starts, or a call to os.Exit, still does.)
-func (p *pool) callHandler(ctx context.Context, h pluginHandler, req events.APIGatewayProxyRequest, id string) (res result) {
+func (p *pool) callHandler(ctx context.Context, h pluginHandler, req events.APIGatewayProxyRequest, id string) (resp events.APIGatewayProxyResponse, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			p.m.log.Error("function panicked", "function", p.fn.Name, "request_id", id, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			res = result{err: fmt.Errorf("function %s: handler panicked: %v", p.fn.Name, v)}
+			resp, err = events.APIGatewayProxyResponse{}, fmt.Errorf("function %s: handler panicked: %v", p.fn.Name, v)
 		}
 	}()
-	resp, err := h(ctx, req)
+	resp, err = h(ctx, req)
 	if err != nil {
 		p.m.log.Warn("function returned an error", "function", p.fn.Name, "request_id", id,
 			"error_type", fmt.Sprintf("%T", err), "error_message", err.Error())
-		return result{err: fmt.Errorf("function %s: handler error %T: %v", p.fn.Name, err, err)}
+		return events.APIGatewayProxyResponse{}, fmt.Errorf("function %s: handler error %T: %v", p.fn.Name, err, err)
 	}
-	// As aws-lambda-go encodes a response: no HTML escaping, and without
-	// the encoder's trailing newline.
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(resp); err != nil {
-		return result{err: fmt.Errorf("function %s: encoding the response: %w", p.fn.Name, err)}
-	}
-	return result{body: bytes.TrimSuffix(buf.Bytes(), []byte("\n"))}
+	return resp, nil
 }
 
-// awaitCall waits for call's outcome until its deadline.
-func (p *pool) awaitCall(ctx context.Context, call *pluginCall, deadline <-chan time.Time) ([]byte, error) {
+// awaitCall waits for call's outcome until deadline is closed.
+func (p *pool) awaitCall(ctx context.Context, call *pluginCall, deadline <-chan struct{}) (*events.APIGatewayProxyResponse, error) {
 	select {
-	case res := <-call.result:
-		return res.body, res.err
+	case <-call.done:
+		return call.outcome()
 	case <-deadline:
 		if !call.state.CompareAndSwap(callRunning, callAbandoned) {
-			res := <-call.result // it returned just now
-			return res.body, res.err
+			<-call.done // it returned just now
+			return call.outcome()
 		}
 		p.c.timeouts.Add(1)
 		p.c.abandoned.Add(1)
@@ -588,6 +628,14 @@ func (p *pool) awaitCall(ctx context.Context, call *pluginCall, deadline <-chan 
 		go func() { _, _ = p.awaitCall(context.WithoutCancel(ctx), call, deadline) }()
 		return nil, ctx.Err()
 	}
+}
+
+// outcome is the finished call's response or error.
+func (c *pluginCall) outcome() (*events.APIGatewayProxyResponse, error) {
+	if c.err != nil {
+		return nil, c.err
+	}
+	return &c.resp, nil
 }
 
 // pluginEnvVar is one variable go-plugin functions put in inquir's

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/inquir-dev/inquir/emulator/config"
@@ -37,7 +38,8 @@ type pool struct {
 	// per call, returned when the handler returns.
 	slots      chan struct{}
 	envMu      sync.Mutex
-	envApplied bool // go-plugin: its env is in inquir's environment
+	envApplied bool                        // go-plugin: its env is in inquir's environment
+	plugin     atomic.Pointer[pluginReady] // go-plugin: set once env and build are ready
 
 	mu      sync.Mutex
 	retired bool
