@@ -446,6 +446,11 @@ func moduleRoot(dir string) string {
 // pluginCall is one call of a plugin's Handler.
 type pluginCall struct {
 	id string
+	// What runHandler calls the handler with.
+	ctx     context.Context
+	cancel  context.CancelFunc
+	handler pluginHandler
+	req     events.APIGatewayProxyRequest // the handler's copy, as it would own a decoded one
 	// resp and err are the handler's outcome, written before done is
 	// closed and read only after.
 	resp events.APIGatewayProxyResponse
@@ -513,19 +518,52 @@ func (p *pool) invokePluginEvent(ctx context.Context, ev *events.APIGatewayProxy
 		return nil, err
 	}
 
-	call := &pluginCall{id: newRequestID(), done: make(chan struct{})}
+	call := &pluginCall{id: newRequestID(), handler: ready.handler, req: *ev, done: make(chan struct{})}
 	// Like a Lambda handler's, the context ends at the deadline, not when
 	// the caller goes away. It is also the call's deadline: runHandler
 	// cancels it only once the outcome is handed over.
-	hctx := lambdacontext.NewContext(context.WithoutCancel(ctx), &lambdacontext.LambdaContext{
+	call.ctx, call.cancel = context.WithTimeout(lambdacontext.NewContext(context.WithoutCancel(ctx), &lambdacontext.LambdaContext{
 		AwsRequestID:       call.id,
 		InvokedFunctionArn: ready.arn,
-	})
-	hctx, cancel := context.WithTimeout(hctx, p.timeout)
+	}), p.timeout)
 	p.c.invocations.Add(1)
-	// The handler owns its copy of the event, as it would a decoded one.
-	go p.runHandler(hctx, cancel, ready.handler, *ev, call)
-	return p.awaitCall(ctx, call, hctx.Done())
+	p.dispatch(call)
+	return p.awaitCall(ctx, call, call.ctx.Done())
+}
+
+// dispatch hands call to an idle runner goroutine of the pool, or starts
+// one. A runner runs calls one after another, so a call does not pay for
+// a new goroutine and for growing its stack again. A goroutine cannot be
+// killed: a runner that is stuck in an abandoned call is, like it, left
+// to return.
+func (p *pool) dispatch(call *pluginCall) {
+	select {
+	case p.runners <- call:
+	default:
+		p.runnerCount.Add(1)
+		go p.runCalls(call)
+	}
+}
+
+// runCalls runs call, then the calls dispatch hands it, until the pool is
+// retired or the Manager closed, or more runners than Concurrency are left
+// (a call that found none idle, as one was about to be, started another).
+func (p *pool) runCalls(call *pluginCall) {
+	defer p.runnerCount.Add(-1) // also if a handler calls runtime.Goexit
+	for {
+		p.runHandler(call)
+		call = nil // not kept alive by an idle runner
+		if p.runnerCount.Load() > int64(p.concurrency) {
+			return
+		}
+		select {
+		case call = <-p.runners:
+		case <-p.gone:
+			return
+		case <-p.m.closing:
+			return
+		}
+	}
 }
 
 // readyPlugin applies the function's env and waits for its build, then
@@ -573,11 +611,11 @@ func (p *pool) acquireSlot(ctx context.Context) error {
 // abandoned the call at its timeout. The call's slot is held until h
 // returns: a goroutine cannot be killed, and Concurrency bounds the calls
 // that run, not those still awaited.
-func (p *pool) runHandler(ctx context.Context, cancel context.CancelFunc, h pluginHandler, req events.APIGatewayProxyRequest, call *pluginCall) {
+func (p *pool) runHandler(call *pluginCall) {
 	start := time.Now()
 	defer func() { <-p.slots }()
-	defer cancel()
-	resp, err := p.callHandler(ctx, h, req, call.id)
+	defer call.cancel()
+	resp, err := p.callHandler(call.ctx, call.handler, call.req, call.id)
 	if !call.state.CompareAndSwap(callRunning, callFinished) {
 		p.c.abandoned.Add(-1)
 		p.m.log.Info("an abandoned handler call returned", "function", p.fn.Name, "request_id", call.id,
