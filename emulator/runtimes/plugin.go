@@ -446,16 +446,17 @@ func moduleRoot(dir string) string {
 // pluginCall is one call of a plugin's Handler.
 type pluginCall struct {
 	id string
-	// What runHandler calls the handler with.
+	// What runHandler calls the handler with. ctx ends at the call's
+	// deadline, or once the handler's outcome is in resp and err.
 	ctx     context.Context
 	cancel  context.CancelFunc
 	handler pluginHandler
-	req     events.APIGatewayProxyRequest // the handler's copy, as it would own a decoded one
-	// resp and err are the handler's outcome, written before done is
-	// closed and read only after.
+	ev      *events.APIGatewayProxyRequest // the handler is given a copy
+	lc      lambdacontext.LambdaContext
+	// resp and err are the handler's outcome, written before state leaves
+	// callRunning for callFinished, and read only after.
 	resp events.APIGatewayProxyResponse
 	err  error
-	done chan struct{}
 	// state is callRunning until the handler returns (callFinished) or the
 	// caller gives up on it at its timeout (callAbandoned), whichever is
 	// first.
@@ -505,7 +506,8 @@ func (p *pool) encodeResponse(resp *events.APIGatewayProxyResponse) ([]byte, err
 }
 
 // invokePluginEvent calls the function's Handler with ev and returns the
-// response it returned, as a value; see invokePlugin.
+// response it returned, as a value; see invokePlugin. The handler gets a
+// copy of ev, and the maps in it: they are the function's from now on.
 func (p *pool) invokePluginEvent(ctx context.Context, ev *events.APIGatewayProxyRequest) (*events.APIGatewayProxyResponse, error) {
 	ready := p.plugin.Load()
 	if ready == nil {
@@ -518,17 +520,18 @@ func (p *pool) invokePluginEvent(ctx context.Context, ev *events.APIGatewayProxy
 		return nil, err
 	}
 
-	call := &pluginCall{id: newRequestID(), handler: ready.handler, req: *ev, done: make(chan struct{})}
+	id := newRequestID()
+	call := &pluginCall{id: id, handler: ready.handler, ev: ev, lc: lambdacontext.LambdaContext{
+		AwsRequestID:       id,
+		InvokedFunctionArn: ready.arn,
+	}}
 	// Like a Lambda handler's, the context ends at the deadline, not when
 	// the caller goes away. It is also the call's deadline: runHandler
 	// cancels it only once the outcome is handed over.
-	call.ctx, call.cancel = context.WithTimeout(lambdacontext.NewContext(context.WithoutCancel(ctx), &lambdacontext.LambdaContext{
-		AwsRequestID:       call.id,
-		InvokedFunctionArn: ready.arn,
-	}), p.timeout)
+	call.ctx, call.cancel = context.WithTimeout(lambdacontext.NewContext(context.WithoutCancel(ctx), &call.lc), p.timeout)
 	p.c.invocations.Add(1)
 	p.dispatch(call)
-	return p.awaitCall(ctx, call, call.ctx.Done())
+	return p.awaitCall(ctx, call)
 }
 
 // dispatch hands call to an idle runner goroutine of the pool, or starts
@@ -613,17 +616,30 @@ func (p *pool) acquireSlot(ctx context.Context) error {
 // that run, not those still awaited.
 func (p *pool) runHandler(call *pluginCall) {
 	start := time.Now()
-	defer func() { <-p.slots }()
-	defer call.cancel()
-	resp, err := p.callHandler(call.ctx, call.handler, call.req, call.id)
+	returned := false
+	defer func() {
+		if !returned {
+			// The handler called runtime.Goexit: its goroutine ends, and
+			// the call with it.
+			call.resp, call.err = events.APIGatewayProxyResponse{}, fmt.Errorf("function %s: handler called runtime.Goexit", p.fn.Name)
+			p.settle(call, start)
+		}
+		call.cancel() // after settle: the caller wakes to the outcome
+		<-p.slots
+	}()
+	call.resp, call.err = p.callHandler(call.ctx, call.handler, *call.ev, call.id)
+	returned = true
+	p.settle(call, start)
+}
+
+// settle marks call finished, its outcome written; or, if the caller
+// abandoned it at its timeout, says in the log that it returned.
+func (p *pool) settle(call *pluginCall, start time.Time) {
 	if !call.state.CompareAndSwap(callRunning, callFinished) {
 		p.c.abandoned.Add(-1)
 		p.m.log.Info("an abandoned handler call returned", "function", p.fn.Name, "request_id", call.id,
 			"after", time.Since(start).Round(time.Millisecond))
-		return
 	}
-	call.resp, call.err = resp, err
-	close(call.done)
 }
 
 // callHandler calls h, turning a panic into an error: the handler runs in
@@ -645,14 +661,13 @@ func (p *pool) callHandler(ctx context.Context, h pluginHandler, req events.APIG
 	return resp, nil
 }
 
-// awaitCall waits for call's outcome until deadline is closed.
-func (p *pool) awaitCall(ctx context.Context, call *pluginCall, deadline <-chan struct{}) (*events.APIGatewayProxyResponse, error) {
+// awaitCall waits for call's outcome until its deadline.
+func (p *pool) awaitCall(ctx context.Context, call *pluginCall) (*events.APIGatewayProxyResponse, error) {
 	select {
-	case <-call.done:
-		return call.outcome()
-	case <-deadline:
+	case <-call.ctx.Done():
+		// The handler returned (and runHandler cancelled the context), or
+		// the deadline passed: whichever set the state first.
 		if !call.state.CompareAndSwap(callRunning, callAbandoned) {
-			<-call.done // it returned just now
 			return call.outcome()
 		}
 		p.c.timeouts.Add(1)
@@ -663,7 +678,7 @@ func (p *pool) awaitCall(ctx context.Context, call *pluginCall, deadline <-chan 
 	case <-ctx.Done():
 		// The caller has gone but the handler still runs; settle the call
 		// in the background, so a timeout is still counted as one.
-		go func() { _, _ = p.awaitCall(context.WithoutCancel(ctx), call, deadline) }()
+		go func() { _, _ = p.awaitCall(context.WithoutCancel(ctx), call) }()
 		return nil, ctx.Err()
 	}
 }

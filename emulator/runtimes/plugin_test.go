@@ -151,6 +151,16 @@ func TestGoPlugin(t *testing.T) {
 		t.Errorf("the log has no stack trace of the panic:\n%s", h.log)
 	}
 	h.mustCall(t, "plug", "/hello", nil) // inquir survived it
+	// A handler that ends its goroutine fails the call at once, not at the
+	// timeout, and leaves no call running.
+	_, err = h.call(t.Context(), "plug", "/goexit", nil)
+	if err == nil || !strings.Contains(err.Error(), "handler called runtime.Goexit") || errors.Is(err, ErrTimeout) {
+		t.Errorf("/goexit: got error %v, want one saying the handler called runtime.Goexit", err)
+	}
+	if got := h.Stats()["plug"]; got.Abandoned != 0 || got.Timeouts != 0 {
+		t.Errorf("after /goexit, Stats = %+v, want no call abandoned or timed out", got)
+	}
+	h.mustCall(t, "plug", "/hello", nil)
 
 	release := filepath.Join(dir, "release")
 	const stuckTimeout = 300 * time.Millisecond
@@ -183,8 +193,8 @@ func TestGoPlugin(t *testing.T) {
 		t.Errorf("the log does not say the abandoned call returned:\n%s", h.log)
 	}
 	got := h.Stats()["plug"]
-	if got.Builds != 1 || got.WorkersStarted != 0 || got.Invocations != 17 {
-		t.Errorf("Stats = %+v, want 1 build, no worker, 17 invocations", got)
+	if got.Builds != 1 || got.WorkersStarted != 0 || got.Invocations != 19 {
+		t.Errorf("Stats = %+v, want 1 build, no worker, 19 invocations", got)
 	}
 }
 
