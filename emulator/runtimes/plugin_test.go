@@ -10,9 +10,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/inquir-dev/inquir/emulator/config"
 )
@@ -337,4 +343,64 @@ func Handler(ctx context.Context, req events.APIGatewayProxyRequest) (events.API
 			}
 		})
 	}
+}
+
+// TestPluginCallsRaceTheirDeadline runs many calls of an in-process
+// handler (a Go function standing in for a loaded plugin) whose run times
+// straddle the timeout, from parallel callers: each call answers or times
+// out, the counts agree with what callers saw, every abandoned call
+// returns its slot, and Close ends every runner goroutine.
+func TestPluginCallsRaceTheirDeadline(t *testing.T) {
+	fn := config.Function{Name: "race", Runtime: config.RuntimeGoPlugin, Path: t.TempDir(), Timeout: time.Millisecond, Concurrency: 3}
+	h := newManager(t, fn)
+	p, err := h.pool("race")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ran atomic.Int64
+	p.plugin.Store(&pluginReady{arn: "arn:test", handler: func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		ran.Add(1)
+		n, _ := strconv.Atoi(req.Path[1:])
+		time.Sleep(time.Duration(n%5) * 500 * time.Microsecond) // 0 to 2 ms: about half outlive the timeout
+		if lc, ok := lambdacontext.FromContext(ctx); !ok || lc.InvokedFunctionArn != "arn:test" || lc.AwsRequestID == "" {
+			return events.APIGatewayProxyResponse{}, errors.New("no Lambda context")
+		}
+		return events.APIGatewayProxyResponse{StatusCode: 200, Body: req.Path}, nil
+	}})
+
+	const callers, calls = 6, 40
+	var answered, timedOut, busy atomic.Int64
+	var wg sync.WaitGroup
+	for c := range callers {
+		wg.Go(func() {
+			for i := range calls {
+				path := "/" + strconv.Itoa(c*calls+i)
+				res, err := h.InvokeEvent(t.Context(), "race", &events.APIGatewayProxyRequest{Path: path})
+				switch {
+				case err == nil && res.Value != nil && res.Value.Body == path:
+					answered.Add(1)
+				case errors.Is(err, ErrTimeout):
+					timedOut.Add(1)
+				case errors.Is(err, ErrBusy):
+					busy.Add(1) // every slot held by abandoned calls for a whole timeout
+				default:
+					t.Errorf("call %s: got %+v, %v; want its answer or ErrTimeout", path, res.Value, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	waitFor(t, waitTimeout, "every abandoned call returned", func() bool { return h.Stats()["race"].Abandoned == 0 })
+	st := h.Stats()["race"]
+	t.Logf("%d answers, %d timeouts, %d busy", answered.Load(), timedOut.Load(), busy.Load())
+	if st.Timeouts != timedOut.Load() || st.Invocations != answered.Load()+timedOut.Load() || ran.Load() != st.Invocations {
+		t.Errorf("Stats = %+v, handler ran %d times; callers saw %d answers, %d timeouts, %d busy", st, ran.Load(), answered.Load(), timedOut.Load(), busy.Load())
+	}
+	if n := len(p.slots); n != 0 {
+		t.Errorf("%d slots still held after every call returned", n)
+	}
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, waitTimeout, "every runner goroutine ended", func() bool { return p.runnerCount.Load() == 0 })
 }
