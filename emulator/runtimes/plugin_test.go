@@ -349,7 +349,7 @@ func Handler(ctx context.Context, req events.APIGatewayProxyRequest) (events.API
 // handler (a Go function standing in for a loaded plugin) whose run times
 // straddle the timeout, from parallel callers: each call answers or times
 // out, the counts agree with what callers saw, every abandoned call
-// returns its slot, and Close ends every runner goroutine.
+// returns its slot, and retiring the pool ends every runner goroutine.
 func TestPluginCallsRaceTheirDeadline(t *testing.T) {
 	fn := config.Function{Name: "race", Runtime: config.RuntimeGoPlugin, Path: t.TempDir(), Timeout: time.Millisecond, Concurrency: 3}
 	h := newManager(t, fn)
@@ -399,8 +399,9 @@ func TestPluginCallsRaceTheirDeadline(t *testing.T) {
 	if n := len(p.slots); n != 0 {
 		t.Errorf("%d slots still held after every call returned", n)
 	}
-	if err := h.Close(); err != nil {
+	// A pool that is replaced (a rebuild, a config change) ends its runners.
+	if err := h.Refresh("race"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, waitTimeout, "every runner goroutine ended", func() bool { return p.runnerCount.Load() == 0 })
+	waitFor(t, waitTimeout, "every runner goroutine of the retired pool ended", func() bool { return p.runnerCount.Load() == 0 })
 }
