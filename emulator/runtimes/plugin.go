@@ -549,8 +549,9 @@ func (p *pool) dispatch(call *pluginCall) {
 }
 
 // runCalls runs call, then the calls dispatch hands it, until the pool is
-// retired or the Manager closed, or more runners than Concurrency are left
-// (a call that found none idle, as one was about to be, started another).
+// retired (as Close retires every pool), or more runners than Concurrency
+// are left (a call that found none idle, as one was about to be, started
+// another).
 func (p *pool) runCalls(call *pluginCall) {
 	defer p.runnerCount.Add(-1) // also if a handler calls runtime.Goexit
 	for {
@@ -561,9 +562,7 @@ func (p *pool) runCalls(call *pluginCall) {
 		}
 		select {
 		case call = <-p.runners:
-		case <-p.gone:
-			return
-		case <-p.m.closing:
+		case <-p.gone: // Close retires every pool too
 			return
 		}
 	}
