@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -10,7 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/inquir-dev/inquir/emulator/config"
+	"github.com/inquir-dev/inquir/emulator/runtimes"
 )
 
 // benchBody is the JSON a benchmarked request sends and its function echoes.
@@ -67,6 +72,35 @@ func BenchmarkResponse(b *testing.B) {
 			writeResponse(httptest.NewRecorder(), resp)
 		}
 	})
+	// A go-plugin handler's answer: encoded as aws-lambda-go encodes it
+	// then parsed, as the gateway once took it, against mapped as a value.
+	value := &events.APIGatewayProxyResponse{StatusCode: 200, Headers: map[string]string{"Content-Type": "application/json"}, Body: benchBody}
+	b.Run("encode+parse+write", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(value); err != nil {
+				b.Fatal(err)
+			}
+			resp, err := parseResponse(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+			if err != nil {
+				b.Fatal(err)
+			}
+			writeResponse(httptest.NewRecorder(), resp)
+		}
+	})
+	b.Run("value+write", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			resp, err := responseOf(value)
+			if err != nil {
+				b.Fatal(err)
+			}
+			writeResponse(httptest.NewRecorder(), resp)
+		}
+	})
 }
 
 func quote(s string) string { return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"` }
@@ -78,6 +112,18 @@ type echoInvoker struct{}
 
 func (echoInvoker) Invoke(context.Context, string, []byte) ([]byte, error) {
 	return []byte(`{"statusCode":200,"headers":{"Content-Type":"application/json"},"body":` + quote(benchBody) + `}`), nil
+}
+
+// echoValueInvoker answers with the event's body as a value, as the load
+// script's go-plugin function does.
+type echoValueInvoker struct{ echoInvoker }
+
+var echoHeaders = map[string]string{"Content-Type": "application/json"}
+
+func (echoValueInvoker) TakesEvent(string) bool { return true }
+
+func (echoValueInvoker) InvokeEvent(_ context.Context, _ string, ev *events.APIGatewayProxyRequest) (runtimes.Response, error) {
+	return runtimes.Response{Value: &events.APIGatewayProxyResponse{StatusCode: 200, Headers: echoHeaders, Body: ev.Body}}, nil
 }
 
 // BenchmarkOverHTTP sends requests over a real loopback connection, one
@@ -111,7 +157,10 @@ func BenchmarkOverHTTP(b *testing.B) {
 		b.Cleanup(func() { _ = srv.Close() })
 		return "http://" + ln.Addr().String()
 	}
-	bareURL, gwURL := serve(bare, false), serve(gw, true)
+	plugin := New(Options{Invoker: echoValueInvoker{}, RequestLog: io.Discard, Now: func() time.Time { return testNow }})
+	b.Cleanup(plugin.Close)
+	plugin.SetPolicy(f.gw.Policy())
+	bareURL, gwURL, pluginURL := serve(bare, false), serve(gw, true), serve(plugin, true)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}, Timeout: 10 * time.Second}
 	b.Cleanup(client.CloseIdleConnections)
 	for _, c := range []struct {
@@ -121,6 +170,7 @@ func BenchmarkOverHTTP(b *testing.B) {
 		{"bare", bareURL, "", 200},
 		{"missing-key", gwURL, "", 401},
 		{"allowed", gwURL, partnerSecret, 200},
+		{"allowed-value", pluginURL, partnerSecret, 200},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()

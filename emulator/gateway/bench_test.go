@@ -24,6 +24,10 @@ func BenchmarkServeHTTP(b *testing.B) {
 	gw := New(Options{Invoker: constInvoker{}, RequestLog: io.Discard, Now: f.gw.opts.Now})
 	defer gw.Close()
 	gw.SetPolicy(f.gw.Policy())
+	// A go-plugin function: the event and the response as values.
+	plugin := New(Options{Invoker: echoValueInvoker{}, RequestLog: io.Discard, Now: f.gw.opts.Now})
+	defer plugin.Close()
+	plugin.SetPolicy(f.gw.Policy())
 	baseline := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "missing_api_key", "message": "x"})
 	})
@@ -38,6 +42,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 		{"unknown-key", gw, "/customers/c-1", unknownSecret},
 		{"forbidden", gw, "/customers/c-1", internalSecret},
 		{"allowed", gw, "/customers/c-1", partnerSecret},
+		{"allowed-value", plugin, "/customers/c-1", partnerSecret},
 		{"odd-spelling", gw, "//customers/./c%2D1/", partnerSecret},
 	}
 	for _, c := range cases {

@@ -368,6 +368,91 @@ func parseResponse(out []byte) (*proxyResponse, error) {
 	return resp, nil
 }
 
+// Empty header maps, what parseResponse makes of a null headers or
+// multiValueHeaders. Never written to: writeResponse only reads.
+var (
+	noHeaders      = map[string]string{}
+	noMultiHeaders = map[string][]string{}
+)
+
+// responseOf maps a response a go-plugin handler returned as a value
+// exactly as parseResponse maps its JSON (json.Marshal of it, as
+// aws-lambda-go encodes it), without the encoding and the parsing: the
+// same response, or the same error. TestResponseOfMatchesJSON and
+// FuzzResponseOf hold the two equal. The maps and the body are the
+// handler's, not copies: nothing writes to them.
+func responseOf(v *events.APIGatewayProxyResponse) (*proxyResponse, error) {
+	if !validUTF8(v) {
+		// json.Marshal replaces bytes that are not UTF-8 with U+FFFD, and
+		// header names so replaced may become one: the JSON way says what
+		// that makes of them.
+		out, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("%w: the function's result is not a JSON object", errMalformed)
+		}
+		return parseResponse(out)
+	}
+	if v.StatusCode < 100 || v.StatusCode > 599 {
+		return nil, fmt.Errorf("%w: statusCode: %d is not an HTTP status", errMalformed, v.StatusCode)
+	}
+	resp := &proxyResponse{
+		StatusCode:        v.StatusCode,
+		Headers:           v.Headers,
+		MultiValueHeaders: v.MultiValueHeaders,
+		Body:              v.Body,
+		IsBase64Encoded:   v.IsBase64Encoded,
+	}
+	if resp.Headers == nil {
+		resp.Headers = noHeaders
+	}
+	if resp.MultiValueHeaders == nil {
+		resp.MultiValueHeaders = noMultiHeaders
+	}
+	for _, values := range resp.MultiValueHeaders {
+		if len(values) == 0 {
+			// A name with no values ([] or null) is left out of the
+			// parsed map: so a header of that name in headers is sent.
+			resp.MultiValueHeaders = make(map[string][]string, len(v.MultiValueHeaders))
+			for name, values := range v.MultiValueHeaders {
+				if len(values) > 0 {
+					resp.MultiValueHeaders[name] = values
+				}
+			}
+			break
+		}
+	}
+	if resp.IsBase64Encoded {
+		if _, err := base64.StdEncoding.DecodeString(resp.Body); err != nil {
+			return nil, fmt.Errorf("%w: isBase64Encoded is true but body is not base64", errMalformed)
+		}
+	}
+	return resp, nil
+}
+
+// validUTF8 reports whether every string in v is valid UTF-8, which JSON
+// carries unchanged.
+func validUTF8(v *events.APIGatewayProxyResponse) bool {
+	if !utf8.ValidString(v.Body) {
+		return false
+	}
+	for name, value := range v.Headers {
+		if !utf8.ValidString(name) || !utf8.ValidString(value) {
+			return false
+		}
+	}
+	for name, values := range v.MultiValueHeaders {
+		if !utf8.ValidString(name) {
+			return false
+		}
+		for _, value := range values {
+			if !utf8.ValidString(value) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // statusCode reads a statusCode: a whole number or a string holding one,
 // an HTTP status.
 func statusCode(raw json.RawMessage) (int, error) {

@@ -46,8 +46,10 @@ type EventInvoker interface {
 	// InvokeEvent.
 	TakesEvent(function string) bool
 	// InvokeEvent runs function with ev, the event as aws-lambda-go
-	// decodes its JSON, and returns the JSON of its response.
-	InvokeEvent(ctx context.Context, function string, ev *events.APIGatewayProxyRequest) ([]byte, error)
+	// decodes its JSON, and returns its response: as a value when the
+	// function returned one (Response.Value), else as JSON (Response.JSON).
+	// The gateway maps a value exactly as it would map the value's JSON.
+	InvokeEvent(ctx context.Context, function string, ev *events.APIGatewayProxyRequest) (runtimes.Response, error)
 }
 
 // Options configure a Gateway.
@@ -197,18 +199,23 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec.requestID = reqID
 	ev := newEvent(r, m, d, body, reqID, p.Config.Gateway.KeyHeader, names, now)
 	g.stats.invoke(route.Function)
-	var out []byte
+	var out runtimes.Response
 	if ei, ok := g.opts.Invoker.(EventInvoker); ok && ei.TakesEvent(route.Function) {
 		out, err = ei.InvokeEvent(r.Context(), route.Function, ev.typed())
 	} else {
-		out, err = g.opts.Invoker.Invoke(r.Context(), route.Function, marshalEvent(&ev))
+		out.JSON, err = g.opts.Invoker.Invoke(r.Context(), route.Function, marshalEvent(&ev))
 	}
 	if err != nil {
 		rec.err = err
 		rec.status = g.invokeFailed(w, err)
 		return
 	}
-	resp, err := parseResponse(out)
+	var resp *proxyResponse
+	if out.Value != nil {
+		resp, err = responseOf(out.Value)
+	} else {
+		resp, err = parseResponse(out.JSON)
+	}
 	if err != nil {
 		// In AWS's words, and what it would answer: the handler that passes
 		// here must not fail in production.
@@ -351,6 +358,16 @@ func (g *Gateway) logRequest(r *http.Request, e *logEntry, d time.Duration) {
 func newRequestID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	s := hex.EncodeToString(b[:])
-	return s[:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:]
+	// One allocation: the text is built in place, then made a string.
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:36], b[10:16])
+	return string(out[:])
 }

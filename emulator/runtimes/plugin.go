@@ -445,8 +445,18 @@ func moduleRoot(dir string) string {
 
 // pluginCall is one call of a plugin's Handler.
 type pluginCall struct {
-	id     string
-	result chan result // buffered: the handler's goroutine never blocks
+	id string
+	// What runHandler calls the handler with. ctx ends at the call's
+	// deadline, or once the handler's outcome is in resp and err.
+	ctx     context.Context
+	cancel  context.CancelFunc
+	handler pluginHandler
+	ev      *events.APIGatewayProxyRequest // the handler is given a copy
+	lc      lambdacontext.LambdaContext
+	// resp and err are the handler's outcome, written before state leaves
+	// callRunning for callFinished, and read only after.
+	resp events.APIGatewayProxyResponse
+	err  error
 	// state is callRunning until the handler returns (callFinished) or the
 	// caller gives up on it at its timeout (callAbandoned), whichever is
 	// first.
@@ -459,6 +469,14 @@ const (
 	callAbandoned
 )
 
+// pluginReady is what a go-plugin pool's calls need once its env is
+// applied and its build loaded, neither of which changes for the pool's
+// life: calls then take no lock to get it.
+type pluginReady struct {
+	handler pluginHandler
+	arn     string
+}
+
 // invokePlugin calls the function's Handler in-process with event and
 // returns the JSON of its response, encoded as aws-lambda-go encodes it for
 // the go runtime, so the gateway sees the same bytes from either runtime.
@@ -468,11 +486,92 @@ func (p *pool) invokePlugin(ctx context.Context, event []byte) ([]byte, error) {
 	if err := json.NewDecoder(bytes.NewReader(event)).Decode(&req); err != nil {
 		return nil, fmt.Errorf("function %s: decoding the event: %w", p.fn.Name, err)
 	}
-	return p.invokePluginEvent(ctx, &req)
+	resp, err := p.invokePluginEvent(ctx, &req)
+	if err != nil {
+		return nil, err
+	}
+	return p.encodeResponse(resp)
 }
 
-// invokePluginEvent calls the function's Handler with req; see invokePlugin.
-func (p *pool) invokePluginEvent(ctx context.Context, ev *events.APIGatewayProxyRequest) ([]byte, error) {
+// encodeResponse is the JSON of resp as aws-lambda-go encodes a response:
+// no HTML escaping, and without the encoder's trailing newline.
+func (p *pool) encodeResponse(resp *events.APIGatewayProxyResponse) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(resp); err != nil {
+		return nil, fmt.Errorf("function %s: encoding the response: %w", p.fn.Name, err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// invokePluginEvent calls the function's Handler with ev and returns the
+// response it returned, as a value; see invokePlugin. The handler gets a
+// copy of ev, and the maps in it: they are the function's from now on.
+func (p *pool) invokePluginEvent(ctx context.Context, ev *events.APIGatewayProxyRequest) (*events.APIGatewayProxyResponse, error) {
+	ready := p.plugin.Load()
+	if ready == nil {
+		var err error
+		if ready, err = p.readyPlugin(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.acquireSlot(ctx); err != nil {
+		return nil, err
+	}
+
+	id := newRequestID()
+	call := &pluginCall{id: id, handler: ready.handler, ev: ev, lc: lambdacontext.LambdaContext{
+		AwsRequestID:       id,
+		InvokedFunctionArn: ready.arn,
+	}}
+	// Like a Lambda handler's, the context ends at the deadline, not when
+	// the caller goes away. It is also the call's deadline: runHandler
+	// cancels it only once the outcome is handed over.
+	call.ctx, call.cancel = context.WithTimeout(lambdacontext.NewContext(context.WithoutCancel(ctx), &call.lc), p.timeout)
+	p.c.invocations.Add(1)
+	p.dispatch(call)
+	return p.awaitCall(ctx, call)
+}
+
+// dispatch hands call to an idle runner goroutine of the pool, or starts
+// one. A runner runs calls one after another, so a call does not pay for
+// a new goroutine and for growing its stack again. A goroutine cannot be
+// killed: a runner that is stuck in an abandoned call is, like it, left
+// to return.
+func (p *pool) dispatch(call *pluginCall) {
+	select {
+	case p.runners <- call:
+	default:
+		p.runnerCount.Add(1)
+		go p.runCalls(call)
+	}
+}
+
+// runCalls runs call, then the calls dispatch hands it, until the pool is
+// retired (as Close retires every pool), or more runners than Concurrency
+// are left (a call that found none idle, as one was about to be, started
+// another).
+func (p *pool) runCalls(call *pluginCall) {
+	defer p.runnerCount.Add(-1) // also if a handler calls runtime.Goexit
+	for {
+		p.runHandler(call)
+		call = nil // not kept alive by an idle runner
+		if p.runnerCount.Load() > int64(p.concurrency) {
+			return
+		}
+		select {
+		case call = <-p.runners:
+		case <-p.gone: // Close retires every pool too
+			return
+		}
+	}
+}
+
+// readyPlugin applies the function's env and waits for its build, then
+// keeps both for the pool's next calls. Failures are not kept: the next
+// call tries again (a failed build is run again, see built).
+func (p *pool) readyPlugin(ctx context.Context) (*pluginReady, error) {
 	// The environment first: the plugin's packages (lambdacontext among
 	// them) read it when the plugin is loaded.
 	if err := p.m.applyPluginEnv(p); err != nil {
@@ -483,23 +582,11 @@ func (p *pool) invokePluginEvent(ctx context.Context, ev *events.APIGatewayProxy
 	if err != nil {
 		return nil, err
 	}
-	if err := p.acquireSlot(ctx); err != nil {
-		return nil, err
-	}
-	req := *ev // the handler owns its copy, as it would a decoded one
-
-	call := &pluginCall{id: newRequestID(), result: make(chan result, 1)}
-	// Like a Lambda handler's, the context ends at the deadline, not when
-	// the caller goes away.
-	hctx := lambdacontext.NewContext(context.WithoutCancel(ctx), &lambdacontext.LambdaContext{
-		AwsRequestID:       call.id,
-		InvokedFunctionArn: p.arn(),
-	})
-	hctx, cancel := context.WithTimeout(hctx, p.timeout)
-	deadline := time.After(p.timeout)
-	p.c.invocations.Add(1)
-	go p.runHandler(hctx, cancel, b.handler, req, call)
-	return p.awaitCall(ctx, call, deadline)
+	// A build that succeeded stays the pool's build, and an applied env
+	// stays applied: whichever call stores first, the value is the same.
+	ready := &pluginReady{handler: b.handler, arn: p.arn()}
+	p.plugin.Store(ready)
+	return ready, nil
 }
 
 // acquireSlot takes one of the pool's Concurrency slots, waiting at most
@@ -526,56 +613,61 @@ func (p *pool) acquireSlot(ctx context.Context) error {
 // abandoned the call at its timeout. The call's slot is held until h
 // returns: a goroutine cannot be killed, and Concurrency bounds the calls
 // that run, not those still awaited.
-func (p *pool) runHandler(ctx context.Context, cancel context.CancelFunc, h pluginHandler, req events.APIGatewayProxyRequest, call *pluginCall) {
+func (p *pool) runHandler(call *pluginCall) {
 	start := time.Now()
-	defer func() { <-p.slots }()
-	defer cancel()
-	res := p.callHandler(ctx, h, req, call.id)
+	returned := false
+	defer func() {
+		if !returned {
+			// The handler called runtime.Goexit: its goroutine ends, and
+			// the call with it.
+			call.resp, call.err = events.APIGatewayProxyResponse{}, fmt.Errorf("function %s: handler called runtime.Goexit", p.fn.Name)
+			p.settle(call, start)
+		}
+		call.cancel() // after settle: the caller wakes to the outcome
+		<-p.slots
+	}()
+	call.resp, call.err = p.callHandler(call.ctx, call.handler, *call.ev, call.id)
+	returned = true
+	p.settle(call, start)
+}
+
+// settle marks call finished, its outcome written; or, if the caller
+// abandoned it at its timeout, says in the log that it returned.
+func (p *pool) settle(call *pluginCall, start time.Time) {
 	if !call.state.CompareAndSwap(callRunning, callFinished) {
 		p.c.abandoned.Add(-1)
 		p.m.log.Info("an abandoned handler call returned", "function", p.fn.Name, "request_id", call.id,
 			"after", time.Since(start).Round(time.Millisecond))
-		return
 	}
-	call.result <- res
 }
 
 // callHandler calls h, turning a panic into an error: the handler runs in
 // inquir's own process, and one bad event must not bring it down. (A panic
 // in a goroutine the handler starts, or a call to os.Exit, still does.)
-func (p *pool) callHandler(ctx context.Context, h pluginHandler, req events.APIGatewayProxyRequest, id string) (res result) {
+func (p *pool) callHandler(ctx context.Context, h pluginHandler, req events.APIGatewayProxyRequest, id string) (resp events.APIGatewayProxyResponse, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			p.m.log.Error("function panicked", "function", p.fn.Name, "request_id", id, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			res = result{err: fmt.Errorf("function %s: handler panicked: %v", p.fn.Name, v)}
+			resp, err = events.APIGatewayProxyResponse{}, fmt.Errorf("function %s: handler panicked: %v", p.fn.Name, v)
 		}
 	}()
-	resp, err := h(ctx, req)
+	resp, err = h(ctx, req)
 	if err != nil {
 		p.m.log.Warn("function returned an error", "function", p.fn.Name, "request_id", id,
 			"error_type", fmt.Sprintf("%T", err), "error_message", err.Error())
-		return result{err: fmt.Errorf("function %s: handler error %T: %v", p.fn.Name, err, err)}
+		return events.APIGatewayProxyResponse{}, fmt.Errorf("function %s: handler error %T: %v", p.fn.Name, err, err)
 	}
-	// As aws-lambda-go encodes a response: no HTML escaping, and without
-	// the encoder's trailing newline.
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(resp); err != nil {
-		return result{err: fmt.Errorf("function %s: encoding the response: %w", p.fn.Name, err)}
-	}
-	return result{body: bytes.TrimSuffix(buf.Bytes(), []byte("\n"))}
+	return resp, nil
 }
 
 // awaitCall waits for call's outcome until its deadline.
-func (p *pool) awaitCall(ctx context.Context, call *pluginCall, deadline <-chan time.Time) ([]byte, error) {
+func (p *pool) awaitCall(ctx context.Context, call *pluginCall) (*events.APIGatewayProxyResponse, error) {
 	select {
-	case res := <-call.result:
-		return res.body, res.err
-	case <-deadline:
+	case <-call.ctx.Done():
+		// The handler returned (and runHandler cancelled the context), or
+		// the deadline passed: whichever set the state first.
 		if !call.state.CompareAndSwap(callRunning, callAbandoned) {
-			res := <-call.result // it returned just now
-			return res.body, res.err
+			return call.outcome()
 		}
 		p.c.timeouts.Add(1)
 		p.c.abandoned.Add(1)
@@ -585,9 +677,17 @@ func (p *pool) awaitCall(ctx context.Context, call *pluginCall, deadline <-chan 
 	case <-ctx.Done():
 		// The caller has gone but the handler still runs; settle the call
 		// in the background, so a timeout is still counted as one.
-		go func() { _, _ = p.awaitCall(context.WithoutCancel(ctx), call, deadline) }()
+		go func() { _, _ = p.awaitCall(context.WithoutCancel(ctx), call) }()
 		return nil, ctx.Err()
 	}
+}
+
+// outcome is the finished call's response or error.
+func (c *pluginCall) outcome() (*events.APIGatewayProxyResponse, error) {
+	if c.err != nil {
+		return nil, c.err
+	}
+	return &c.resp, nil
 }
 
 // pluginEnvVar is one variable go-plugin functions put in inquir's

@@ -10,16 +10,22 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/inquir-dev/inquir/emulator/config"
 )
 
 // pluginFunction returns a go-plugin function for the package in dir,
 // skipping the test where this test binary cannot load plugins.
-func pluginFunction(t *testing.T, name, dir string) config.Function {
+func pluginFunction(t testing.TB, name, dir string) config.Function {
 	t.Helper()
 	requireCommand(t, "go")
 	if _, err := readHostBuild(); err != nil {
@@ -151,6 +157,16 @@ func TestGoPlugin(t *testing.T) {
 		t.Errorf("the log has no stack trace of the panic:\n%s", h.log)
 	}
 	h.mustCall(t, "plug", "/hello", nil) // inquir survived it
+	// A handler that ends its goroutine fails the call at once, not at the
+	// timeout, and leaves no call running.
+	_, err = h.call(t.Context(), "plug", "/goexit", nil)
+	if err == nil || !strings.Contains(err.Error(), "handler called runtime.Goexit") || errors.Is(err, ErrTimeout) {
+		t.Errorf("/goexit: got error %v, want one saying the handler called runtime.Goexit", err)
+	}
+	if got := h.Stats()["plug"]; got.Abandoned != 0 || got.Timeouts != 0 {
+		t.Errorf("after /goexit, Stats = %+v, want no call abandoned or timed out", got)
+	}
+	h.mustCall(t, "plug", "/hello", nil)
 
 	release := filepath.Join(dir, "release")
 	const stuckTimeout = 300 * time.Millisecond
@@ -183,8 +199,8 @@ func TestGoPlugin(t *testing.T) {
 		t.Errorf("the log does not say the abandoned call returned:\n%s", h.log)
 	}
 	got := h.Stats()["plug"]
-	if got.Builds != 1 || got.WorkersStarted != 0 || got.Invocations != 17 {
-		t.Errorf("Stats = %+v, want 1 build, no worker, 17 invocations", got)
+	if got.Builds != 1 || got.WorkersStarted != 0 || got.Invocations != 19 {
+		t.Errorf("Stats = %+v, want 1 build, no worker, 19 invocations", got)
 	}
 }
 
@@ -327,4 +343,65 @@ func Handler(ctx context.Context, req events.APIGatewayProxyRequest) (events.API
 			}
 		})
 	}
+}
+
+// TestPluginCallsRaceTheirDeadline runs many calls of an in-process
+// handler (a Go function standing in for a loaded plugin) whose run times
+// straddle the timeout, from parallel callers: each call answers or times
+// out, the counts agree with what callers saw, every abandoned call
+// returns its slot, and retiring the pool ends every runner goroutine.
+func TestPluginCallsRaceTheirDeadline(t *testing.T) {
+	fn := config.Function{Name: "race", Runtime: config.RuntimeGoPlugin, Path: t.TempDir(), Timeout: time.Millisecond, Concurrency: 3}
+	h := newManager(t, fn)
+	p, err := h.pool("race")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ran atomic.Int64
+	p.plugin.Store(&pluginReady{arn: "arn:test", handler: func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		ran.Add(1)
+		n, _ := strconv.Atoi(req.Path[1:])
+		time.Sleep(time.Duration(n%5) * 500 * time.Microsecond) // 0 to 2 ms: about half outlive the timeout
+		if lc, ok := lambdacontext.FromContext(ctx); !ok || lc.InvokedFunctionArn != "arn:test" || lc.AwsRequestID == "" {
+			return events.APIGatewayProxyResponse{}, errors.New("no Lambda context")
+		}
+		return events.APIGatewayProxyResponse{StatusCode: 200, Body: req.Path}, nil
+	}})
+
+	const callers, calls = 6, 40
+	var answered, timedOut, busy atomic.Int64
+	var wg sync.WaitGroup
+	for c := range callers {
+		wg.Go(func() {
+			for i := range calls {
+				path := "/" + strconv.Itoa(c*calls+i)
+				res, err := h.InvokeEvent(t.Context(), "race", &events.APIGatewayProxyRequest{Path: path})
+				switch {
+				case err == nil && res.Value != nil && res.Value.Body == path:
+					answered.Add(1)
+				case errors.Is(err, ErrTimeout):
+					timedOut.Add(1)
+				case errors.Is(err, ErrBusy):
+					busy.Add(1) // every slot held by abandoned calls for a whole timeout
+				default:
+					t.Errorf("call %s: got %+v, %v; want its answer or ErrTimeout", path, res.Value, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	waitFor(t, waitTimeout, "every abandoned call returned", func() bool { return h.Stats()["race"].Abandoned == 0 })
+	st := h.Stats()["race"]
+	t.Logf("%d answers, %d timeouts, %d busy", answered.Load(), timedOut.Load(), busy.Load())
+	if st.Timeouts != timedOut.Load() || st.Invocations != answered.Load()+timedOut.Load() || ran.Load() != st.Invocations {
+		t.Errorf("Stats = %+v, handler ran %d times; callers saw %d answers, %d timeouts, %d busy", st, ran.Load(), answered.Load(), timedOut.Load(), busy.Load())
+	}
+	if n := len(p.slots); n != 0 {
+		t.Errorf("%d slots still held after every call returned", n)
+	}
+	// A pool that is replaced (a rebuild, a config change) ends its runners.
+	if err := h.Refresh("race"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, waitTimeout, "every runner goroutine of the retired pool ended", func() bool { return p.runnerCount.Load() == 0 })
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/inquir-dev/inquir/emulator/config"
@@ -37,7 +38,12 @@ type pool struct {
 	// per call, returned when the handler returns.
 	slots      chan struct{}
 	envMu      sync.Mutex
-	envApplied bool // go-plugin: its env is in inquir's environment
+	envApplied bool                        // go-plugin: its env is in inquir's environment
+	plugin     atomic.Pointer[pluginReady] // go-plugin: set once env and build are ready
+	// runners take go-plugin calls (dispatch); runnerCount counts them.
+	runners     chan *pluginCall
+	runnerCount atomic.Int64
+	gone        chan struct{} // closed when the pool is retired
 
 	mu      sync.Mutex
 	retired bool
@@ -68,6 +74,8 @@ func newPool(m *Manager, fn config.Function, c *counters) *pool {
 		p.concurrency = config.DefaultConcurrency
 	}
 	p.slots = make(chan struct{}, p.concurrency)
+	p.runners = make(chan *pluginCall)
+	p.gone = make(chan struct{})
 	return p
 }
 
@@ -339,6 +347,9 @@ func (p *pool) wakeOne() {
 // when their invocation ends, and waiting callers move to the new pool.
 func (p *pool) retire() {
 	p.mu.Lock()
+	if !p.retired {
+		close(p.gone)
+	}
 	p.retired = true
 	idle := p.idle
 	p.idle = nil

@@ -408,22 +408,34 @@ func (m *Manager) TakesEvent(name string) bool {
 	return err == nil && p.fn.Runtime == config.RuntimeGoPlugin
 }
 
+// Response is a function's answer to InvokeEvent: Value, the response as
+// a go-plugin Handler returned it, or else JSON, the bytes a worker posted
+// (what Invoke returns).
+type Response struct {
+	Value *events.APIGatewayProxyResponse
+	JSON  []byte
+}
+
 // InvokeEvent is Invoke with the event as a value, as aws-lambda-go decodes
-// it: a go-plugin function gets it as it is; any other is handed its JSON.
-func (m *Manager) InvokeEvent(ctx context.Context, name string, ev *events.APIGatewayProxyRequest) ([]byte, error) {
+// it: a go-plugin function gets it as it is and its response comes back
+// as a value too (Response.Value); any other is handed the event's JSON and
+// its response is JSON (Response.JSON).
+func (m *Manager) InvokeEvent(ctx context.Context, name string, ev *events.APIGatewayProxyRequest) (Response, error) {
 	p, err := m.pool(name)
 	if err != nil {
-		return nil, err
+		return Response{}, err
 	}
 	if p.fn.Runtime != config.RuntimeGoPlugin {
 		// Its settings changed since TakesEvent: a worker takes JSON.
 		event, err := json.Marshal(ev)
 		if err != nil {
-			return nil, fmt.Errorf("function %s: encoding the event: %w", name, err)
+			return Response{}, fmt.Errorf("function %s: encoding the event: %w", name, err)
 		}
-		return m.Invoke(ctx, name, event)
+		out, err := m.Invoke(ctx, name, event)
+		return Response{JSON: out}, err
 	}
-	return p.invokePluginEvent(ctx, ev)
+	resp, err := p.invokePluginEvent(ctx, ev)
+	return Response{Value: resp}, err
 }
 
 // Stats returns counts for each function in force.

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,8 @@ func Handler(ctx context.Context, req events.APIGatewayProxyRequest) (events.API
 		return events.APIGatewayProxyResponse{}, errors.New("deliberate failure")
 	case "/panic":
 		panic("deliberate panic")
+	case "/goexit":
+		runtime.Goexit()
 	case "/stuck":
 		// Ignores its context, as a handler blocked on a call without a
 		// deadline would, until the file the query names exists.
