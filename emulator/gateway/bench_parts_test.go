@@ -43,7 +43,7 @@ func BenchmarkBuildEvent(b *testing.B) {
 	body := []byte(benchBody)
 	b.ReportAllocs()
 	for b.Loop() {
-		ev := newEvent(r, m, d, body, "c0ffee00-0000-4000-8000-000000000000", "x-api-key", nil, testNow)
+		ev := newEvent(r, m, d, body, "c0ffee00-0000-4000-8000-000000000000", "x-api-key", "", testNow)
 		_ = marshalEvent(&ev)
 	}
 }

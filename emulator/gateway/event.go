@@ -98,8 +98,8 @@ const (
 // authorized request. The key header is left out, so no handler ever sees a
 // secret; the key's id and metadata come in requestContext instead. names
 // are the request's header names as the client spelled them (headerNames),
-// or nil to use Go's canonical ones.
-func newEvent(r *http.Request, m policy.Match, d policy.Decision, body []byte, requestID, keyHeader string, names []string, now time.Time) proxyEvent {
+// or "" to use Go's canonical ones.
+func newEvent(r *http.Request, m policy.Match, d policy.Decision, body []byte, requestID, keyHeader, names string, now time.Time) proxyEvent {
 	spelled := spelling(names)
 	name := func(canonical string) string {
 		if s, ok := spelled[canonical]; ok {

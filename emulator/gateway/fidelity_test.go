@@ -361,7 +361,7 @@ func TestTypedEventMatchesDecodedJSON(t *testing.T) {
 				t.Fatalf("no route for %s %s", tt.method, tt.target)
 			}
 			d := p.Authorize(m.Route, tt.key, testNow)
-			ev := newEvent(r, m, d, []byte(tt.body), "req-1", "x-api-key", nil, testNow)
+			ev := newEvent(r, m, d, []byte(tt.body), "req-1", "x-api-key", "", testNow)
 			var decoded events.APIGatewayProxyRequest
 			if err := json.Unmarshal(marshalEvent(&ev), &decoded); err != nil {
 				t.Fatal(err)

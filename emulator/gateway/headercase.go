@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/textproto"
-	"strconv"
 	"strings"
 	"sync"
 )
@@ -59,20 +58,22 @@ func (l caseListener) Accept() (net.Conn, error) {
 
 // notingConn follows the HTTP/1.1 requests read from it (request line,
 // header lines, a body by Content-Length or chunks) and queues each
-// request's header names.
+// request's header names. It works on the bytes as they are read, copying
+// only the names (and a line split between two reads): a request costs one
+// string, its names, whether or not a handler ever spells them.
 type notingConn struct {
 	net.Conn
 
 	mu     sync.Mutex
-	queue  [][]string // header names of requests read and not yet served, in order
-	lost   bool       // the bytes could not be followed: no more notes
+	queue  []string // names of requests read and not yet served, in order; each ends every name with "\n"
+	lost   bool     // the bytes could not be followed: no more notes
 	state  noteState
-	line   []byte
-	names  []string
-	length int64 // Content-Length of the request being read
-	chunk  bool  // its body is chunked
-	skip   bool  // no handler serves it: queue no names
-	left   int64 // body or chunk bytes still to skip
+	line   []byte // a line begun in an earlier read
+	names  []byte // the names of the request being read, each ended by "\n"
+	length int64  // Content-Length of the request being read
+	chunk  bool   // its body is chunked
+	skip   bool   // no handler serves it: queue no names
+	left   int64  // body or chunk bytes still to skip
 }
 
 type noteState uint8
@@ -100,18 +101,20 @@ func (c *notingConn) Read(p []byte) (int, error) {
 }
 
 // next returns the header names of the oldest request not yet served.
-func (c *notingConn) next() []string {
+func (c *notingConn) next() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.queue) == 0 {
-		return nil
+		return ""
 	}
 	names := c.queue[0]
+	c.queue[0] = ""
 	c.queue = c.queue[1:]
 	return names
 }
 
-// note follows b through the request framing. c.mu is held.
+// note follows b through the request framing. c.mu is held. Nothing of b
+// is kept but copies: it is the reader's buffer.
 func (c *notingConn) note(b []byte) {
 	for len(b) > 0 && !c.lost {
 		switch c.state {
@@ -135,31 +138,34 @@ func (c *notingConn) note(b []byte) {
 			}
 			return
 		}
-		c.line = append(c.line, b[:i]...)
+		line := b[:i]
+		if len(c.line) > 0 {
+			c.line = append(c.line, line...)
+			line = c.line
+		}
 		b = b[i+1:]
-		line := strings.TrimSuffix(string(c.line), "\r")
+		c.endLine(bytes.TrimSuffix(line, []byte("\r")))
 		c.line = c.line[:0]
-		c.endLine(line)
 	}
 }
 
 // endLine takes one whole line. c.mu is held.
-func (c *notingConn) endLine(line string) {
+func (c *notingConn) endLine(line []byte) {
 	switch c.state {
 	case noteRequestLine:
-		if line != "" { // RFC 9112 section 2.2: empty lines before a request are ignored
-			c.state, c.names, c.length, c.chunk = noteHeader, nil, 0, false
+		if len(line) > 0 { // RFC 9112 section 2.2: empty lines before a request are ignored
+			c.state, c.names, c.length, c.chunk = noteHeader, c.names[:0], 0, false
 			// Go's server answers "OPTIONS *" itself, without a handler
 			// to take the notes; none are queued for it.
-			c.skip = strings.HasPrefix(line, "OPTIONS * ")
+			c.skip = bytes.HasPrefix(line, []byte("OPTIONS * "))
 		}
 	case noteHeader:
-		if line != "" {
+		if len(line) > 0 {
 			c.header(line)
 			return
 		}
 		if !c.skip {
-			c.queue = append(c.queue, c.names)
+			c.queue = append(c.queue, string(c.names))
 		}
 		switch {
 		case c.chunk:
@@ -170,10 +176,10 @@ func (c *notingConn) endLine(line string) {
 			c.state = noteRequestLine
 		}
 	case noteChunkSize:
-		size, _, _ := strings.Cut(line, ";")
-		n, err := strconv.ParseInt(strings.TrimSpace(size), 16, 64)
+		size, _, _ := bytes.Cut(line, []byte(";"))
+		n, ok := parseUint(bytes.TrimSpace(size), 16)
 		switch {
-		case err != nil || n < 0:
+		case !ok:
 			c.lost = true
 		case n == 0:
 			c.state = noteTrailer
@@ -183,59 +189,85 @@ func (c *notingConn) endLine(line string) {
 	case noteChunkEnd:
 		c.state = noteChunkSize
 	case noteTrailer:
-		if line == "" {
+		if len(line) == 0 {
 			c.state = noteRequestLine
 		}
 	}
 }
 
 // header notes one header line's name and the framing it sets. c.mu is held.
-func (c *notingConn) header(line string) {
-	name, value, ok := strings.Cut(line, ":")
-	if !ok || name == "" || strings.ContainsAny(name, " \t") {
+func (c *notingConn) header(line []byte) {
+	name, value, ok := bytes.Cut(line, []byte(":"))
+	if !ok || len(name) == 0 || bytes.ContainsAny(name, " \t") {
 		// Go's server refuses such a request and closes the connection.
 		c.lost = true
 		return
 	}
-	c.names = append(c.names, name)
-	value = strings.TrimSpace(value)
-	switch textproto.CanonicalMIMEHeaderKey(name) {
-	case "Content-Length":
-		n, err := strconv.ParseInt(value, 10, 64)
-		if err != nil || n < 0 {
+	c.names = append(append(c.names, name...), '\n')
+	value = bytes.TrimSpace(value)
+	switch {
+	case bytes.EqualFold(name, []byte("Content-Length")):
+		n, ok := parseUint(value, 10)
+		if !ok {
 			c.lost = true
 			return
 		}
 		c.length = n
-	case "Transfer-Encoding":
-		if strings.EqualFold(value, "chunked") {
+	case bytes.EqualFold(name, []byte("Transfer-Encoding")):
+		if bytes.EqualFold(value, []byte("chunked")) {
 			c.chunk = true
-		} else if value != "" {
+		} else if len(value) > 0 {
 			c.lost = true // Go refuses any other transfer coding
 		}
 	}
 }
 
+// parseUint reads b, digits of base 10 or 16 and nothing else, as a
+// non-negative int64: what strconv.ParseInt(string(b), base, 64) accepts
+// of a Content-Length or a chunk size, without making the string.
+func parseUint(b []byte, base int64) (int64, bool) {
+	if len(b) == 0 || len(b) > 15 { // 16^15 and 10^15 both fit in an int64
+		return 0, false
+	}
+	var n int64
+	for _, ch := range b {
+		var d int64
+		switch {
+		case '0' <= ch && ch <= '9':
+			d = int64(ch - '0')
+		case base == 16 && 'a' <= ch && ch <= 'f':
+			d = int64(ch-'a') + 10
+		case base == 16 && 'A' <= ch && ch <= 'F':
+			d = int64(ch-'A') + 10
+		default:
+			return 0, false
+		}
+		n = n*base + d
+	}
+	return n, true
+}
+
 // headerNames takes the header names of r as the client spelled them from
-// r's connection, or nil when r did not come through PreserveHeaderCase.
-// ServeHTTP calls it once for every request, served or refused, so each
-// request takes its own notes.
-func headerNames(r *http.Request) []string {
+// r's connection, each ended by "\n", or "" when r did not come through
+// PreserveHeaderCase. ServeHTTP calls it once for every request, served or
+// refused, so each request takes its own notes.
+func headerNames(r *http.Request) string {
 	nc, ok := r.Context().Value(notesKey{}).(*notingConn)
 	if !ok {
-		return nil
+		return ""
 	}
 	return nc.next()
 }
 
 // spelling maps each canonical header name to the client's spelling of it
 // (the first, if it sent one name in several spellings).
-func spelling(names []string) map[string]string {
+func spelling(names string) map[string]string {
 	if len(names) == 0 {
 		return nil
 	}
-	out := make(map[string]string, len(names))
-	for _, name := range names {
+	out := make(map[string]string, strings.Count(names, "\n"))
+	for name := range strings.Lines(names) {
+		name = name[:len(name)-1]
 		key := textproto.CanonicalMIMEHeaderKey(name)
 		if _, seen := out[key]; !seen {
 			out[key] = name

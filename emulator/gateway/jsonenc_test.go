@@ -128,7 +128,7 @@ func BenchmarkEventEncoding(b *testing.B) {
 	r := benchRequest()
 	m := p.Match(r.Method, r.URL.EscapedPath())
 	d := p.Authorize(m.Route, partnerSecret, testNow)
-	built := newEvent(r, m, d, []byte(benchBody), "c0ffee00-0000-4000-8000-000000000000", "x-api-key", nil, testNow)
+	built := newEvent(r, m, d, []byte(benchBody), "c0ffee00-0000-4000-8000-000000000000", "x-api-key", "", testNow)
 	raw := marshalEvent(&built)
 	var ev proxyEvent
 	if err := json.Unmarshal(raw, &ev); err != nil {

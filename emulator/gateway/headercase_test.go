@@ -1,0 +1,69 @@
+package gateway
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// readerConn is a net.Conn whose reads come from r, in pieces of at most
+// size bytes.
+type readerConn struct {
+	net.Conn
+	r    io.Reader
+	size int
+}
+
+func (c readerConn) Read(p []byte) (int, error) { return c.r.Read(p[:min(len(p), c.size)]) }
+
+// TestNotesFollowEverySplit: the note-taker follows pipelined requests
+// (a sized body, a chunked one with an extension and a trailer, OPTIONS *,
+// empty lines before a request) however the bytes are cut into reads, and
+// queues each served request's names as sent.
+func TestNotesFollowEverySplit(t *testing.T) {
+	raw := "POST /one HTTP/1.1\r\nHost: a\r\ngreeter: hello\r\ncontent-length: 13\r\n\r\nGET /\r\nx: y\r\n" +
+		"\r\n\r\nOPTIONS * HTTP/1.1\r\nHost: a\r\nX-Odd: 1\r\n\r\n" +
+		"POST /two HTTP/1.1\r\nhost: a\r\nX-API-Version: 2\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n1A\r\n" +
+		"abcdefghijklmnopqrstuvwxyz\r\n0\r\nTrailer-Name: t\r\n\r\n" +
+		"GET /three HTTP/1.1\nHOST: a\ncontent-TYPE: text/plain\n\n"
+	want := []string{"Host\ngreeter\ncontent-length\n", "host\nX-API-Version\nTransfer-Encoding\n", "HOST\ncontent-TYPE\n"}
+	for size := 1; size <= len(raw); size++ {
+		c := &notingConn{Conn: readerConn{r: bytes.NewReader([]byte(raw)), size: size}}
+		if _, err := io.ReadAll(c); err != nil {
+			t.Fatal(err)
+		}
+		if c.lost {
+			t.Fatalf("reads of %d bytes: the note-taker lost the framing", size)
+		}
+		var got []string
+		for n := c.next(); n != ""; n = c.next() {
+			got = append(got, n)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("reads of %d bytes: names (-want +got):\n%s", size, diff)
+		}
+	}
+}
+
+// TestNotesGiveUpOnWhatGoRefuses: framing Go's server refuses stops the
+// notes (events fall back to canonical names) rather than guessing.
+func TestNotesGiveUpOnWhatGoRefuses(t *testing.T) {
+	for _, raw := range []string{
+		"POST / HTTP/1.1\r\nContent-Length: +5\r\n\r\n",
+		"POST / HTTP/1.1\r\nContent-Length: 5x\r\n\r\n",
+		"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
+		"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n+3\r\nabc\r\n0\r\n\r\n",
+		"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+		"GET / HTTP/1.1\r\nBad Name: 1\r\n\r\n",
+		"GET / HTTP/1.1\r\n: empty\r\n\r\n",
+	} {
+		c := &notingConn{Conn: readerConn{r: bytes.NewReader([]byte(raw)), size: 4096}}
+		_, _ = io.ReadAll(c)
+		if !c.lost {
+			t.Errorf("%q: the note-taker went on", raw)
+		}
+	}
+}
