@@ -100,13 +100,7 @@ const (
 // are the request's header names as the client spelled them (headerNames),
 // or "" to use Go's canonical ones.
 func newEvent(r *http.Request, m policy.Match, d policy.Decision, body []byte, requestID, keyHeader, names string, now time.Time) proxyEvent {
-	spelled := spelling(names)
-	name := func(canonical string) string {
-		if s, ok := spelled[canonical]; ok {
-			return s
-		}
-		return canonical
-	}
+	name := func(canonical string) string { return spelledAs(names, canonical) }
 	skip := http.CanonicalHeaderKey(keyHeader)
 	headers := make(map[string]string, len(r.Header)+1)
 	multiHeaders := make(map[string][]string, len(r.Header)+1)
@@ -143,7 +137,7 @@ func newEvent(r *http.Request, m policy.Match, d policy.Decision, body []byte, r
 		ResourcePath:      m.Route.Path,
 		HTTPMethod:        r.Method,
 		ExtendedRequestID: extendedRequestID(),
-		RequestTime:       now.UTC().Format("02/Jan/2006:15:04:05 -0700"),
+		RequestTime:       string(appendRequestTime(make([]byte, 0, len(requestTimeLayout)), now)),
 		Path:              m.Path,
 		AccountID:         accountID,
 		Protocol:          r.Proto,
@@ -235,6 +229,33 @@ func (ev *proxyEvent) typed() *events.APIGatewayProxyRequest {
 		}
 	}
 	return out
+}
+
+// requestTimeLayout is requestContext.requestTime's layout, in UTC.
+const requestTimeLayout = "02/Jan/2006:15:04:05 -0700"
+
+// appendRequestTime appends t in UTC as t.UTC().Format(requestTimeLayout)
+// writes it (TestRequestTimeMatchesFormat), without the layout's parsing.
+func appendRequestTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, requestTimeLayout)
+	}
+	hour, min, sec := t.Clock()
+	two := func(b []byte, n int) []byte { return append(b, byte('0'+n/10), byte('0'+n%10)) }
+	b = two(b, day)
+	b = append(b, '/')
+	b = append(b, month.String()[:3]...)
+	b = append(b, '/')
+	b = two(two(b, year/100), year%100)
+	b = append(b, ':')
+	b = two(b, hour)
+	b = append(b, ':')
+	b = two(b, min)
+	b = append(b, ':')
+	b = two(b, sec)
+	return append(b, " +0000"...)
 }
 
 // splitQuery splits a raw query string as API Gateway does: pairs are

@@ -5,7 +5,6 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"net/textproto"
 	"strings"
 	"sync"
 )
@@ -259,19 +258,43 @@ func headerNames(r *http.Request) string {
 	return nc.next()
 }
 
-// spelling maps each canonical header name to the client's spelling of it
-// (the first, if it sent one name in several spellings).
-func spelling(names string) map[string]string {
-	if len(names) == 0 {
-		return nil
+// spelledAs is the client's spelling of the header whose canonical name is
+// canonical, taken from names (headerNames: each name ended by "\n"; the
+// first, if it sent one name in several spellings), or canonical itself
+// when names has none. A name Go's server accepted is a token, which Go
+// canonicalises by changing the case of ASCII letters only, so a name is a
+// spelling of canonical exactly when the two are equal but for ASCII case.
+func spelledAs(names, canonical string) string {
+	for len(names) > 0 {
+		i := strings.IndexByte(names, '\n')
+		if i < 0 {
+			break
+		}
+		if name := names[:i]; equalFoldASCII(name, canonical) {
+			return name
+		}
+		names = names[i+1:]
 	}
-	out := make(map[string]string, strings.Count(names, "\n"))
-	for name := range strings.Lines(names) {
-		name = name[:len(name)-1]
-		key := textproto.CanonicalMIMEHeaderKey(name)
-		if _, seen := out[key]; !seen {
-			out[key] = name
+	return canonical
+}
+
+// equalFoldASCII reports whether a and b are equal but for the case of
+// ASCII letters.
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
 		}
 	}
-	return out
+	return true
 }

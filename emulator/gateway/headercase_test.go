@@ -3,8 +3,12 @@ package gateway
 import (
 	"bytes"
 	"io"
+	"math/rand/v2"
 	"net"
+	"net/textproto"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -64,6 +68,70 @@ func TestNotesGiveUpOnWhatGoRefuses(t *testing.T) {
 		_, _ = io.ReadAll(c)
 		if !c.lost {
 			t.Errorf("%q: the note-taker went on", raw)
+		}
+	}
+}
+
+// spellingReference is how the event found a header's spelling before
+// spelledAs: a map from each name's canonical form to its first spelling.
+func spellingReference(names []string, canonical string) string {
+	seen := map[string]string{}
+	for _, n := range names {
+		if _, ok := seen[textproto.CanonicalMIMEHeaderKey(n)]; !ok {
+			seen[textproto.CanonicalMIMEHeaderKey(n)] = n
+		}
+	}
+	if s, ok := seen[canonical]; ok {
+		return s
+	}
+	return canonical
+}
+
+// TestSpelledAsMatchesCanonicalKeys: for header names Go's server accepts
+// (tokens), spelledAs finds the spelling the canonical-key map found.
+func TestSpelledAsMatchesCanonicalKeys(t *testing.T) {
+	const tokenBytes = "abcxyzABCXYZ019-_!#$%&'*+.^`|~"
+	rng := rand.New(rand.NewPCG(1, 2))
+	word := func() string {
+		b := make([]byte, 1+rng.IntN(6))
+		for i := range b {
+			b[i] = tokenBytes[rng.IntN(len(tokenBytes))]
+		}
+		return string(b)
+	}
+	for range 20000 {
+		names := make([]string, rng.IntN(6))
+		for i := range names {
+			if i > 0 && rng.IntN(3) == 0 { // the same name, another case
+				names[i] = strings.ToUpper(names[rng.IntN(i)])
+				continue
+			}
+			names[i] = word()
+		}
+		joined := ""
+		for _, n := range names {
+			joined += n + "\n"
+		}
+		probes := []string{textproto.CanonicalMIMEHeaderKey(word()), "Host"}
+		for _, n := range names {
+			probes = append(probes, textproto.CanonicalMIMEHeaderKey(n))
+		}
+		for _, key := range probes {
+			if got, want := spelledAs(joined, key), spellingReference(names, key); got != want {
+				t.Fatalf("names %q, header %q: spelledAs %q, the canonical-key map %q", names, key, got, want)
+			}
+		}
+	}
+}
+
+// TestRequestTimeMatchesFormat: the hand-written requestTime is what
+// time.Format writes, across years, months and the clock.
+func TestRequestTimeMatchesFormat(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 20000 {
+		tm := time.Unix(rng.Int64N(1<<37)-(1<<35), rng.Int64N(1e9)).In(time.FixedZone("x", (rng.IntN(48)-24)*1800))
+		if got, want := string(appendRequestTime(nil, tm)), tm.UTC().Format(requestTimeLayout); got != want {
+			t.Fatalf("%v: %q, want %q", tm, got, want)
 		}
 	}
 }
