@@ -7,8 +7,6 @@ package gateway
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +19,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/inquir-dev/inquir/emulator/config"
+	"github.com/inquir-dev/inquir/emulator/internal/uuid"
 	"github.com/inquir-dev/inquir/emulator/policy"
 	"github.com/inquir-dev/inquir/emulator/redact"
 	"github.com/inquir-dev/inquir/emulator/runtimes"
@@ -195,7 +194,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	reqID := newRequestID()
+	reqID := uuid.New()
 	rec.requestID = reqID
 	ev := newEvent(r, m, d, body, reqID, p.Config.Gateway.KeyHeader, names, now)
 	g.stats.invoke(route.Function)
@@ -353,21 +352,4 @@ func (g *Gateway) logRequest(r *http.Request, e *logEntry, d time.Duration) {
 		attrs = append(attrs, "error", g.opts.Redactor.String(e.err.Error()))
 	}
 	g.opts.Log.Info("request", attrs...)
-}
-
-func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	// One allocation: the text is built in place, then made a string.
-	var out [36]byte
-	hex.Encode(out[0:8], b[0:4])
-	out[8] = '-'
-	hex.Encode(out[9:13], b[4:6])
-	out[13] = '-'
-	hex.Encode(out[14:18], b[6:8])
-	out[18] = '-'
-	hex.Encode(out[19:23], b[8:10])
-	out[23] = '-'
-	hex.Encode(out[24:36], b[10:16])
-	return string(out[:])
 }

@@ -228,17 +228,3 @@ func TestGatewayMapsValueResponses(t *testing.T) {
 		}
 	}
 }
-
-// TestNewRequestIDShape holds the request id to the shape it has always
-// had, a UUID's, now that it is built in place.
-func TestNewRequestIDShape(t *testing.T) {
-	shape := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
-	seen := map[string]bool{}
-	for range 100 {
-		id := newRequestID()
-		if !shape.MatchString(id) || seen[id] {
-			t.Fatalf("newRequestID() = %q: not a UUID's shape, or seen before", id)
-		}
-		seen[id] = true
-	}
-}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/inquir-dev/inquir/emulator/internal/uuid"
 )
 
 // The Runtime API as Lambda serves it, at http://$AWS_LAMBDA_RUNTIME_API
@@ -43,7 +45,7 @@ type result struct {
 
 func newInvocation(event []byte, timeout time.Duration) *invocation {
 	return &invocation{
-		id:       newRequestID(),
+		id:       uuid.New(),
 		traceID:  newTraceID(),
 		event:    event,
 		deadline: time.Now().Add(timeout),
@@ -273,26 +275,6 @@ func apiError(rw http.ResponseWriter, status int, typ, msg string) {
 		Message string `json:"errorMessage"`
 		Type    string `json:"errorType"`
 	}{msg, typ})
-}
-
-// newRequestID returns a random UUID (version 4), as Lambda request ids are.
-func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	// One allocation: the text is built in place, then made a string.
-	var out [36]byte
-	hex.Encode(out[0:8], b[0:4])
-	out[8] = '-'
-	hex.Encode(out[9:13], b[4:6])
-	out[13] = '-'
-	hex.Encode(out[14:18], b[6:8])
-	out[18] = '-'
-	hex.Encode(out[19:23], b[8:10])
-	out[23] = '-'
-	hex.Encode(out[24:36], b[10:16])
-	return string(out[:])
 }
 
 // newTraceID returns an X-Ray style trace header value.

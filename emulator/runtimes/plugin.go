@@ -26,6 +26,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/inquir-dev/inquir/emulator/internal/uuid"
 )
 
 // pluginHandler is the type a go-plugin function's Handler must have.
@@ -520,7 +522,7 @@ func (p *pool) invokePluginEvent(ctx context.Context, ev *events.APIGatewayProxy
 		return nil, err
 	}
 
-	id := newRequestID()
+	id := uuid.New()
 	call := &pluginCall{id: id, handler: ready.handler, ev: ev, lc: lambdacontext.LambdaContext{
 		AwsRequestID:       id,
 		InvokedFunctionArn: ready.arn,
