@@ -263,6 +263,46 @@ func TestHeaderNamesAsSent(t *testing.T) {
 	}
 }
 
+// TestHeaderNamesFollowGosFraming: where Go's server frames requests in
+// its own way (an HTTP/1.0 body by Content-Length whatever
+// Transfer-Encoding says; CRs before the request line after a POST, and an
+// OPTIONS * answered without the handler), each event still gets its own
+// request's header names, not a neighbour's.
+func TestHeaderNamesFollowGosFraming(t *testing.T) {
+	addr, s := liveGateway(t)
+	key := "x-api-key: " + partnerSecret + "\r\n"
+	raw := "POST /one HTTP/1.0\r\nHost: a\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n" + key + "x-FIRST: 1\r\n\r\n0\r\n" +
+		"POST /two HTTP/1.1\r\nHost: a\r\n" + key + "x-SECOND: 2\r\nContent-Length: 2\r\n\r\nhi" +
+		"\r\rOPTIONS * HTTP/1.1\r\nHost: a\r\nx-options-name: 1\r\n\r\n" +
+		"GET /three HTTP/1.1\r\nHost: a\r\n" + key + "X-THIRD: 3\r\n\r\n"
+	for i, resp := range rawExchange(t, addr, raw, 4) {
+		if want := []int{200, 200, 200, 200}[i]; resp.StatusCode != want {
+			t.Errorf("response %d: status %d, want %d", i+1, resp.StatusCode, want)
+		}
+	}
+	calls := s.called()
+	if len(calls) != 3 {
+		t.Fatalf("%d calls, want 3", len(calls))
+	}
+	for i, name := range []string{"x-FIRST", "x-SECOND", "X-THIRD"} {
+		var ev struct {
+			Path    string            `json:"path"`
+			Headers map[string]string `json:"headers"`
+		}
+		if err := json.Unmarshal(calls[i].raw, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := ev.Headers[name]; !ok {
+			t.Errorf("%s: no header spelled %q in %v", ev.Path, name, ev.Headers)
+		}
+		for h := range ev.Headers {
+			if h == "x-options-name" || h == "X-Options-Name" {
+				t.Errorf("%s: the OPTIONS * request's header reached its event", ev.Path)
+			}
+		}
+	}
+}
+
 // TestEventFields covers what REST APIs put in an event that Go's defaults
 // would not: body null without a body, isBase64Encoded always there, and
 // queries split on "&" only.

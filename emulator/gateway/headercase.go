@@ -71,6 +71,7 @@ type notingConn struct {
 	names  []byte // the names of the request being read, each ended by "\n"
 	length int64  // Content-Length of the request being read
 	chunk  bool   // its body is chunked
+	http10 bool   // it is an HTTP/1.0 request: Transfer-Encoding means nothing
 	skip   bool   // no handler serves it: queue no names
 	left   int64  // body or chunk bytes still to skip
 }
@@ -152,12 +153,23 @@ func (c *notingConn) note(b []byte) {
 func (c *notingConn) endLine(line []byte) {
 	switch c.state {
 	case noteRequestLine:
-		if len(line) > 0 { // RFC 9112 section 2.2: empty lines before a request are ignored
-			c.state, c.names, c.length, c.chunk = noteHeader, c.names[:0], 0, false
-			// Go's server answers "OPTIONS *" itself, without a handler
-			// to take the notes; none are queued for it.
-			c.skip = bytes.HasPrefix(line, []byte("OPTIONS * "))
+		// CR and LF before a request line are passed over, as Go's server
+		// passes them over after a POST (any other time it answers 400 and
+		// closes the connection, so no later request takes a note).
+		line = bytes.TrimLeft(line, "\r\n")
+		if len(line) == 0 {
+			return
 		}
+		c.state, c.names, c.length, c.chunk = noteHeader, c.names[:0], 0, false
+		// The request line split as Go's server splits it.
+		method, rest, _ := bytes.Cut(line, []byte(" "))
+		uri, proto, _ := bytes.Cut(rest, []byte(" "))
+		// Go's server answers "OPTIONS *" itself, without a handler to
+		// take the notes; none are queued for it.
+		c.skip = string(method) == "OPTIONS" && string(uri) == "*"
+		// Go ignores Transfer-Encoding on an HTTP/1.0 request and frames
+		// its body by Content-Length (net/http, golang.org/issue/12785).
+		c.http10 = string(proto) == "HTTP/1.0"
 	case noteHeader:
 		if len(line) > 0 {
 			c.header(line)
@@ -212,7 +224,7 @@ func (c *notingConn) header(line []byte) {
 			return
 		}
 		c.length = n
-	case bytes.EqualFold(name, []byte("Transfer-Encoding")):
+	case bytes.EqualFold(name, []byte("Transfer-Encoding")) && !c.http10:
 		if bytes.EqualFold(value, []byte("chunked")) {
 			c.chunk = true
 		} else if len(value) > 0 {

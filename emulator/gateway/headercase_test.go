@@ -32,8 +32,18 @@ func TestNotesFollowEverySplit(t *testing.T) {
 		"\r\n\r\nOPTIONS * HTTP/1.1\r\nHost: a\r\nX-Odd: 1\r\n\r\n" +
 		"POST /two HTTP/1.1\r\nhost: a\r\nX-API-Version: 2\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n1A\r\n" +
 		"abcdefghijklmnopqrstuvwxyz\r\n0\r\nTrailer-Name: t\r\n\r\n" +
-		"GET /three HTTP/1.1\nHOST: a\ncontent-TYPE: text/plain\n\n"
-	want := []string{"Host\ngreeter\ncontent-length\n", "host\nX-API-Version\nTransfer-Encoding\n", "HOST\ncontent-TYPE\n"}
+		"GET /three HTTP/1.1\nHOST: a\ncontent-TYPE: text/plain\n\n" +
+		// HTTP/1.0: Go frames the body by Content-Length, Transfer-Encoding
+		// or not; read as chunked, "0\r\n" would end it and /five's
+		// header lines would pass for trailers.
+		"POST /four HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\nX-Four: 4\r\n\r\n0\r\n" +
+		"POST /five HTTP/1.1\r\nHost: a\r\nX-Five: 5\r\nContent-Length: 2\r\n\r\nhi" +
+		// After a POST Go passes over CRs and LFs before the request line:
+		// this is still "OPTIONS *", which Go answers itself.
+		"\r\rOPTIONS * HTTP/1.1\r\nHost: a\r\nx-options-name: 1\r\n\r\n" +
+		"GET /six HTTP/1.1\r\nHost: a\r\nX-Six: 6\r\n\r\n"
+	want := []string{"Host\ngreeter\ncontent-length\n", "host\nX-API-Version\nTransfer-Encoding\n", "HOST\ncontent-TYPE\n",
+		"Connection\nTransfer-Encoding\nContent-Length\nX-Four\n", "Host\nX-Five\nContent-Length\n", "Host\nX-Six\n"}
 	for size := 1; size <= len(raw); size++ {
 		c := &notingConn{Conn: readerConn{r: bytes.NewReader([]byte(raw)), size: size}}
 		if _, err := io.ReadAll(c); err != nil {
