@@ -20,7 +20,8 @@ const maxLogBuffer = 1 << 20
 // arrive together reach it in one Write, and after a Write the goroutine
 // pauses (flushPause) so that under load lines go out in batches: one
 // write, and one wake-up of whoever reads the log, per batch rather than
-// per request. A line arriving alone still goes out at once.
+// per request. A line goes out at once unless a Write came less than
+// flushPause before it; then it waits for the pause to end.
 type lineWriter struct {
 	w       io.Writer
 	pause   func() // after each Write: time.Sleep(flushPause); tests stop it
@@ -96,8 +97,9 @@ func (l *lineWriter) flush() bool {
 }
 
 // flushPause is how long the line writer waits after a Write before the
-// next: a line is at most this late in the log, and under load the log
-// costs one write per this much time rather than one per request.
+// next: a line waits at most this long (and the Write's own time) before
+// its Write starts, and under load the log costs one write per this much
+// time rather than one per request.
 const flushPause = 2 * time.Millisecond
 
 // close writes what is queued and stops the goroutine; later lines are
