@@ -101,9 +101,6 @@ func TestWorkerEnvironment(t *testing.T) {
 			if tt.traceID {
 				want["_X_AMZN_TRACE_ID"] = `^Root=1-`
 			}
-			if tt.name == "go" {
-				want["GOMAXPROCS"] = "1"
-			}
 			for _, k := range []string{"PATH", "HOME", "LANG", "TMPDIR"} {
 				if v, ok := os.LookupEnv(k); ok {
 					want[k] = v
@@ -128,22 +125,6 @@ func TestWorkerEnvironment(t *testing.T) {
 				t.Errorf("working folder %s, want %s", cwd, root)
 			}
 		})
-	}
-}
-
-// TestGoWorkerSchedulerSize: a go worker runs with one P, as a function
-// with well under one vCPU (Lambda's share at 128 MB) has, unless its
-// function's env sets GOMAXPROCS.
-func TestGoWorkerSchedulerSize(t *testing.T) {
-	fn := goFunction(t, "fn")
-	own := goFunction(t, "own")
-	own.Env = map[string]string{"GOMAXPROCS": "3"}
-	h := newManager(t, fn, own)
-	if got := h.mustCall(t, "fn", "/gomaxprocs", nil).Body; got != "1" {
-		t.Errorf("a go worker runs with GOMAXPROCS %s, want 1", got)
-	}
-	if got := h.mustCall(t, "own", "/gomaxprocs", nil).Body; got != "3" {
-		t.Errorf("a go worker whose env sets GOMAXPROCS=3 runs with %s", got)
 	}
 }
 

@@ -388,10 +388,6 @@ var baseEnv = []string{"PATH", "HOME", "LANG", "TMPDIR"}
 // inquir has no memory setting.
 const memorySize = "128"
 
-// goMaxProcs is a go worker's GOMAXPROCS unless its function's env sets
-// one: see pool.env.
-const goMaxProcs = "1"
-
 // nodeExecutionEnv is AWS_EXECUTION_ENV for the node runtime.
 const nodeExecutionEnv = "AWS_Lambda_nodejs20.x"
 
@@ -402,15 +398,6 @@ const nodeExecutionEnv = "AWS_Lambda_nodejs20.x"
 func (p *pool) env(api string) ([]string, error) {
 	vars := p.m.baseEnviron()
 	vars["TZ"] = ":UTC"
-	if p.fn.Runtime == config.RuntimeGo {
-		// Lambda gives a function CPU in proportion to its memory: one
-		// vCPU at 1,769 MB, so well under one at the 128 MB inquir
-		// reports. One P is the scheduler such a function has; with more,
-		// each of a function's workers on a machine of few cores keeps
-		// waking threads that find nothing to run, and the go row of
-		// inquir-load halves. The function's env may set its own.
-		vars["GOMAXPROCS"] = goMaxProcs
-	}
 	fnEnv, err := p.resolveEnv()
 	if err != nil {
 		return nil, err

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"os"
 	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -38,8 +37,6 @@ func handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIG
 		body = string(b)
 	case "/cwd":
 		body, _ = os.Getwd()
-	case "/gomaxprocs":
-		body = strconv.Itoa(runtime.GOMAXPROCS(0))
 	case "/lambdacontext":
 		lc, _ := lambdacontext.FromContext(ctx)
 		body = strings.Join([]string{lambdacontext.FunctionName, lambdacontext.LogGroupName, lc.InvokedFunctionArn}, " ")
