@@ -97,6 +97,22 @@ func rawExchange(t *testing.T, addr, raw string, n int) []*http.Response {
 	return out
 }
 
+// allServed sends raw, expects its answers all 200, and returns the calls
+// the spy saw, which must be calls many.
+func allServed(t *testing.T, addr, raw string, s *spy, answers, calls int) []call {
+	t.Helper()
+	for i, resp := range rawExchange(t, addr, raw, answers) {
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("response %d: status %d, want 200", i+1, resp.StatusCode)
+		}
+	}
+	got := s.called()
+	if len(got) != calls {
+		t.Fatalf("%d calls, want %d", len(got), calls)
+	}
+	return got
+}
+
 // TestEventMatchesAWSSample sends the request behind aws-lambda-go's
 // published API Gateway sample event (events/testdata/apigw-request.json)
 // to a live gateway and compares the event the function gets with the
@@ -228,15 +244,7 @@ func TestHeaderNamesAsSent(t *testing.T) {
 		"OPTIONS * HTTP/1.1\r\nHost: a.example\r\nX-Odd: 1\r\n\r\n" +
 		"POST /two HTTP/1.1\r\nhost: a.example\r\nX-API-Version: 2\r\n" + key + "Transfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n0\r\nTrailer-Name: t\r\n\r\n" +
 		"GET /three HTTP/1.1\r\nHOST: a.example\r\ncontent-TYPE: text/plain\r\n" + key + "\r\n"
-	for i, resp := range rawExchange(t, addr, raw, 4) {
-		if want := []int{200, 200, 200, 200}[i]; resp.StatusCode != want {
-			t.Errorf("response %d: status %d, want %d", i+1, resp.StatusCode, want)
-		}
-	}
-	calls := s.called()
-	if len(calls) != 3 {
-		t.Fatalf("%d calls, want 3", len(calls))
-	}
+	calls := allServed(t, addr, raw, s, 4, 3)
 	want := []map[string]string{
 		{"Host": "a.example", "greeter": "hello", "content-length": "5"},
 		{"host": "a.example", "X-API-Version": "2"},
@@ -275,15 +283,7 @@ func TestHeaderNamesFollowGosFraming(t *testing.T) {
 		"POST /two HTTP/1.1\r\nHost: a\r\n" + key + "x-SECOND: 2\r\nContent-Length: 2\r\n\r\nhi" +
 		"\r\rOPTIONS * HTTP/1.1\r\nHost: a\r\nx-options-name: 1\r\n\r\n" +
 		"GET /three HTTP/1.1\r\nHost: a\r\n" + key + "X-THIRD: 3\r\n\r\n"
-	for i, resp := range rawExchange(t, addr, raw, 4) {
-		if want := []int{200, 200, 200, 200}[i]; resp.StatusCode != want {
-			t.Errorf("response %d: status %d, want %d", i+1, resp.StatusCode, want)
-		}
-	}
-	calls := s.called()
-	if len(calls) != 3 {
-		t.Fatalf("%d calls, want 3", len(calls))
-	}
+	calls := allServed(t, addr, raw, s, 4, 3)
 	for i, name := range []string{"x-FIRST", "x-SECOND", "X-THIRD"} {
 		var ev struct {
 			Path    string            `json:"path"`
