@@ -16,7 +16,7 @@ import (
 
 // FuzzGatewayRouting drives the real gateway with any method, request
 // target and method-override header, with a partner key, over routes of
-// different protection that overlap (overlapTOML). When the function runs,
+// different protection that overlap (overlapConfig). When the function runs,
 // the route in its event is the one the policy allows the key on, and the
 // path in its event, read as a web framework reads it (decoded once, "\" as
 // "/"), routes to that same route; otherwise nothing ran.
@@ -30,7 +30,7 @@ func FuzzGatewayRouting(f *testing.F) {
 	for _, s := range seeds {
 		f.Add(s[0], s[1], s[2])
 	}
-	p := compilePolicy(f, overlapTOML)
+	p := overlapPolicy(f)
 	s := &spy{}
 	gw := New(Options{Invoker: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return testNow }})
 	gw.SetPolicy(p)

@@ -8,92 +8,37 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/inquir-dev/inquir/emulator/config"
 	"github.com/inquir-dev/inquir/emulator/policy"
 )
 
-// overlapTOML has routes of different protection that overlap: a greedy
-// partner route whose prefix is also an admin route's, and an ANY partner
-// route beside a GET admin route on one path, all to one function. These are
-// issue 9's faults 1 and 2.
-var overlapTOML = `
-[keys.partner]
-secret = "sha256:` + sha(partnerSecret) + `"
-groups = ["partners"]
+// overlapConfig is issue 9's overlapping routes (fixtures/overlap): a
+// partner greedy route whose prefix is an admin route's, and an ANY partner
+// route beside a GET admin route on one path, all to one function. Its keys
+// are partnerSecret and internalSecret.
+const overlapConfig = "../../fixtures/overlap/inquir.toml"
 
-[keys.admin]
-secret = "sha256:` + sha(internalSecret) + `"
-groups = ["admins"]
-
-[functions.api]
-runtime = "node"
-path = "fn.mjs"
-
-[[routes]]
-method = "ANY"
-path = "/api/{proxy+}"
-function = "api"
-group = "partners"
-
-[[routes]]
-method = "ANY"
-path = "/api/admin/{proxy+}"
-function = "api"
-group = "admins"
-
-[[routes]]
-method = "GET"
-path = "/reports"
-function = "api"
-group = "admins"
-
-[[routes]]
-method = "ANY"
-path = "/reports"
-function = "api"
-group = "partners"
-
-[[routes]]
-method = "GET"
-path = "/items/{id}"
-function = "api"
-group = "partners"
-`
-
-// compilePolicy compiles toml as a project's inquir.toml.
-func compilePolicy(t testing.TB, toml string) *policy.Policy {
+// overlapPolicy compiles overlapConfig, its secrets set in the environment.
+func overlapPolicy(t testing.TB) *policy.Policy {
 	t.Helper()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "fn.mjs"), []byte("export async function handler() {}\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "inquir.toml")
-	if err := os.WriteFile(path, []byte(toml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := policy.Compile(cfg)
+	t.Setenv("INQUIR_OVERLAP_PARTNER", partnerSecret)
+	t.Setenv("INQUIR_OVERLAP_ADMIN", internalSecret)
+	p, err := policy.Load(overlapConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return p
 }
 
-// serveOverlap runs a gateway over overlapTOML on a real loopback listener.
+// serveOverlap runs a gateway over overlapConfig on a real loopback listener.
 func serveOverlap(t *testing.T) (addr string, s *spy) {
 	t.Helper()
 	s = &spy{}
 	gw := New(Options{Invoker: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return testNow }})
-	gw.SetPolicy(compilePolicy(t, overlapTOML))
+	gw.SetPolicy(overlapPolicy(t))
 	srv := httptest.NewServer(gw)
 	t.Cleanup(srv.Close)
 	return srv.Listener.Addr().String(), s

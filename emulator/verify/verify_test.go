@@ -2,68 +2,24 @@ package verify
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
 
-// overlapTOML is issue 9's configuration: a partner greedy route whose
-// prefix is an admin greedy route's, and ANY for partners beside GET for
-// admins, all on one function.
-const overlapTOML = `
-[keys.partner]
-secret = "env:INQUIR_VERIFY_TEST_PARTNER"
-groups = ["partners"]
-
-[keys.admin]
-secret = "env:INQUIR_VERIFY_TEST_ADMIN"
-groups = ["admins"]
-
-[functions.api]
-runtime = "node"
-path = "fn.mjs"
-
-[[routes]]
-method = "ANY"
-path = "/api/{proxy+}"
-function = "api"
-group = "partners"
-
-[[routes]]
-method = "ANY"
-path = "/api/admin/{proxy+}"
-function = "api"
-group = "admins"
-
-[[routes]]
-method = "GET"
-path = "/reports"
-function = "api"
-group = "admins"
-
-[[routes]]
-method = "ANY"
-path = "/reports"
-function = "api"
-group = "partners"
-`
+// overlapConfig is issue 9's overlapping routes (fixtures/overlap): a
+// partner greedy route whose prefix is an admin greedy route's, and ANY for
+// partners beside GET for admins, all on one function.
+const overlapConfig = "../../fixtures/overlap/inquir.toml"
 
 // TestVerifyProbesSpellings: verify sends the spellings that issue 9 found
 // taking a partner key into admin routes (%2F, %5C, a lower-case method,
 // HEAD for GET), and every one is refused by the local gateway with nothing
 // invoked.
 func TestVerifyProbesSpellings(t *testing.T) {
-	dir := t.TempDir()
-	for name, content := range map[string]string{"inquir.toml": overlapTOML, "fn.mjs": "export async function handler() {}\n"} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	rep, err := Run(ctx, Options{ConfigPath: filepath.Join(dir, "inquir.toml")})
+	rep, err := Run(ctx, Options{ConfigPath: overlapConfig})
 	if err != nil {
 		t.Fatal(err)
 	}
