@@ -21,6 +21,7 @@ func TestNodeChannel(t *testing.T) {
 	fn := nodeFunction(t, "fn", "esm.mjs")
 	fn.Concurrency = 1
 	h := newManager(t, fn)
+	h.anyCaller = true // the second poller is this process
 	pid := h.pid(t, "fn")
 	w := liveWorker(t, h, "fn")
 	w.mu.Lock()

@@ -146,6 +146,10 @@ type FunctionStats struct {
 	// BuildRunning, BuildReady or BuildFailed. During a rebuild it tells
 	// the version in force, which serves meanwhile.
 	Build string `json:"build"`
+	// RuntimeAPIRefused is how many connections to the function's workers'
+	// Lambda Runtime API were refused because a process other than the
+	// worker (or one it started) opened them.
+	RuntimeAPIRefused int64 `json:"runtime_api_refused,omitempty"`
 }
 
 // Values of FunctionStats.Build.
@@ -162,6 +166,7 @@ type counters struct {
 	invocations, workersStarted, workersRunning atomic.Int64
 	builds, crashes, timeouts, abandoned        atomic.Int64
 	versions                                    atomic.Int64 // sources swapped in by Rebuild
+	apiRefused                                  atomic.Int64 // connections to a worker's API from another process
 
 	mu             sync.Mutex
 	lastExit       string
@@ -224,6 +229,11 @@ type Manager struct {
 	// builds numbers plugin builds, so each gets a path of its own.
 	pluginBuilds atomic.Int64
 
+	// anyCaller lets any local process use a worker's Runtime API, not
+	// only the worker: for the tests of the protocol itself, which speak it
+	// from the test's own process.
+	anyCaller bool
+
 	closeOnce sync.Once
 }
 
@@ -277,6 +287,9 @@ func New(opts Options) (*Manager, error) {
 	if idle > 0 {
 		m.bg.Add(1)
 		go m.reapIdle()
+	}
+	if !callerCheckSupported {
+		log.Warn("on this system a worker's Lambda Runtime API cannot tell its worker from another local process: any process that finds its port can take the worker's events")
 	}
 	return m, nil
 }
@@ -466,6 +479,8 @@ func (m *Manager) Stats() map[string]FunctionStats {
 			LastExit:       lastExit,
 			LastBuildError: buildErr,
 			Build:          p.buildState(),
+
+			RuntimeAPIRefused: c.apiRefused.Load(),
 		}
 	}
 	return stats

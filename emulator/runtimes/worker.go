@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/inquir-dev/inquir/emulator/config"
@@ -76,6 +77,8 @@ type worker struct {
 
 	idleSince time.Time // guarded by p.mu
 	stopOnce  sync.Once
+
+	refusedLogged atomic.Bool // a refused Runtime API caller was logged
 }
 
 func (m *Manager) newWorker(p *pool) *worker {
@@ -131,11 +134,15 @@ func (m *Manager) startWorker(w *worker, argv []string) error {
 // Loopback only: it hands out events, which carry caller data, and takes
 // responses; nothing off this machine may reach it.
 func (w *worker) serveAPI() error {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	tcp, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
-	w.addr = ln.Addr().String()
+	w.addr = tcp.Addr().String()
+	var ln net.Listener = &callerListener{Listener: tcp, w: w}
+	if w.m.anyCaller {
+		ln = tcp
+	}
 	w.srv = &http.Server{
 		Handler:           w.m.runtimeAPI(w),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -151,6 +158,46 @@ func (w *worker) serveAPI() error {
 		}
 	}()
 	return nil
+}
+
+// callerListener accepts only the connections that w's own process (or a
+// process it started) opened: the Runtime API hands out events, which carry
+// callers' data, and takes answers that callers receive, so any other
+// process of the machine that finds the port (a port scan, another
+// function reading a worker's environ) must neither take an event nor
+// forge an answer. A token in the worker's environment would not do: a
+// process of the same user reads it in /proc. Refused connections are
+// closed unanswered and counted; the first one of each worker is logged.
+type callerListener struct {
+	net.Listener
+	w *worker
+}
+
+func (l *callerListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		// The worker may connect before startWorker has its pid: wait for
+		// the start to be over, one way or the other.
+		select {
+		case <-l.w.started:
+		case <-l.w.apiGone:
+			c.Close()
+			continue
+		}
+		ok, err := connOwnedBy(c, l.w.pid)
+		if ok {
+			return c, nil
+		}
+		c.Close()
+		l.w.p.c.apiRefused.Add(1)
+		if l.w.refusedLogged.CompareAndSwap(false, true) {
+			l.w.m.log.Warn("refused a connection to a worker's Lambda Runtime API from a process that is not the worker (counted in stats as runtime_api_refused; only the first is logged)",
+				"function", l.w.name, "pid", l.w.pid, "remote", c.RemoteAddr().String(), "err", err)
+		}
+	}
 }
 
 // closeAPI closes the worker's Runtime API server, its listener and every

@@ -40,6 +40,8 @@ func handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIG
 	case "/lambdacontext":
 		lc, _ := lambdacontext.FromContext(ctx)
 		body = strings.Join([]string{lambdacontext.FunctionName, lambdacontext.LogGroupName, lc.InvokedFunctionArn}, " ")
+	case "/nap":
+		time.Sleep(300 * time.Millisecond)
 	case "/crash":
 		os.Exit(3)
 	case "/throw":
