@@ -60,6 +60,13 @@ type Options struct {
 	// Reload still reads). inquir verify serves a policy whose secrets it
 	// made itself.
 	Policy *policy.Policy
+	// HideSecretEnv takes every variable that an env: reference of a config
+	// put in force names (keys' secrets, functions' env) out of the process
+	// environment, keeping it in memory for reloads and worker starts
+	// (config.HideEnv): a go-plugin function runs in this process and must
+	// not read them with os.Getenv. inquir dev sets it; it changes the
+	// environment of the whole process, so an embedder opts in.
+	HideSecretEnv bool
 }
 
 // Emulator is a running gateway with its functions.
@@ -134,11 +141,23 @@ func Start(opts Options) (*Emulator, error) {
 	}
 	e.gateway = gateway.New(gwOpts)
 	e.gateway.SetPolicy(p)
+	e.hideSecretEnv(p)
 	e.server = limits.server(e.gateway, cl)
 	// Header names reach functions as the client spelled them.
 	e.server.ConnContext = gateway.ConnContext
 	go func() { e.served <- e.server.Serve(cl) }()
 	return e, nil
+}
+
+// hideSecretEnv hides the variables p's env: references name, if the
+// options say so; see Options.HideSecretEnv.
+func (e *Emulator) hideSecretEnv(p *policy.Policy) {
+	if !e.opts.HideSecretEnv {
+		return
+	}
+	if hid := config.HideEnv(p.Config.EnvNames()...); len(hid) > 0 {
+		e.log.Debug("took the variables the config's env: references name out of the process environment, so no go-plugin function reads them", "variables", hid)
+	}
 }
 
 // URL is the gateway's base URL, as http://127.0.0.1:PORT.
@@ -242,6 +261,7 @@ func (e *Emulator) reload(unchanged func() bool) (string, error) {
 		e.runtimes.SetFunctions(p.Config.Functions)
 	}
 	e.gateway.SetPolicy(p)
+	e.hideSecretEnv(p)
 	e.gateway.RecordReload(nil)
 	for _, r := range p.Revoked {
 		if r.Disabled {

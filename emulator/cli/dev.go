@@ -38,7 +38,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	logOut := redactor.Writer(out)
 	defer logOut.Flush()
 	log := slog.New(slog.NewTextHandler(logOut, nil))
-	e, err := emulator.Start(emulator.Options{ConfigPath: *cfgPath, Listen: *listen, Log: log, RequestLog: logOut, Output: out, Redactor: redactor})
+	e, err := emulator.Start(emulator.Options{ConfigPath: *cfgPath, Listen: *listen, Log: log, RequestLog: logOut, Output: out, Redactor: redactor,
+		HideSecretEnv: true})
 	if isConfigError(err) {
 		return configFailed(stderr, "dev", err)
 	}

@@ -70,7 +70,7 @@ func (s SecretRef) Digest() ([32]byte, error) {
 func (s SecretRef) resolve() (string, error) {
 	switch s.Kind {
 	case SecretEnv:
-		v, ok := os.LookupEnv(s.Value)
+		v, ok := LookupEnv(s.Value)
 		if !ok || v == "" {
 			return "", fmt.Errorf("environment variable %s is not set", s.Value)
 		}
@@ -183,7 +183,7 @@ func (f Function) UnresolvedEnv() []EnvProblem {
 		switch {
 		case strings.HasPrefix(v, "env:"):
 			variable := strings.TrimPrefix(v, "env:")
-			if os.Getenv(variable) == "" {
+			if v, _ := LookupEnv(variable); v == "" {
 				out = append(out, EnvProblem{Name: name, Ref: v, Why: variable + " is not set"})
 			}
 		case strings.HasPrefix(v, "file:"):

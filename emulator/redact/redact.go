@@ -13,7 +13,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -130,7 +129,9 @@ func (r *Redactor) Update(cfg *config.Config) {
 			case config.SecretLiteral:
 				values = append(values, s.Value)
 			case config.SecretEnv:
-				values = append(values, os.Getenv(s.Value))
+				if v, ok := config.LookupEnv(s.Value); ok {
+					values = append(values, v)
+				}
 			case config.SecretFile:
 				if v, err := config.ResolveValue("", "file:"+s.Value); err == nil {
 					values = append(values, v)
