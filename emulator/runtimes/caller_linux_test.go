@@ -185,3 +185,87 @@ func (in *intruder) stop(t *testing.T) intruderReport {
 	}
 	return r
 }
+
+// BenchmarkCallerCheck measures what the caller check adds to a new
+// connection to a worker's Runtime API: a loopback dial and accept alone,
+// and with connOwnedBy finding the client socket among this process's fds.
+// (A go worker keeps one connection for its life; a client that dials per
+// request pays it per request.)
+func BenchmarkCallerCheck(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	for _, check := range []bool{false, true} {
+		name := "dial+accept"
+		if check {
+			name += "+check"
+		}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				c, err := net.Dial("tcp", ln.Addr().String())
+				if err != nil {
+					b.Fatal(err)
+				}
+				s, err := ln.Accept()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if check {
+					if ok, err := connOwnedBy(s, os.Getpid()); !ok {
+						b.Fatalf("the check refused this process's own connection: %v", err)
+					}
+				}
+				s.Close()
+				c.Close()
+			}
+		})
+	}
+}
+
+// TestSocketLookupsAgree checks the two ways of finding a client socket's
+// inode, sock_diag and the /proc/net/tcp fallback, against each other on a
+// real connection, and that both say "gone" once the client closed.
+func TestSocketLookupsAgree(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	local, remote := s.LocalAddr().(*net.TCPAddr), s.RemoteAddr().(*net.TCPAddr)
+	diag, err1 := diagInode(remote, local)
+	proc, err2 := socketInode(remote, local)
+	if err1 != nil || err2 != nil || diag == "" || diag != proc {
+		t.Fatalf("sock_diag found %q (%v), /proc/net/tcp %q (%v); want the same inode", diag, err1, proc, err2)
+	}
+	if ok, err := connOwnedBy(s, os.Getpid()); !ok {
+		t.Errorf("connOwnedBy refused this process's own connection: %v", err)
+	}
+	// A child of this process holds no copy of the socket (Go opens fds
+	// close-on-exec), so it does not own the connection.
+	other := exec.Command("sleep", "60")
+	if err := other.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = other.Process.Kill(); _ = other.Wait() }()
+	if ok, _ := connOwnedBy(s, other.Process.Pid); ok {
+		t.Errorf("connOwnedBy says another process (%d) holds this process's socket", other.Process.Pid)
+	}
+	c.Close()
+	// The client's socket may linger in FIN_WAIT for a moment, but it is
+	// no longer any process's file.
+	waitFor(t, waitTimeout, "the closed socket to leave this process's files", func() bool {
+		ok, _ := connOwnedBy(s, os.Getpid())
+		return !ok
+	})
+}
