@@ -183,7 +183,7 @@ func (f Function) UnresolvedEnv() []EnvProblem {
 		switch {
 		case strings.HasPrefix(v, "env:"):
 			variable := strings.TrimPrefix(v, "env:")
-			if v, _ := LookupEnv(variable); v == "" {
+			if value, _ := LookupEnv(variable); value == "" {
 				out = append(out, EnvProblem{Name: name, Ref: v, Why: variable + " is not set"})
 			}
 		case strings.HasPrefix(v, "file:"):
