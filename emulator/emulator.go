@@ -221,8 +221,14 @@ func (e *Emulator) Prepare(ctx context.Context) {
 // refused.
 func (e *Emulator) Reload() error {
 	_, err := e.reload(nil)
+	if errors.Is(err, errUnchanged) {
+		return nil
+	}
 	return err
 }
+
+// errUnchanged is reload's answer when the files hold what is in force.
+var errUnchanged = errors.New("the config and its secrets are unchanged")
 
 // errSuperseded drops a reload whose files changed while they were read.
 var errSuperseded = errors.New("a watched file changed while it was read; the next reload reads it again")
@@ -251,6 +257,13 @@ func (e *Emulator) reload(unchanged func() bool) (string, error) {
 			id = p.ID()
 		}
 		return id, err
+	}
+	if p.SameAs(old) {
+		// Nothing to apply: a save with no change, SIGHUP, or a save whose
+		// last event reached the watcher after the reload that read it.
+		e.gateway.RecordUnchangedReload()
+		e.log.Info("config read again, unchanged; nothing to apply", "config", p.ID())
+		return p.ID(), errUnchanged
 	}
 	if e.opts.Listen == "" && old.Config.Gateway.Listen != p.Config.Gateway.Listen {
 		e.log.Warn("gateway.listen changed; it takes effect when inquir dev restarts", "listening", e.URL())

@@ -126,6 +126,7 @@ const (
 	reloadRefused    = "refused"
 	reloadDeferred   = "deferred"   // a watched file is still being written
 	reloadSuperseded = "superseded" // a watched file changed while it was read
+	reloadUnchanged  = "unchanged"  // the files hold what is in force
 )
 
 // watchLoop reloads a moment after the last change to a watched file, once
@@ -178,6 +179,8 @@ func (e *Emulator) watchLoop(ctx context.Context, w *fsnotify.Watcher, tracker w
 			waiting = false
 			id, err := e.reload(unchanged)
 			switch {
+			case errors.Is(err, errUnchanged):
+				e.observe(reloadUnchanged, id)
 			case errors.Is(err, errSuperseded):
 				// The change that superseded it is read after the settle
 				// window, like any other.

@@ -126,6 +126,9 @@ func (g *Gateway) Policy() *policy.Policy { return g.policy.Load() }
 // refused (keeping err's message as the last error) otherwise.
 func (g *Gateway) RecordReload(err error) { g.stats.reload(err) }
 
+// RecordUnchangedReload counts a reload that found the policy in force.
+func (g *Gateway) RecordUnchangedReload() { g.stats.reloadUnchanged() }
+
 // ServeHTTP routes, authorizes and invokes; see the package comment.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()

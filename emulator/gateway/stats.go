@@ -12,14 +12,15 @@ import (
 
 // stats are the gateway's counters, shown at /_inquir/stats.
 type stats struct {
-	mu             sync.Mutex
-	requests       int64
-	rejections     map[string]int64 // by reason: missing_api_key, unknown_key, forbidden, ...
-	invocations    map[string]int64 // by function: requests handed to the Invoker
-	functionErrors int64
-	reloadsApplied int64
-	reloadsRefused int64
-	lastReloadErr  string
+	mu               sync.Mutex
+	requests         int64
+	rejections       map[string]int64 // by reason: missing_api_key, unknown_key, forbidden, ...
+	invocations      map[string]int64 // by function: requests handed to the Invoker
+	functionErrors   int64
+	reloadsApplied   int64
+	reloadsUnchanged int64
+	reloadsRefused   int64
+	lastReloadErr    string
 }
 
 func (s *stats) init() {
@@ -51,6 +52,12 @@ func (s *stats) functionError() {
 	s.mu.Unlock()
 }
 
+func (s *stats) reloadUnchanged() {
+	s.mu.Lock()
+	s.reloadsUnchanged++
+	s.mu.Unlock()
+}
+
 func (s *stats) reload(err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -78,8 +85,16 @@ type Stats struct {
 
 // ReloadStats count config reloads.
 type ReloadStats struct {
-	Applied   int64  `json:"applied"`
-	Refused   int64  `json:"refused"`
+	// Applied counts reloads that put a changed config (or changed file:
+	// secrets) in force.
+	Applied int64 `json:"applied"`
+	// Refused counts reloads that did not parse or validate; the last good
+	// config stayed in force.
+	Refused int64 `json:"refused"`
+	// Unchanged counts reloads that found what is already in force (an
+	// editor's save with no change, SIGHUP, a save seen twice): nothing was
+	// applied.
+	Unchanged int64  `json:"unchanged"`
 	LastError string `json:"last_error,omitempty"`
 }
 
@@ -92,7 +107,7 @@ func (g *Gateway) Stats() Stats {
 		Invocations:    copyCounts(s.invocations),
 		Rejections:     copyCounts(s.rejections),
 		FunctionErrors: s.functionErrors,
-		Reloads:        ReloadStats{Applied: s.reloadsApplied, Refused: s.reloadsRefused, LastError: g.opts.Redactor.String(s.lastReloadErr)},
+		Reloads:        ReloadStats{Applied: s.reloadsApplied, Refused: s.reloadsRefused, Unchanged: s.reloadsUnchanged, LastError: g.opts.Redactor.String(s.lastReloadErr)},
 	}
 	s.mu.Unlock()
 	if g.lines != nil {

@@ -325,6 +325,34 @@ func (p *Policy) InFileOrder() []*Route {
 // ID identifies the config in force: a hash of its file's content.
 func (p *Policy) ID() string { return p.Config.ID }
 
+// SameAs reports whether p puts in force exactly what q does: the same
+// config file content and the same secrets behind its references (an env:
+// or file: secret's value is not in the file), revoked ones included. A
+// reload that finds the policy in force again has nothing to apply.
+func (p *Policy) SameAs(q *Policy) bool {
+	if p == nil || q == nil || p.ID() != q.ID() || len(p.byDigest) != len(q.byDigest) ||
+		len(p.revoked) != len(q.revoked) || len(p.Revoked) != len(q.Revoked) {
+		return false
+	}
+	for d, k := range p.byDigest {
+		if other, ok := q.byDigest[d]; !ok || other.ID != k.ID {
+			return false
+		}
+	}
+	for d, k := range p.revoked {
+		if other, ok := q.revoked[d]; !ok || other.ID != k.ID {
+			return false
+		}
+	}
+	for i, r := range p.Revoked {
+		o := q.Revoked[i]
+		if r.KeyID != o.KeyID || r.File != o.File || r.Disabled != o.Disabled {
+			return false
+		}
+	}
+	return true
+}
+
 // Key returns the key with id, or nil.
 func (p *Policy) Key(id string) *Key {
 	for _, k := range p.Keys {
