@@ -12,13 +12,16 @@ package redact
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf16"
 
 	"github.com/inquir-dev/inquir/emulator/config"
 )
@@ -32,6 +35,21 @@ const Mask = "[redacted]"
 // unreadable while hiding nothing worth hiding. A key secret shorter than
 // this is a configuration lint warns about, not one the log can protect.
 const MinLen = 6
+
+// MinLineLen is the shortest line of a multi-line value that is redacted
+// on its own, in bytes, after trimming spaces. The log is redacted a line at
+// a time, so a PEM key a function prints arrives one line per log line and
+// never matches whole: each of its lines must be a secret of its own. But
+// the short lines of such a value are not secret, and hiding them would
+// blank them wherever they appear: an empty line, "}" or "[default]" from a
+// credentials file, "users:" from a kubeconfig. 16 keeps every base64 line
+// of a PEM body (64 characters; only the last is shorter, and a last line
+// under 16 characters gives away at most 11 bytes) and the lines of a
+// credentials file that hold a value, and leaves out the structure around
+// them. The armor lines of a PEM ("-----BEGIN PRIVATE KEY-----", 25 to 40
+// characters) are identical in every PEM of their type, so they are left
+// out by their shape (RFC 7468 section 2), not by their length.
+const MinLineLen = 16
 
 // Redactor replaces known secrets in text. The zero value is not usable;
 // call New. A nil *Redactor redacts nothing, so optional wiring stays simple.
@@ -53,9 +71,11 @@ func New() *Redactor {
 }
 
 // Add teaches the Redactor values to hide. Values shorter than MinLen are
-// ignored. Each value is also hidden as strconv.Quote and JSON would escape
-// it, since log lines quote values that hold spaces, quotes or control
-// characters.
+// ignored. Each value is also hidden as strconv.Quote and JSON encoders
+// escape it (see spellings), since log lines quote values that hold spaces,
+// quotes or control characters, and functions print JSON. Each line of a
+// multi-line value at least MinLineLen long, other than a PEM's armor, is
+// hidden on its own too.
 func (r *Redactor) Add(values ...string) {
 	if r == nil {
 		return
@@ -63,14 +83,26 @@ func (r *Redactor) Add(values ...string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	changed := false
+	learn := func(v string) {
+		for _, s := range spellings(v) {
+			if !r.values[s] {
+				r.values[s] = true
+				changed = true
+			}
+		}
+	}
 	for _, v := range values {
 		if len(v) < MinLen {
 			continue
 		}
-		for _, form := range forms(v) {
-			if !r.values[form] {
-				r.values[form] = true
-				changed = true
+		learn(v)
+		if !strings.ContainsAny(v, "\n\r") {
+			continue
+		}
+		for line := range strings.Lines(strings.ReplaceAll(v, "\r", "\n")) {
+			line = strings.TrimSpace(line)
+			if len(line) >= MinLineLen && !isArmor(line) {
+				learn(line)
 			}
 		}
 	}
@@ -97,20 +129,75 @@ func (r *Redactor) Add(values ...string) {
 	r.repl.Store(strings.NewReplacer(pairs...))
 }
 
-// forms are the spellings of v that text may hold: v itself, and v as Go
-// quoting (slog's text handler) and JSON escape it, without the quotes.
-func forms(v string) []string {
+// spellings are the ways text may spell v: v itself, and v as Go quoting
+// (slog's text handler) and the JSON encoders functions use would escape it,
+// without the quotes. Most values have no character any of them escapes, and
+// so one spelling.
+func spellings(v string) []string {
 	out := []string{v}
-	q := strconv.Quote(v)
-	if q = q[1 : len(q)-1]; q != v {
-		out = append(out, q)
-	}
-	if b, err := json.Marshal(v); err == nil {
-		if j := string(b[1 : len(b)-1]); j != v && j != q {
-			out = append(out, j)
+	add := func(s string) {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
 		}
 	}
+	q := strconv.Quote(v)
+	add(q[1 : len(q)-1])
+	// encoding/json, as json.Marshal escapes (<, > and & as \u003c...) and
+	// as an Encoder with SetEscapeHTML(false) does.
+	for _, html := range []bool{true, false} {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(html)
+		if enc.Encode(v) == nil {
+			j := bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+			add(string(j[1 : len(j)-1]))
+		}
+	}
+	add(jsonEscape(v, false)) // JavaScript's JSON.stringify
+	add(jsonEscape(v, true))  // Python's json.dumps, ensure_ascii by default
 	return out
+}
+
+// jsonEscape escapes s as JSON.stringify does (ECMA-262, QuoteJSONString):
+// the quote, the backslash and the control characters, \b, \f, \n, \r and
+// \t by their short escapes; with ascii, also DEL and every non-ASCII
+// character, as \uXXXX UTF-16 units (Python's json.dumps, ensure_ascii).
+func jsonEscape(s string, ascii bool) string {
+	var b strings.Builder
+	for _, c := range s {
+		switch c {
+		case '"':
+			b.WriteString(`\"`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\b':
+			b.WriteString(`\b`)
+		case '\f':
+			b.WriteString(`\f`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		default:
+			if c >= 0x20 && (!ascii || c < 0x7f) {
+				b.WriteRune(c)
+				continue
+			}
+			for _, u := range utf16.Encode([]rune{c}) {
+				fmt.Fprintf(&b, `\u%04x`, u)
+			}
+		}
+	}
+	return b.String()
+}
+
+// isArmor reports whether line is a PEM encapsulation boundary, such as
+// "-----BEGIN PRIVATE KEY-----" (RFC 7468 section 2; OpenPGP's armor has the
+// same shape): alike in every PEM of its type, and no secret.
+func isArmor(line string) bool {
+	return len(line) > 10 && strings.HasPrefix(line, "-----") && strings.HasSuffix(line, "-----")
 }
 
 // Update adds every secret cfg can resolve now: each key's env:, file: and
