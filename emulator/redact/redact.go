@@ -60,13 +60,50 @@ const MinLineLen = 16
 type Redactor struct {
 	mu     sync.Mutex // serializes Add
 	values map[string]bool
-	repl   atomic.Pointer[strings.Replacer]
+	m      atomic.Pointer[matcher]
+}
+
+// matcher is the compiled set of spellings to hide.
+type matcher struct {
+	repl *strings.Replacer
+	// heads has a bit set for the hash of the first headLen bytes of each
+	// spelling. Most log lines hold no secret, and a scan of the line
+	// against heads says so without the Replacer's work and allocations;
+	// a line with a set bit, a likely secret, goes to the Replacer.
+	heads [1 << headBits / 64]uint64
+}
+
+// headLen is how many leading bytes of a spelling heads hashes; every
+// spelling is at least MinLen bytes long.
+const headLen = 4
+
+// headBits is the size of the hash heads keeps: 8 KiB of bits, so that a
+// few hundred spellings leave a line's chance of a false hit small.
+const headBits = 16
+
+// head hashes the 4 bytes of x (little-endian) to headBits bits.
+func head(x uint32) uint32 { return x * 0x9e3779b1 >> (32 - headBits) }
+
+// mayHold reports whether s may hold a spelling: false means it holds none.
+func (m *matcher) mayHold(s string) bool {
+	if len(s) < headLen {
+		return false
+	}
+	x := uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16
+	for i := headLen - 1; i < len(s); i++ {
+		x = x&0xffffff | uint32(s[i])<<24
+		if h := head(x); m.heads[h/64]&(1<<(h%64)) != 0 {
+			return true
+		}
+		x >>= 8
+	}
+	return false
 }
 
 // New returns a Redactor that knows no secrets yet.
 func New() *Redactor {
 	r := &Redactor{values: map[string]bool{}}
-	r.repl.Store(strings.NewReplacer())
+	r.m.Store(&matcher{repl: strings.NewReplacer()})
 	return r
 }
 
@@ -122,11 +159,15 @@ func (r *Redactor) Add(values ...string) {
 		}
 		return all[i] < all[j]
 	})
+	m := &matcher{}
 	pairs := make([]string, 0, 2*len(all))
 	for _, v := range all {
 		pairs = append(pairs, v, Mask)
+		h := head(uint32(v[0]) | uint32(v[1])<<8 | uint32(v[2])<<16 | uint32(v[3])<<24)
+		m.heads[h/64] |= 1 << (h % 64)
 	}
-	r.repl.Store(strings.NewReplacer(pairs...))
+	m.repl = strings.NewReplacer(pairs...)
+	r.m.Store(m)
 }
 
 // spellings are the ways text may spell v: v itself, and v as Go quoting
@@ -240,7 +281,11 @@ func (r *Redactor) String(s string) string {
 	if r == nil {
 		return s
 	}
-	return r.repl.Load().Replace(s)
+	m := r.m.Load()
+	if !m.mayHold(s) {
+		return s
+	}
+	return m.repl.Replace(s)
 }
 
 // maxLine is how much of a line Writer holds while waiting for its end. A

@@ -215,3 +215,26 @@ func TestMultiLine(t *testing.T) {
 		}
 	}
 }
+
+// TestStringEveryOffset: a secret is found wherever it starts and ends in
+// the text, the filter in front of the Replacer included.
+func TestStringEveryOffset(t *testing.T) {
+	r := New()
+	r.Add("s3cr3t-value", tricky)
+	b, _ := json.Marshal(tricky)
+	for _, secret := range []string{"s3cr3t-value", tricky, string(b[1 : len(b)-1])} {
+		for before := 0; before < 9; before++ {
+			for after := 0; after < 5; after++ {
+				in := strings.Repeat("a", before) + secret + strings.Repeat("z", after)
+				if strings.Contains(r.String(in), secret[:6]) {
+					t.Errorf("String(%q) = %q", in, r.String(in))
+				}
+			}
+		}
+	}
+	for _, s := range []string{"", "s3c", "s3cr3t-valu"} {
+		if got := r.String(s); got != s {
+			t.Errorf("String(%q) = %q", s, got)
+		}
+	}
+}
