@@ -3,7 +3,12 @@ package emulator
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"log/slog"
 	"net/http"
@@ -217,6 +222,157 @@ func TestBuiltinsCheckHost(t *testing.T) {
 					t.Errorf("refusal body %s shows detail", body)
 				}
 			})
+		}
+	}
+}
+
+// spellingsNode prints, as functions do, a PEM key from a file: line by
+// line (console.log adds its own prefix to the first line only) and raw, and
+// JSON.stringify's spelling of both it and a secret with characters JSON
+// escapes.
+const spellingsNode = `const key = process.env.TLS_KEY, tricky = process.env.TRICKY;
+console.log(key);
+process.stdout.write(key + "\n");
+console.log(JSON.stringify({ key, tricky }));
+console.error("bad password:", JSON.stringify(tricky));
+export async function handler() { return { statusCode: 200, body: "ok" }; }
+`
+
+// spellingsPython prints the same with print and json.dumps (which escapes
+// every non-ASCII character), then serves invocations.
+const spellingsPython = `import json, os, urllib.request
+api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime"
+key, tricky = os.environ["TLS_KEY"], os.environ["TRICKY"]
+print(key, flush=True)
+print(json.dumps({"key": key, "tricky": tricky}), flush=True)
+while True:
+    with urllib.request.urlopen(api + "/invocation/next") as r:
+        rid = r.headers["Lambda-Runtime-Aws-Request-Id"]
+    urllib.request.urlopen(urllib.request.Request(api + "/invocation/" + rid + "/response", data=b'{"statusCode":200,"body":"ok"}', method="POST")).read()
+`
+
+// TestLogRedactsSpellings runs real functions that print a PEM key from a
+// file: env value (the log is redacted a line at a time, so the key arrives
+// in pieces) and JSON-encode a secret with a quote, a backslash, HTML
+// characters, control characters and non-ASCII in it: the log holds no
+// fragment of either (issue 22).
+func TestLogRedactsSpellings(t *testing.T) {
+	runtimes := map[string]bool{}
+	for _, bin := range []string{"node", "python3"} {
+		_, err := exec.LookPath(bin)
+		runtimes[bin] = err == nil
+	}
+	if !runtimes["node"] && !runtimes["python3"] {
+		t.Skip("neither node nor python3 is installed")
+	}
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	// Every spelling of this one holds its first 13 characters.
+	const tricky = "tr1cky-s3cr3t\"q\\b<s>&é🔑\x01\t\u2028\x7fend"
+
+	dir := t.TempDir()
+	toml := "[keys.caller]\nsecret = \"caller-key-0123456789\"\n"
+	for fn, on := range map[string]bool{"node": runtimes["node"], "py": runtimes["python3"]} {
+		if !on {
+			continue
+		}
+		if fn == "node" {
+			toml += "[functions.node]\nruntime = \"node\"\npath = \"fn.mjs\"\n"
+		} else {
+			toml += "[functions.py]\nruntime = \"process\"\ncommand = [\"python3\", \"fn.py\"]\n"
+		}
+		toml += `env = { TLS_KEY = "file:key.pem", TRICKY = "file:tricky.txt" }
+[[routes]]
+method = "GET"
+path = "/` + fn + `"
+function = "` + fn + `"
+keys = ["caller"]
+`
+	}
+	files := map[string]string{
+		"fn.mjs": spellingsNode, "fn.py": spellingsPython,
+		"key.pem": key, "tricky.txt": tricky, "inquir.toml": toml,
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var captured lockedBuffer
+	r := redact.New()
+	e, err := Start(Options{
+		ConfigPath: filepath.Join(dir, "inquir.toml"),
+		Listen:     "127.0.0.1:0",
+		CacheDir:   t.TempDir(),
+		Log:        slog.New(slog.NewTextHandler(r.Writer(&captured), nil)),
+		Output:     &captured,
+		Redactor:   r,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := false
+	stop := func() {
+		if closed {
+			return
+		}
+		closed = true
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := e.Close(ctx); err != nil {
+			t.Error(err)
+		}
+	}
+	defer stop()
+	for fn, on := range map[string]bool{"node": runtimes["node"], "py": runtimes["python3"]} {
+		if !on {
+			continue
+		}
+		req, err := http.NewRequest("GET", e.URL()+"/"+fn, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("x-api-key", "caller-key-0123456789")
+		resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET /%s = %d %s", fn, resp.StatusCode, body)
+		}
+	}
+	// Stop the workers so that every line they wrote is in the log.
+	stop()
+	log := captured.String()
+
+	// The key's armor is no secret and shows: the key reached the log.
+	for fn, on := range map[string]bool{"node": runtimes["node"], "py": runtimes["python3"]} {
+		if on && !strings.Contains(log, "["+fn+"] -----BEGIN PRIVATE KEY-----") {
+			t.Errorf("no line of function %s's key in the log:\n%s", fn, log)
+		}
+	}
+	// Nothing of the tricky secret, and no 16 characters in a row of any
+	// base64 line of the key.
+	if strings.Contains(log, "tr1cky") {
+		t.Errorf("the log holds a spelling of the secret %q:\n%s", tricky, log)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(key), "\n") {
+		if strings.HasPrefix(line, "-----") {
+			continue
+		}
+		for i := 0; i+16 <= len(line); i++ {
+			if strings.Contains(log, line[i:i+16]) {
+				t.Fatalf("the log holds %q, a fragment of the key:\n%s", line[i:i+16], log)
+			}
 		}
 	}
 }

@@ -22,6 +22,10 @@ import (
 const shutdownGrace = 10 * time.Second
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	// First, before a secret is resolved or a worker started: no other
+	// process of this user may read inquir's environment or memory, which
+	// hold every key secret.
+	inspectErr := forbidInspection()
 	fs := newFlags("dev", stderr)
 	cfgPath := fs.String("config", "inquir.toml", "the config `file`")
 	listen := fs.String("listen", "", "the `address` to listen on (default: gateway.listen, else "+config.DefaultListen+")")
@@ -38,6 +42,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	logOut := redactor.Writer(out)
 	defer logOut.Flush()
 	log := slog.New(slog.NewTextHandler(logOut, nil))
+	if inspectErr != nil {
+		log.Warn("other processes of your user, functions included, can read inquir's environment and memory, where its key secrets are", "error", inspectErr)
+	}
 	e, err := emulator.Start(emulator.Options{ConfigPath: *cfgPath, Listen: *listen, Log: log, RequestLog: logOut, Output: out, Redactor: redactor,
 		HideSecretEnv: true})
 	if isConfigError(err) {
