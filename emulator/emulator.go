@@ -21,6 +21,7 @@ import (
 
 	"github.com/inquir-dev/inquir/emulator/config"
 	"github.com/inquir-dev/inquir/emulator/gateway"
+	"github.com/inquir-dev/inquir/emulator/lint"
 	"github.com/inquir-dev/inquir/emulator/policy"
 	"github.com/inquir-dev/inquir/emulator/redact"
 	"github.com/inquir-dev/inquir/emulator/runtimes"
@@ -103,6 +104,11 @@ func Start(opts Options) (*Emulator, error) {
 	if p == nil {
 		var err error
 		if p, err = policy.Load(opts.ConfigPath); err != nil {
+			return nil, err
+		}
+		// A route open or uncallable by accident is refused here, not only
+		// by lint in CI.
+		if err := lint.Guard(p); err != nil {
 			return nil, err
 		}
 	}
@@ -244,6 +250,9 @@ func (e *Emulator) reload(unchanged func() bool) (string, error) {
 	p, err := policy.Reload(e.opts.ConfigPath, old)
 	if err == nil && declaresNothing(p) {
 		err = fmt.Errorf("reading %s: it declares no keys, functions or routes (saved empty, or caught half-written); to serve nothing, stop inquir dev", p.Config.File)
+	}
+	if err == nil {
+		err = lint.Guard(p)
 	}
 	if err == nil && unchanged != nil && !unchanged() {
 		e.log.Debug("config read while it was being written; reading it again", "config", p.ID())

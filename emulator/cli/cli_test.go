@@ -24,6 +24,8 @@ func TestExitStatuses(t *testing.T) {
 		"secrets.toml": "[keys.ci]\nsecret = \"env:INQUIR_CLI_TEST_UNSET\"\ngroups = [\"o\"]\n[keys.vault]\nsecret = \"file:nope.key\"\n" +
 			"[functions.f]\nruntime = \"node\"\npath = \"f.mjs\"\n[[routes]]\nmethod = \"GET\"\npath = \"/o\"\nfunction = \"f\"\ngroup = \"o\"\n",
 		"f.mjs": "export async function handler() {}\n",
+		// open.toml is valid, but its one route is open and nobody said why.
+		"open.toml": "[functions.f]\nruntime = \"node\"\npath = \"f.mjs\"\n[[routes]]\nmethod = \"GET\"\npath = \"/o\"\nfunction = \"f\"\nauth = \"none\"\n",
 	}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
@@ -63,6 +65,7 @@ func TestExitStatuses(t *testing.T) {
 		{[]string{"verify", "--config", "broken.toml"}, exitUsage, false, "inquir verify: broken.toml:3:10: keys.partner.groups: expected an array of strings"},
 		{[]string{"routes", "--config", "secrets.toml"}, exitOK, true, ""},
 		{[]string{"dev", "--config", "secrets.toml", "--listen", "127.0.0.1:0"}, exitUsage, false, "inquir dev: secrets.toml:2:1: keys.ci.secret: environment variable INQUIR_CLI_TEST_UNSET is not set"},
+		{[]string{"dev", "--config", "open.toml", "--listen", "127.0.0.1:0"}, exitUsage, false, "inquir dev: open.toml:8:1: error INQ001: GET /o is open to anyone"},
 		{[]string{"dev", "--config", "syntax.toml", "--listen", "127.0.0.1:0"}, exitUsage, false, "inquir dev: syntax.toml:1:14: expected '.' or ']' to end table name, but got '\\n' instead"},
 	}
 	for _, tt := range tests {

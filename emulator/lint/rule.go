@@ -63,6 +63,7 @@ func Rules() []*Rule {
 		ruleUnresolvableEnv(),
 		ruleEncodedSlash(),
 		ruleMethodSideDoor(),
+		ruleNoRoutes(),
 	}
 }
 

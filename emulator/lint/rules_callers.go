@@ -18,7 +18,9 @@ func ruleUncallable() *Rule {
 
 A key counts as a caller if the gateway would accept it now or will accept it later without a config change: a key that is not valid yet (not_before in the future) counts, since a route may wait for a launch. A route that only expired or disabled keys may call is as uncallable as one no key may call, and is reported, naming those keys; INQ010 flags the keys themselves.
 
-A route that accepts any valid key (no group, no keys) is uncallable when the config defines no key it could accept.`,
+A route that accepts any valid key (no group, no keys) is uncallable when the config defines no key it could accept.
+
+inquir dev refuses a config with a route that no configured key may call at all, at start and on reload. A route whose only keys expired, are disabled, or lost their secret file is still served, every request refused, so that expiry and revocation take effect without holding a reload back: lint reports it.`,
 		Fix:              "give a key the route's group, name a key in its keys, or remove the route",
 		SecuritySeverity: "2.0", Tags: []string{"security", "correctness"}, Precision: "very-high",
 		Bad: Example{Config: `[keys.partner]
@@ -82,7 +84,7 @@ group = "ops"
 		check: func(v *View) []Finding {
 			var out []Finding
 			for _, r := range v.Routes {
-				if v.Open(r) {
+				if v.Open(r) || (v.guard && len(r.Callers) > 0) {
 					continue
 				}
 				var inactive []string

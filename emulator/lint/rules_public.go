@@ -11,7 +11,7 @@ func ruleOpenWithoutReason() *Rule {
 		Title: `a route with auth = "none" and no reason`,
 		Explanation: `A route with auth = "none" answers anyone, with no key. Authentication in inquir is opt-out, so such a route is always a decision someone made; reason = "..." records who vouched for it and why, where a reviewer reads it. An open route without one is an open endpoint nobody vouched for: often a debugging shortcut, or a copy of a public route that was meant to be protected.
 
-The gateway serves such a route (the config is valid), so lint is what stops it in CI.`,
+inquir dev refuses such a config when it starts, and refuses a reload that brings one (the last good config stays in force), with this rule's message; lint stops it in CI.`,
 		Fix:              `give the route a reason = "...", or remove auth = "none" to protect it`,
 		SecuritySeverity: "8.0", Tags: []string{"security", "open-route"}, Precision: "very-high",
 		Bad: Example{Config: `[functions.status]

@@ -17,7 +17,7 @@ func ruleUndefinedReference() *Rule {
 - a group that no [groups.NAME] table declares and no key lists in its groups: no key can ever be in it through that name;
 - a key id without a [keys.ID] table.
 
-The gateway fails closed on an undefined group or key (nobody is allowed through that name), so the route is not open, but it is not callable as intended either (see INQ004).`,
+The gateway would fail closed on an undefined group or key (nobody is allowed through that name), so the route is not open, but it is not callable as intended either (see INQ004): inquir dev refuses the config at start and on reload, with this rule's message.`,
 		Fix:              "fix the name, or define the function, group or key",
 		SecuritySeverity: "3.0", Tags: []string{"security", "correctness"}, Precision: "very-high",
 		Bad: Example{Config: `[keys.partner]

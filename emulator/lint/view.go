@@ -26,6 +26,9 @@ type View struct {
 	// Probes are sample requests for every route and what the router
 	// answers to each (see probe.go).
 	Probes []Probe
+
+	// guard is set when Guard asks: rules judge structure, not time.
+	guard bool
 }
 
 // Load reads the config at path and compiles it for linting. Errors are the
