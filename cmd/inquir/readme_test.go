@@ -13,11 +13,12 @@ import (
 )
 
 // TestReadmeTestingInCI follows the README's "Testing in CI, in your own
-// repository" word for word in a scratch module that holds a copy of the
-// example project: the go.mod step, the files it says to save, and the
-// commands it says to run, which must pass. Only the clone's path differs
-// (the repository itself stands in for ../inquir), and the go command runs
-// offline, from the module cache this test's own build filled.
+// repository" word for word in a scratch repository that has never seen
+// inquir: no go.mod, a function and routes of its own (not the example's).
+// It runs the commands the section gives and saves the files it says to
+// save; they must pass. Only the clone's path differs (the repository itself
+// stands in for ../inquir). The go command may fetch what go mod tidy needs
+// from the module proxy, as a user's would.
 func TestReadmeTestingInCI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs a scratch module's tests")
@@ -43,11 +44,10 @@ func TestReadmeTestingInCI(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// The user's project: the example's inquir.toml and functions, in a
-	// module of its own.
-	write("go.mod", "module example.com/shop\n\ngo 1.26\n")
-	copyTree(t, filepath.Join(root, "inquir.toml"), filepath.Join(dir, "inquir.toml"))
-	copyTree(t, filepath.Join(root, "functions"), filepath.Join(dir, "functions"))
+	// The user's project: a config and a function of its own, and no
+	// go.mod yet.
+	write("inquir.toml", scratchConfig)
+	write("functions/orders.mjs", "export async function handler(event) {\n  return { statusCode: 200, body: `order ${event.pathParameters.id}` };\n}\n")
 
 	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Minute)
 	defer cancel()
@@ -57,7 +57,7 @@ func TestReadmeTestingInCI(t *testing.T) {
 			line = strings.ReplaceAll(line, "=../inquir", "="+root)
 			cmd := exec.CommandContext(ctx, "sh", "-c", line)
 			cmd.Dir = dir
-			cmd.Env = append(os.Environ(), "GOPROXY=off", "GOSUMDB=off", "GOFLAGS=-mod=mod")
+			cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
 			cmd.WaitDelay = 10 * time.Second
 			out, err := cmd.CombinedOutput()
 			if err != nil {
@@ -67,11 +67,63 @@ func TestReadmeTestingInCI(t *testing.T) {
 		}
 	}
 	run(scripts[0])
+	if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err != nil || !strings.Contains(string(b), "module example.com/yourproject") {
+		t.Fatalf("the section's first commands made no go.mod of the project's own: %v\n%s", err, b)
+	}
 	for name, content := range files {
 		write(name, content)
 	}
 	run(scripts[1])
+
+	// The suite can fail: the same project with its refund route left open
+	// by accident does.
+	write("inquir.toml", strings.Replace(scratchConfig, `group = "ops"`, `auth = "none"`, 1))
+	lines := strings.Split(strings.TrimSpace(scripts[1]), "\n")
+	cmd := exec.CommandContext(ctx, "sh", "-c", lines[len(lines)-1])
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
+	cmd.WaitDelay = 10 * time.Second
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "INQ001") {
+		t.Errorf("%s passed (or failed for another reason) with a route open by accident: %v\n%s", lines[len(lines)-1], err, out)
+	}
 }
+
+// scratchConfig is the scratch project's own: none of the example's routes
+// or keys, a public route with its reason, an internal group.
+const scratchConfig = `[keys.shop-partner]
+secret = "env:SHOP_PARTNER_KEY"
+groups = ["shop"]
+
+[keys.ops]
+secret = "env:SHOP_OPS_KEY"
+groups = ["ops"]
+
+[groups.ops]
+internal = true
+
+[functions.orders]
+runtime = "node"
+path = "functions/orders.mjs"
+
+[[routes]]
+method = "GET"
+path = "/orders/{id}"
+function = "orders"
+group = "shop"
+
+[[routes]]
+method = "POST"
+path = "/admin/orders/{id}/refund"
+function = "orders"
+group = "ops"
+
+[[routes]]
+method = "GET"
+path = "/ping"
+function = "orders"
+auth = "none"
+reason = "the shop's uptime checks carry no key"
+`
 
 // readmeSection returns the README's text from heading to the next "## ".
 func readmeSection(t *testing.T, path, heading string) string {
