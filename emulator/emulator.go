@@ -4,7 +4,15 @@
 //
 // The packages below it each do one thing: config reads inquir.toml, policy
 // compiles it into who-may-call-what, gateway serves HTTP under that policy,
-// runtimes runs the functions.
+// runtimes runs the functions, lint, verify and export check and carry the
+// same policy elsewhere, inquirscript is the testscript harness.
+//
+// The reference a user reads sits beside the code it describes, as
+// README.md files: this folder's (reloads and key rotation, the security
+// model, the layout), config's (every field of inquir.toml), runtimes'
+// (each runtime, a function's environment, the Runtime API), gateway's
+// (every answer, and the differences from AWS), lint's, verify's and
+// export's.
 package emulator
 
 import (
