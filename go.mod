@@ -1,6 +1,6 @@
 module github.com/inquir-dev/inquir
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/BurntSushi/toml v1.6.0
@@ -10,6 +10,7 @@ require (
 	github.com/gorilla/mux v1.8.1
 	github.com/rogpeppe/go-internal v1.16.0
 	golang.org/x/sys v0.26.0
+	golang.org/x/time v0.16.0
 )
 
 require golang.org/x/tools v0.26.0 // indirect
