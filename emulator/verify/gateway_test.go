@@ -66,6 +66,50 @@ group = "partners"
 
 var gatewayKeys = map[string]string{"partner": partnerSecret, "admin": adminSecret}
 
+// caseTOML has partner routes beside admin routes whose paths differ from
+// theirs in letter case only (issue 22): /api/ADMIN/users is the partners'
+// GET /api/{section}/users as spelled, and, to a router that ignores case,
+// the admins' GET /api/admin/users; /v1/admin/x is the partners' ANY
+// /v1/{proxy+}, and the admins' ANY /v1/Admin/{proxy+} (an ASP.NET
+// controller's name) to such a router.
+var caseTOML = `
+[keys.partner]
+secret = "` + digest(partnerSecret) + `"
+groups = ["partners"]
+
+[keys.admin]
+secret = "` + digest(adminSecret) + `"
+groups = ["admins"]
+
+[functions.api]
+runtime = "node"
+path = "fn.mjs"
+
+[[routes]]
+method = "GET"
+path = "/api/{section}/users"
+function = "api"
+group = "partners"
+
+[[routes]]
+method = "GET"
+path = "/api/admin/users"
+function = "api"
+group = "admins"
+
+[[routes]]
+method = "ANY"
+path = "/v1/{proxy+}"
+function = "api"
+group = "partners"
+
+[[routes]]
+method = "ANY"
+path = "/v1/Admin/{proxy+}"
+function = "api"
+group = "admins"
+`
+
 // itemsTOML has an ANY route for partners beside an admin route whose path
 // holds a reserved character (a custom method, as Google's APIs spell
 // them): /v1/items%3Aexport is the partners' ANY /v1/{name} as sent, and
@@ -103,7 +147,7 @@ group = "partners"
 // requests its upstream received.
 type fakeGateway struct {
 	p      *policy.Policy
-	flaw   string // "", "open", "down", "leak", "forge", "forward", "spelling", "options", "colon"
+	flaw   string // "", "open", "down", "leak", "forge", "forward", "spelling", "options", "colon", "case"
 	bodies string // refusal bodies: "inquir", "kong" or "aws"
 
 	mu       sync.Mutex
@@ -150,6 +194,14 @@ func (g *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if strings.Contains(m.Path, "%3A") {
 			m.Refused = ""
 			forwardPath = strings.ReplaceAll(m.Path, "%3A", ":")
+		}
+	case "case":
+		// Routes as API Gateway does, letter case and all, and knows
+		// nothing of routers that ignore it: refuses encoded spellings
+		// alone. /api/ADMIN/users is authorised as GET
+		// /api/{section}/users.
+		if m.Route != nil && !strings.ContainsAny(raw, "%;\\") {
+			m.Refused = ""
 		}
 	}
 	switch {
@@ -290,8 +342,10 @@ func TestURLFailsAgainstFlawedGateways(t *testing.T) {
 		{flaw: "spelling", request: "GET /./admin", got: "function (200)"},
 		{flaw: "options", request: "OPTIONS /v1/inquir-verify", credential: "no key", got: "function (200)", config: itemsTOML},
 		{flaw: "colon", request: "GET /v1/items%3Aexport", credential: "key partner", got: "function (200)", config: itemsTOML},
+		{flaw: "case", request: "GET /api/ADMIN/users", credential: "key partner", got: "function (200)", config: caseTOML},
+		{flaw: "case", request: "GET /v1/admin/inquir-verify", credential: "key partner", got: "function (200)", config: caseTOML},
 	} {
-		t.Run(tc.flaw, func(t *testing.T) {
+		t.Run(tc.flaw+" "+tc.request, func(t *testing.T) {
 			config, echo := gatewayTOML, "GET /echo/{proxy+}"
 			if tc.config != "" {
 				config, echo = tc.config, tc.echo
@@ -328,6 +382,7 @@ func TestURLPassesCorrectGateways(t *testing.T) {
 		{"another gateway's bodies", gatewayTOML, "kong", echoRoute},
 		{"compat aws", "[gateway]\ncompat = \"aws\"\n" + gatewayTOML, "aws", echoRoute},
 		{"an ANY route beside a reserved character", itemsTOML, "inquir", "ANY /v1/{name}"},
+		{"routes that differ in letter case", caseTOML, "inquir", "ANY /v1/{proxy+}"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfgPath, url := startGateway(t, tc.config, "", tc.bodies)

@@ -12,7 +12,8 @@ import (
 
 // TestURLPassesInquirGateway: inquir's own gateway, probed over HTTP as
 // any other gateway is (--url), passes the whole matrix: every method of
-// an ANY route and every encoded reserved character included. Its functions (verify's recorder) ran once for each cell that
+// an ANY route, every encoded reserved character and letter case
+// included. Its functions (verify's recorder) ran once for each cell that
 // should reach one, and never for another.
 func TestURLPassesInquirGateway(t *testing.T) {
 	t.Setenv("INQUIR_OVERLAP_PARTNER", partnerSecret)
@@ -24,6 +25,7 @@ func TestURLPassesInquirGateway(t *testing.T) {
 	for _, tc := range []struct{ name, config, echo string }{
 		{"issue 9's overlapping routes", string(overlap), ""},
 		{"an ANY route beside a reserved character", itemsTOML, "ANY /v1/{name}"},
+		{"routes that differ in letter case", caseTOML, "ANY /v1/{proxy+}"},
 		{"an echo route beside an admin route", gatewayTOML, "GET /echo/{proxy+}"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

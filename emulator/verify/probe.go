@@ -191,6 +191,8 @@ const reserved = ":/?#[]@!$&'()*+,;=%\\."
 //     read as "/"), and after each segment, followed by a word (frameworks
 //     cut a path at "?" or "#" and drop ";parameters");
 //   - "/" encoded in a walk up with "..": /api/inquir-verify%2F..%2Fadmin;
+//   - each segment, and the whole path, in upper and in lower case, which
+//     routers that ignore case (Express, Koa, ASP.NET) route as rt's path;
 //   - the method in lower case, and HEAD for GET.
 //
 // A path spelling is sent when the policy routes it to a weaker route and
@@ -234,6 +236,12 @@ func (pr *prober) spellings(rt *policy.Route, method, path string, creds []Crede
 		for k := range segs {
 			add(withSegment(segs, k, segs[k]+esc+"inquir-verify"))
 		}
+	}
+	for _, fold := range []func(string) string{strings.ToUpper, strings.ToLower} {
+		for k, seg := range segs {
+			add(withSegment(segs, k, fold(seg)))
+		}
+		add(fold(path))
 	}
 
 	var cells []Cell

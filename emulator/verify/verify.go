@@ -7,7 +7,8 @@
 // takes. Each route is also probed with its path spelled otherwise
 // (doubled and trailing slashes, dot segments, percent-encoded letters and
 // dots), and with the spellings a weaker route could take: every reserved
-// character percent-encoded, the method's spelling (issues 9 and 22).
+// character percent-encoded, letter case, the method's spelling (issues 9
+// and 22).
 //
 // Against the local emulator (Run with no URL) it also proves that no
 // refused request invoked a function, and it needs no real secret: it serves
@@ -44,7 +45,8 @@ const (
 	Unauthorized               // the gateway refuses with 401 (403 under compat = "aws")
 	Forbidden                  // the gateway refuses with 403
 	// Refused is for a spelling of a request (an encoded reserved
-	// character, a lower-case method, HEAD for GET) from a caller that a weaker route lets in: the gateway must
+	// character, the path in other letter case, a lower-case method, HEAD
+	// for GET) from a caller that a weaker route lets in: the gateway must
 	// refuse it (400, 401 or 403) and run nothing of the more protected
 	// route's function.
 	Refused
