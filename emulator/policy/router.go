@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -188,51 +187,6 @@ func foldedEscape(p string) (n int, letter byte) {
 		return 9, 'k'
 	}
 	return 0, 0
-}
-
-// methodOverrideHeaders are the headers web frameworks read as the
-// request's real method (Express's method-override, Symfony, Laravel, ASP.NET).
-var methodOverrideHeaders = [...]string{"X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"}
-
-// methodOverrideKeys are methodOverrideHeaders as http.Header keys them,
-// so that MatchRequest looks them up without canonicalizing each name on
-// every request.
-var methodOverrideKeys = func() (keys [len(methodOverrideHeaders)]string) {
-	for i, name := range methodOverrideHeaders {
-		keys[i] = http.CanonicalHeaderKey(name)
-	}
-	return keys
-}()
-
-// MethodOverrideHeaders lists the method-override headers MatchRequest
-// judges, spelled as its refusals name them: what a gateway enforcing the
-// same policy (inquir export) must judge too.
-func MethodOverrideHeaders() []string { return slices.Clone(methodOverrideHeaders[:]) }
-
-// MatchRequest is Match for an HTTP request, also refusing a method-override
-// header that names a method another route would serve: a framework behind
-// the gateway would run that method's code under this route's policy. An
-// override that the same route answers (an ANY route, say) is left alone.
-func (p *Policy) MatchRequest(r *http.Request) Match {
-	m := p.Match(r.Method, r.URL.EscapedPath())
-	if m.Route == nil || m.Refused != "" {
-		return m
-	}
-	for i, name := range methodOverrideHeaders {
-		for _, v := range r.Header[methodOverrideKeys[i]] {
-			for _, method := range strings.Split(v, ",") {
-				method = strings.ToUpper(strings.TrimSpace(method))
-				if method == "" {
-					continue
-				}
-				if o := p.Match(method, m.Path); o.Route != m.Route || o.Refused != "" {
-					m.Refused = "the " + name + " header names a method another route serves; send the request with that method instead"
-					return m
-				}
-			}
-		}
-	}
-	return m
 }
 
 // frameworkViews returns the paths, escaped and normalized, that a function
