@@ -28,6 +28,13 @@ func BenchmarkServeHTTP(b *testing.B) {
 	plugin := New(Options{Invoker: echoValueInvoker{}, RequestLog: io.Discard, Now: f.gw.opts.Now})
 	defer plugin.Close()
 	plugin.SetPolicy(f.gw.Policy())
+	// Routes where letter case can select a more protected route
+	// (caseConfig): every request there is looked up twice, the second
+	// time without regard to case (issue 22).
+	cased, _, _ := caseGateway(b)
+	folding := New(Options{Invoker: constInvoker{}, RequestLog: io.Discard, Now: f.gw.opts.Now})
+	defer folding.Close()
+	folding.SetPolicy(cased.Policy())
 	baseline := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "missing_api_key", "message": "x"})
 	})
@@ -44,6 +51,8 @@ func BenchmarkServeHTTP(b *testing.B) {
 		{"allowed", gw, "/customers/c-1", partnerSecret},
 		{"allowed-value", plugin, "/customers/c-1", partnerSecret},
 		{"odd-spelling", gw, "//customers/./c%2D1/", partnerSecret},
+		{"case-folding-allowed", folding, "/api/sales/users", partnerSecret},
+		{"case-folding-upper", folding, "/api/Sales/users", partnerSecret},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

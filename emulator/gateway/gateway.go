@@ -196,6 +196,15 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rec.status = g.fail(w, http.StatusRequestEntityTooLarge, "payload_too_large", "the request body is over 6 MB")
 		return
 	}
+	// A form body's _method field overrides the method for Laravel,
+	// Symfony and Rails: judged as MatchRequest judges the headers, on the
+	// whole body the function would get.
+	if f := p.MatchForm(m, r.Header.Values("Content-Type"), body); f.Refused != "" {
+		rec.reason = "ambiguous_request"
+		g.stats.reject(rec.reason)
+		rec.status = g.fail(w, http.StatusBadRequest, "bad_request", f.Refused)
+		return
+	}
 
 	reqID := uuid.New()
 	rec.requestID = reqID

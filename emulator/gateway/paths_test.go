@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -188,6 +189,98 @@ func TestMethodSpellingPicksNoWeakerRoute(t *testing.T) {
 			}
 			if ev := calls[len(calls)-1].event; ev.HTTPMethod != tt.method || ev.Resource != tt.route {
 				t.Errorf("event: httpMethod %q resource %q, want %q %q", ev.HTTPMethod, ev.Resource, tt.method, tt.route)
+			}
+		})
+	}
+}
+
+// rawRequestBody is rawRequest with a body, sent whole with its length.
+func rawRequestBody(t *testing.T, addr, method, target, body string, header ...string) (int, map[string]string) {
+	t.Helper()
+	header = append(header, "Content-Length", strconv.Itoa(len(body)))
+	conn, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+	var b strings.Builder
+	b.WriteString(method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n")
+	for i := 0; i+1 < len(header); i += 2 {
+		b.WriteString(header[i] + ": " + header[i+1] + "\r\n")
+	}
+	b.WriteString("\r\n" + body)
+	if _, err := io.WriteString(conn, b.String()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: method})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out := map[string]string{}
+	raw, _ := io.ReadAll(resp.Body)
+	_ = json.Unmarshal(raw, &out)
+	return resp.StatusCode, out
+}
+
+// TestMethodOverrideSpellingsAreRefused is fault C of issue 22: with GET
+// /reports for admins and ANY /reports for partners, a partner's POST
+// must not carry GET in any spelling a framework behind the gateway reads
+// as the method: the override headers spelled with "_" (CGI, WSGI and PHP
+// read X_HTTP_METHOD_OVERRIDE as X-HTTP-Method-Override), _method in the
+// query string (Symfony, Laravel, Express's method-override) or in a form
+// body (Laravel, Symfony, Rails). Each is refused as the dashed headers
+// are, with the function not run; an override the ANY route itself
+// answers, and look-alikes, still reach it.
+func TestMethodOverrideSpellingsAreRefused(t *testing.T) {
+	addr, s := serveOverlap(t)
+	const form = "application/x-www-form-urlencoded"
+	multipart := func(name, value string) string {
+		return "--b0undary\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n--b0undary--\r\n"
+	}
+	tests := []struct {
+		name, target, body string
+		header             []string
+		refused            bool
+	}{
+		{"X_HTTP_METHOD_OVERRIDE", "/reports", "", []string{"X_HTTP_METHOD_OVERRIDE", "GET"}, true},
+		{"x_http_method_override in lower case", "/reports", "", []string{"x_http_method_override", "get"}, true},
+		{"X-HTTP_Method-Override mixed", "/reports", "", []string{"X-HTTP_Method-Override", "GET"}, true},
+		{"X_HTTP_METHOD", "/reports", "", []string{"X_HTTP_METHOD", "GET"}, true},
+		{"X_METHOD_OVERRIDE", "/reports", "", []string{"X_METHOD_OVERRIDE", "HEAD"}, true},
+		{"?_method=GET", "/reports?_method=GET", "", nil, true},
+		{"?_method=get", "/reports?_method=get", "", nil, true},
+		{"_method after another parameter", "/reports?page=2&_method=GET", "", nil, true},
+		{"_method after a semicolon", "/reports?page=2;_method=GET", "", nil, true},
+		{"?_METHOD=GET", "/reports?_METHOD=GET", "", nil, true},
+		{"the name percent-encoded", "/reports?%5Fmethod=GET", "", nil, true},
+		{"the value percent-encoded", "/reports?_method=G%45T", "", nil, true},
+		{"as an array", "/reports?_method[]=GET", "", nil, true},
+		{"PHP's dot for underscore", "/reports?.method=GET", "", nil, true},
+		{"a form body", "/reports", "_method=GET", []string{"Content-Type", form}, true},
+		{"a form body, later field", "/reports", "a=1&b=2&_method=GET", []string{"Content-Type", form + "; charset=UTF-8"}, true},
+		{"a form body, padded", "/reports", "pad=" + strings.Repeat("x", 200<<10) + "&_method=GET", []string{"Content-Type", form}, true},
+		{"a body with no content type (Rack reads it as a form)", "/reports", "_method=GET", nil, true},
+		{"a multipart form", "/reports", multipart("_method", "GET"), []string{"Content-Type", "multipart/form-data; boundary=b0undary"}, true},
+
+		{"an override the ANY route answers", "/reports?_method=PUT", "_method=DELETE", []string{"Content-Type", form, "X_HTTP_METHOD_OVERRIDE", "PATCH"}, false},
+		{"look-alike names", "/reports?x_method=GET&_methods=GET&q=_method%3DGET", "method=GET&__method=GET", []string{"Content-Type", form, "X_HTTP_METHOD_OVERRIDES", "GET"}, false},
+		{"a JSON body", "/reports", `{"_method":"GET"}`, []string{"Content-Type", "application/json"}, false},
+		{"a multipart form without _method", "/reports", multipart("_methodx", "GET"), []string{"Content-Type", "multipart/form-data; boundary=b0undary"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(s.called())
+			status, body := rawRequestBody(t, addr, "POST", tt.target, tt.body, append([]string{"x-api-key", partnerSecret}, tt.header...)...)
+			ran := len(s.called()) - before
+			switch {
+			case tt.refused && (status != http.StatusBadRequest || body["error"] != "bad_request" || !strings.Contains(body["message"], "names a method another route serves")):
+				t.Fatalf("POST %s: %d %v, want 400 bad_request", tt.target, status, body)
+			case tt.refused && ran != 0:
+				t.Fatalf("POST %s was refused but invoked the function %d times", tt.target, ran)
+			case !tt.refused && (status != http.StatusOK || ran != 1):
+				t.Fatalf("POST %s: %d %v, invoked %d times; want the function's 200", tt.target, status, body, ran)
 			}
 		})
 	}

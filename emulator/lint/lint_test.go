@@ -361,6 +361,29 @@ command = ["./proc"]
 			want: []brief{{"INQ014", "routes[0].group", `GET /t/{tenant}/files takes GET /t/sample%2Fadmin%2Fx/files, which a web framework decodes to /t/sample/admin/x/files, the path of GET /t/{tenant}/admin/x/files; on AWS function "f" gets path "/t/sample%2Fadmin%2Fx/files" (tenant = "sample%2Fadmin%2Fx") for key "partner", whom GET /t/{tenant}/admin/x/files refuses; give both routes the same protection or make the function reject encoded slashes (%2F, %5C)`, 22}},
 		},
 		{
+			name: "a {param} route takes an other-case spelling of a route for other keys", rule: "INQ014",
+			toml: partner + admin + fn +
+				route("GET", "/api/{section}/users", "function = \"f\"\ngroup = \"partners\"") +
+				route("GET", "/api/admin/users", "function = \"f\"\ngroup = \"admins\""),
+			want: []brief{{"INQ014", "routes[0].group", `GET /api/{section}/users takes GET /api/ADMIN/users, which a router that ignores letter case (Express, Koa, ASP.NET) serves as /api/admin/users, the path of GET /api/admin/users; on AWS function "f" gets path "/api/ADMIN/users" (section = "ADMIN") for key "partner", whom GET /api/admin/users refuses; give both routes the same protection or make the function route paths case-sensitively`, 22}},
+		},
+		{
+			name: "a greedy route takes a lower-case spelling of a route named in upper case", rule: "INQ014",
+			toml: partner + admin + fn +
+				route("ANY", "/v1/{proxy+}", "function = \"f\"\ngroup = \"partners\"") +
+				route("ANY", "/v1/Admin/{proxy+}", "function = \"f\"\ngroup = \"admins\""),
+			want: []brief{
+				{"INQ014", "routes[0].group", `ANY /v1/{proxy+} takes GET /v1/Admin%2Fsample, which a web framework decodes to /v1/Admin/sample, the path of ANY /v1/Admin/{proxy+}; on AWS function "f" gets path "/v1/Admin%2Fsample" (proxy = "Admin%2Fsample") for key "partner", whom ANY /v1/Admin/{proxy+} refuses; give both routes the same protection or make the function reject encoded slashes (%2F, %5C)`, 22},
+				{"INQ014", "routes[0].group", `ANY /v1/{proxy+} takes GET /v1/admin/sample, which a router that ignores letter case (Express, Koa, ASP.NET) serves as /v1/Admin/sample, the path of ANY /v1/Admin/{proxy+}; on AWS function "f" gets path "/v1/admin/sample" (proxy = "admin/sample") for key "partner", whom ANY /v1/Admin/{proxy+} refuses; give both routes the same protection or make the function route paths case-sensitively`, 22},
+			},
+		},
+		{
+			name: "another case of a route no more protected is not INQ014", rule: "INQ014",
+			toml: partner + admin + fn +
+				route("GET", "/api/{section}/users", "function = \"f\"\ngroup = \"partners\"") +
+				route("GET", "/api/shared/users", "function = \"f\"\nkeys = [\"partner\", \"admin\"]"),
+		},
+		{
 			name: "routes to different code are not INQ014", rule: "INQ014",
 			toml: partner + admin + fn +
 				route("ANY", "/api/{proxy+}", "function = \"f\"\ngroup = \"partners\"") +

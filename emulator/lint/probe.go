@@ -10,7 +10,7 @@ import (
 
 // Probe is one sample request derived from a route, and the route the
 // gateway's router serves it with. INQ008, INQ009, INQ012 and INQ015
-// decide by probes (INQ014 by %2F spellings of their paths), so they see what the gateway does (its ordering of literal,
+// decide by probes (INQ014 by %2F and other-case spellings of their paths), so they see what the gateway does (its ordering of literal,
 // {param} and {greedy+} segments, of one method over ANY, its path
 // normalization) instead of comparing templates.
 type Probe struct {

@@ -17,11 +17,13 @@ import (
 func ruleEncodedSlash() *Rule {
 	return &Rule{
 		ID: "INQ014", Name: "EncodedSlashReachesProtectedPath", Severity: Warning,
-		Title: "a {param} route that takes an encoded-slash (%2F) spelling of a more protected route's path",
+		Title: "a {param} route that takes an encoded-slash (%2F) or other-case spelling of a more protected route's path",
 		Explanation: `A {param} or {greedy+} segment matches one segment, and %2F (an encoded "/") or %5C (an encoded "\") does not end a segment. A request for /api/admin%2Fusers is therefore routed by ANY /api/{proxy+}, not by ANY /api/admin/{proxy+}. On AWS API Gateway a REST API hands it to the function as it came: path "/api/admin%2Fusers", pathParameters proxy = "admin%2Fusers". A web framework in the function decodes that once and runs its /api/admin/users code, for a caller the admin route refuses. inquir dev refuses such a request with 400 before anything runs (the path, decoded as a framework decodes it, must route to the route that authorised it), so the fault shows only once the config is deployed.
 
-Lint decides by the gateway's router. For every pair of routes that run the same code (one function, or functions with the same runtime, module and export), where the first has a parameter and lets in a caller the second refuses (it is open and the second is not, or it allows a key the second does not), it takes the second route's sample requests (see INQ008) and spells one or more of their "/" separators as %2F (%5C routes the same way). When Policy.Match routes such a spelling to the first route while the plain path is served by the second, the first route is reported, with the request and what AWS would hand the function. Routes to different code are not reported: a function that does not serve the protected path has no code for it to be steered into. When the weaker route is open, or allows every key of the other and more, INQ012 reports the pair too; this finding says how the protected path's code is reached.`,
-		Fix:              "give the function the same protection on both routes, or make it reject paths and parameters holding %2F or %5C",
+Letter case does the same through routers that ignore it: Express and Koa (by default) and ASP.NET match /api/ADMIN/users as /api/admin/users, and ASP.NET names routes after controllers (/api/Admin/...) that requests in lower case still reach. API Gateway routes case-sensitively, so GET /api/{section}/users takes /api/ADMIN/users and its function runs the code of GET /api/admin/users for a caller that route refuses. inquir dev refuses a path whose letters, compared without regard to case, select a more protected route (400), so this too shows only once deployed.
+
+Lint decides by the gateway's router. For every pair of routes that run the same code (one function, or functions with the same runtime, module and export), where the first has a parameter and lets in a caller the second refuses (it is open and the second is not, or it allows a key the second does not), it takes the second route's sample requests (see INQ008) and spells one or more of their "/" separators as %2F (%5C routes the same way), and, apart, one segment or the whole path in lower and in upper case. When Policy.Match routes such a spelling to the first route while the plain path is served by the second, the first route is reported, once for each kind of spelling, with the request and what AWS would hand the function. Routes to different code are not reported: a function that does not serve the protected path has no code for it to be steered into. When the weaker route is open, or allows every key of the other and more, INQ012 reports the pair too; this finding says how the protected path's code is reached.`,
+		Fix:              "give the function the same protection on both routes, or make it reject paths and parameters holding %2F or %5C and route paths case-sensitively",
 		SecuritySeverity: "7.5", Tags: []string{"security", "routing", "aws-fidelity"}, Precision: "high",
 		Bad: Example{Config: `[keys.partner]
 secret = "env:PARTNER_KEY"
@@ -90,14 +92,18 @@ group = "admins"
 					if !weaker {
 						continue
 					}
-					ex, ok := encodedSpelling(v.Policy, weak, strong, seg)
-					if !ok {
-						continue
+					if ex, ok := encodedSpelling(v.Policy, weak, strong, seg); ok {
+						out = append(out, v.at(subjectRoute(weak.Route)+" takes encoded paths of "+subjectRoute(strong.Route),
+							fmt.Sprintf("%s takes %s %s, which a web framework decodes to %s, the path of %s; on AWS function %q gets path %q%s for %s, whom %s refuses; give both routes the same protection or make the function reject encoded slashes (%%2F, %%5C)",
+								weak.Route, ex.method, ex.raw, ex.plain, strong.Route, weak.Function, ex.raw, paramsText(ex.params), who, strong.Route),
+							routeKey(weak.Route, protectionField(weak))...))
 					}
-					out = append(out, v.at(subjectRoute(weak.Route)+" takes encoded paths of "+subjectRoute(strong.Route),
-						fmt.Sprintf("%s takes %s %s, which a web framework decodes to %s, the path of %s; on AWS function %q gets path %q%s for %s, whom %s refuses; give both routes the same protection or make the function reject encoded slashes (%%2F, %%5C)",
-							weak.Route, ex.method, ex.raw, ex.plain, strong.Route, weak.Function, ex.raw, paramsText(ex.params), who, strong.Route),
-						routeKey(weak.Route, protectionField(weak))...))
+					if ex, ok := caseSpelling(v.Policy, weak, strong, seg); ok {
+						out = append(out, v.at(subjectRoute(weak.Route)+" takes other-case paths of "+subjectRoute(strong.Route),
+							fmt.Sprintf("%s takes %s %s, which a router that ignores letter case (Express, Koa, ASP.NET) serves as %s, the path of %s; on AWS function %q gets path %q%s for %s, whom %s refuses; give both routes the same protection or make the function route paths case-sensitively",
+								weak.Route, ex.method, ex.raw, ex.plain, strong.Route, weak.Function, ex.raw, paramsText(ex.params), who, strong.Route),
+							routeKey(weak.Route, protectionField(weak))...))
+					}
 				}
 			}
 			return out
@@ -149,6 +155,45 @@ func encodedSpelling(p *policy.Policy, weak, strong *policy.Route, seg [3]string
 	return encoded{}, false
 }
 
+// caseSpelling looks for a sample request of strong that, with one
+// segment or the whole path in lower or in upper case (lower first, which
+// reaches a route named in upper case), the router serves with weak: what
+// API Gateway, which routes case-sensitively, hands weak's function, and a
+// router that ignores case serves as strong's path.
+func caseSpelling(p *policy.Policy, weak, strong *policy.Route, seg [3]string) (encoded, bool) {
+	for _, plain := range samplePaths(strong.Path, seg) {
+		var methods []string // those strong serves plain with
+		for _, m := range probeMethods {
+			if answers(strong, m) && p.Match(m, plain).Route == strong {
+				methods = append(methods, m)
+			}
+		}
+		segs := strings.Split(plain, "/")[1:]
+		for _, fold := range []func(string) string{strings.ToLower, strings.ToUpper} {
+			var spelled []string // one segment at a time, then the whole path
+			for i, s := range segs {
+				if f := fold(s); f != s {
+					out := slices.Clone(segs)
+					out[i] = f
+					spelled = append(spelled, "/"+strings.Join(out, "/"))
+				}
+			}
+			spelled = append(spelled, fold(plain))
+			for _, raw := range spelled {
+				if raw == plain || !mayMatch(weak.Path, raw) {
+					continue
+				}
+				for _, m := range methods {
+					if got := p.Match(m, raw); got.Route == weak {
+						return encoded{method: m, raw: raw, plain: plain, params: got.Params}, true
+					}
+				}
+			}
+		}
+	}
+	return encoded{}, false
+}
+
 // mayMatch reports whether template could match path, segment by segment:
 // a cheap necessary condition that spares the router the spellings that
 // cannot reach the route. The router decides the rest.
@@ -183,7 +228,7 @@ func ruleMethodSideDoor() *Rule {
 	return &Rule{
 		ID: "INQ015", Name: "WeakerRouteTakesMethodOnAWS", Severity: Warning,
 		Title: "a route weaker than a method route on the same path, which HEAD or a method override reaches on AWS",
-		Explanation: `Web frameworks run the GET handler for HEAD, and many read the real method from a method-override header (X-HTTP-Method-Override, X-HTTP-Method, X-Method-Override). On AWS API Gateway, HEAD /reports goes to ANY /reports when no HEAD route exists, and POST /reports with X-HTTP-Method-Override: GET goes to whatever route answers POST. When that route runs the same code as GET /reports but lets in callers GET /reports refuses, they get the GET code run for them. inquir dev routes HEAD as GET unless a HEAD route exists and refuses an override header naming a method another route serves, so the fault shows only once the config is deployed.
+		Explanation: `Web frameworks run the GET handler for HEAD, and many read the real method from a method-override header (X-HTTP-Method-Override, X-HTTP-Method, X-Method-Override, which CGI, WSGI and PHP also read spelled with "_"), or from a _method query parameter or form field (Laravel, Symfony, Rails, Express's method-override). On AWS API Gateway, HEAD /reports goes to ANY /reports when no HEAD route exists, and POST /reports with X-HTTP-Method-Override: GET goes to whatever route answers POST. When that route runs the same code as GET /reports but lets in callers GET /reports refuses, they get the GET code run for them. inquir dev routes HEAD as GET unless a HEAD route exists and refuses an override (header, query parameter or form field) naming a method another route serves, so the fault shows only once the config is deployed.
 
 Lint decides by the gateway's router. For every route for one method other than HEAD (a framework runs GET's code for HEAD, so a HEAD route guarded apart guards no code of its own), it sends the route's sample requests (see INQ008) with every other method, and finds the routes that serve them: an ANY route, an explicit HEAD route beside GET, a route for another method. Such a route is reported when it runs the same code (one function, or functions with the same runtime, module and export) and lets in a caller the method route refuses: it is open and the method route is not, or it allows a key the method route does not. Routes to different code are not reported (INQ009 reports an open one): their function has no code of the method route's to run. When the weaker route is open, or allows every key of the method route and more, INQ012 reports the pair too; this finding says which requests reach the method route's code.`,
 		Fix:              "give the routes the same protection, or give the weaker route a function of its own",

@@ -41,3 +41,39 @@ func BenchmarkAuthorize(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMatchLetterCase shows what the look without regard to letter
+// case (issue 22) adds to Match: "plain" is a table where case cannot
+// select a more protected route, so nothing is added; "folding" is one
+// where it can, so every path is looked up twice, and one with an
+// upper-case letter is first folded.
+//
+//	go test -run '^$' -bench MatchLetterCase -benchmem ./emulator/policy
+func BenchmarkMatchLetterCase(b *testing.B) {
+	keys := "[keys.p]\nsecret = \"sha256:" + sha("p") + "\"\ngroups = [\"partners\"]\n[keys.a]\nsecret = \"sha256:" + sha("a") + "\"\ngroups = [\"admins\"]\n[functions.f]\nruntime = \"node\"\npath = \"fn.mjs\"\n"
+	route := func(method, path, group string) string {
+		return "[[routes]]\nmethod = \"" + method + "\"\npath = \"" + path + "\"\nfunction = \"f\"\ngroup = \"" + group + "\"\n"
+	}
+	plain := compile(b, keys+route("GET", "/customers/{id}", "partners")+route("POST", "/internal/search", "admins"))
+	folding := compile(b, keys+route("GET", "/api/{section}/users", "partners")+route("GET", "/api/admin/users", "admins")+
+		route("ANY", "/v1/{proxy+}", "partners")+route("ANY", "/v1/Admin/{proxy+}", "admins"))
+	for _, tc := range []struct {
+		name, path string
+		p          *Policy
+	}{
+		{"plain", "/customers/c-1", plain},
+		{"plain-upper", "/customers/C-1", plain},
+		{"folding", "/api/sales/users", folding},
+		{"folding-upper", "/api/Sales/users", folding},
+		{"folding-literals", "/v1/orders/x", folding},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if m := tc.p.Match("GET", tc.path); m.Route == nil || m.Refused != "" {
+					b.Fatal("unexpected")
+				}
+			}
+		})
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/inquir-dev/inquir/emulator/config"
@@ -44,6 +45,16 @@ type Policy struct {
 	// over into revoked.
 	fileDigests map[fileRef][][sha256.Size]byte
 	router      router
+	// folded is the routes' trie with literal segments case-folded (see
+	// foldCase), for Match to ask which route a router that ignores
+	// letter case would serve; nil when no path could be served by a
+	// more protected route so (trie.caseMatters, or every route has the
+	// same protection), which spares the common table the second lookup.
+	folded *trie
+	// foldsLiterals is set when some literal segment of a route changes
+	// when folded (it has an upper-case letter): then even a path in
+	// lower case may be served otherwise by the folded trie.
+	foldsLiterals bool
 }
 
 // Revocation is a file: secret that Reload could not read: it no longer
@@ -308,8 +319,48 @@ func compileWith(cfg *config.Config, prev *Policy) (*Policy, error) {
 		p.Routes = append(p.Routes, r)
 	}
 	sort.SliceStable(p.Routes, func(i, j int) bool { return moreSpecific(p.Routes[i].Route, p.Routes[j].Route) })
-	p.router = newTrie(p.Routes)
+	t := newTrie(p.Routes, false)
+	p.router = t
+	if t.caseMatters() && protectionsDiffer(p.Routes) {
+		p.folded = newTrie(p.Routes, true)
+		for _, r := range p.Routes {
+			if _, changed := foldCase(r.Path); changed {
+				p.foldsLiterals = true
+			}
+		}
+	}
 	return p, nil
+}
+
+// stricterThan reports whether r refuses a caller that other lets in: r
+// is protected and other is open, or other allows a key that r does not.
+func (r *Route) stricterThan(other *Route) bool {
+	switch {
+	case r.Public():
+		return false
+	case other.Public():
+		return true
+	}
+	for id := range other.callers {
+		if !r.callers[id] {
+			return true
+		}
+	}
+	return false
+}
+
+// protectionsDiffer reports whether some route is stricter than another:
+// whether two routes differ in who may call them.
+func protectionsDiffer(routes []*Route) bool {
+	seen := map[string]bool{}
+	for _, r := range routes {
+		who := "public"
+		if !r.Public() {
+			who = strings.Join(r.Callers, ",")
+		}
+		seen[who] = true
+	}
+	return len(seen) > 1
 }
 
 // InFileOrder returns the routes in the order inquir.toml writes them

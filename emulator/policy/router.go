@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -28,8 +27,9 @@ type Match struct {
 	Builtin bool
 	// Refused, when not empty, says why the request must be answered 400
 	// before anything runs, Route set or not: its method is not spelled
-	// as a method, or the path the function would read, decoded as a web
-	// framework decodes it, routes to another route than Route (see
+	// as a method, the path the function would read, decoded as a web
+	// framework decodes it, routes to another route than Route, or, read
+	// without regard to letter case, to a more protected one (see
 	// Policy.Match). It is safe to send to the caller.
 	Refused string
 }
@@ -48,8 +48,8 @@ type router interface {
 // route found here is the route whose policy applies and whose function runs:
 // the gateway asks once and uses the answer for both.
 //
-// Two spellings are refused (Match.Refused) rather than routed, since the
-// function would read them as another request than the router did:
+// Three spellings are refused (Match.Refused) rather than routed, since
+// the function would read them as another request than the router did:
 //
 //   - a method that is not upper-case: methods are case-sensitive (RFC 9110
 //     section 9.1), but web frameworks upper-case them, so "get" would run
@@ -58,7 +58,12 @@ type router interface {
 //     percent-decoding, "\" read as "/", the path cut at "?", "#" or NUL,
 //     ";parameters" dropped from segments), routes to another route, or
 //     to none: /api/admin%2Fusers routed by ANY /api/{proxy+} reaches the
-//     function as /api/admin/users, which ANY /api/admin/{proxy+} guards.
+//     function as /api/admin/users, which ANY /api/admin/{proxy+} guards;
+//   - a path that a router ignoring letter case (Express, Koa, ASP.NET)
+//     serves with a more protected route: /api/ADMIN/users routed by GET
+//     /api/{section}/users runs such a framework's /api/admin/users code,
+//     which GET /api/admin/users guards. Only a table where case can
+//     make that difference (see trie.caseMatters) pays for the look.
 //
 // HEAD is routed as GET is, unless a HEAD route answers it: frameworks run
 // the GET handler for HEAD, so GET's route, not a weaker ANY beside it,
@@ -82,62 +87,106 @@ func (p *Policy) Match(method, escapedPath string) Match {
 	if m.Route == nil {
 		return m
 	}
-	for _, view := range frameworkViews(norm, decoded) {
+	views := frameworkViews(norm, decoded)
+	for _, view := range views {
 		if view == norm {
 			continue
 		}
 		vd, err := url.PathUnescape(view)
 		if err != nil || strings.HasPrefix(vd+"/", config.BuiltinPrefix) || p.router.route(method, view, vd).Route != m.Route {
 			m.Refused = "the path, once percent-decoded as a web framework decodes it, is served by another route than the one that authorised it; send reserved characters (/, \\, ?, #, ;) unencoded or not at all"
-			break
+			return m
 		}
+	}
+	if p.folded != nil && p.caseSelectsStricter(method, norm, views, m.Route) {
+		m.Refused = "the path, compared without regard to letter case as many web frameworks compare it, is served by a more protected route than the one that authorised it; spell the path in the letter case of the route you mean"
 	}
 	return m
 }
 
-// methodOverrideHeaders are the headers web frameworks read as the
-// request's real method (Express's method-override, Symfony, Laravel, ASP.NET).
-var methodOverrideHeaders = [...]string{"X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"}
-
-// methodOverrideKeys are methodOverrideHeaders as http.Header keys them,
-// so that MatchRequest looks them up without canonicalizing each name on
-// every request.
-var methodOverrideKeys = func() (keys [len(methodOverrideHeaders)]string) {
-	for i, name := range methodOverrideHeaders {
-		keys[i] = http.CanonicalHeaderKey(name)
-	}
-	return keys
-}()
-
-// MethodOverrideHeaders lists the method-override headers MatchRequest
-// judges, spelled as its refusals name them: what a gateway enforcing the
-// same policy (inquir export) must judge too.
-func MethodOverrideHeaders() []string { return slices.Clone(methodOverrideHeaders[:]) }
-
-// MatchRequest is Match for an HTTP request, also refusing a method-override
-// header that names a method another route would serve: a framework behind
-// the gateway would run that method's code under this route's policy. An
-// override that the same route answers (an ANY route, say) is left alone.
-func (p *Policy) MatchRequest(r *http.Request) Match {
-	m := p.Match(r.Method, r.URL.EscapedPath())
-	if m.Route == nil || m.Refused != "" {
-		return m
-	}
-	for i, name := range methodOverrideHeaders {
-		for _, v := range r.Header[methodOverrideKeys[i]] {
-			for _, method := range strings.Split(v, ",") {
-				method = strings.ToUpper(strings.TrimSpace(method))
-				if method == "" {
-					continue
-				}
-				if o := p.Match(method, m.Path); o.Route != m.Route || o.Refused != "" {
-					m.Refused = "the " + name + " header names a method another route serves; send the request with that method instead"
-					return m
-				}
-			}
+// caseSelectsStricter reports whether a router that ignores letter case
+// serves the routed path norm, or a framework's decoded view of it, with
+// a route more protected than r, the route that serves it as spelled.
+// Express, Koa and ASP.NET route so: /api/ADMIN/users, which GET
+// /api/{section}/users serves here, runs their /api/admin/users code.
+func (p *Policy) caseSelectsStricter(method, norm string, views []string, r *Route) bool {
+	for i := -1; i < len(views); i++ {
+		view := norm
+		if i >= 0 {
+			view = views[i]
+		}
+		folded, changed := foldCase(view)
+		if !changed && !p.foldsLiterals {
+			continue // the folded trie serves an unchanged path as the trie does
+		}
+		fd, err := url.PathUnescape(folded)
+		if err != nil {
+			return true
+		}
+		if o := p.folded.routeOf(method, folded, fd); o != nil && o != r && o.stricterThan(r) {
+			return true
 		}
 	}
-	return m
+	return false
+}
+
+// foldCase is path p, escaped, as a router that ignores letter case
+// compares it: ASCII letters in lower case, and the two non-ASCII letters
+// that Unicode case folding makes ASCII ones (as .NET's OrdinalIgnoreCase
+// and JavaScript's /iu compare them) decoded and folded from their
+// percent-encoding: U+017F "ſ" (%C5%BF) to "s", U+212A the Kelvin sign
+// (%E2%84%AA) to "k". Other escapes stay as they are. It reports whether
+// the path changed, and allocates only then.
+func foldCase(p string) (string, bool) {
+	i := 0
+	for ; i < len(p); i++ {
+		c := p[i]
+		if c >= 'A' && c <= 'Z' {
+			break
+		}
+		if c == '%' {
+			if n, _ := foldedEscape(p[i:]); n > 0 {
+				break
+			}
+			i += 2 // an escape's hex digits are no letters
+		}
+	}
+	if i >= len(p) {
+		return p, false
+	}
+	b := make([]byte, i, len(p))
+	copy(b, p)
+	for ; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+			b = append(b, c+'a'-'A')
+		case c == '%':
+			if n, letter := foldedEscape(p[i:]); n > 0 {
+				b = append(b, letter)
+				i += n - 1
+			} else {
+				end := min(i+3, len(p))
+				b = append(b, p[i:end]...)
+				i = end - 1
+			}
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b), true
+}
+
+// foldedEscape reports the length of the escape p starts with and the
+// letter it folds to, if foldCase folds it; 0 otherwise.
+func foldedEscape(p string) (n int, letter byte) {
+	switch {
+	case strings.HasPrefix(p, "%C5%BF"):
+		return 6, 's'
+	case strings.HasPrefix(p, "%E2%84%AA"):
+		return 9, 'k'
+	}
+	return 0, 0
 }
 
 // frameworkViews returns the paths, escaped and normalized, that a function

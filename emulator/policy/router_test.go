@@ -78,8 +78,13 @@ func TestMatch(t *testing.T) {
 		{"POST", "/../../internal/search", "POST /internal/search", nil, nil, "/internal/search", false},
 		{"POST", "/internal/%73earch", "POST /internal/search", nil, nil, "/internal/search", false},
 		// Paths are case-sensitive, as in API Gateway: another case is
-		// another path, served here by the public catch-all.
-		{"POST", "/Internal/Search", "ANY /{proxy+}", map[string]string{"proxy": "Internal/Search"}, nil, "/Internal/Search", false},
+		// another path, served here by the public catch-all. But a
+		// framework that ignores case runs the protected route's code for
+		// it: refused (issue 22); a case that selects no other route is
+		// served.
+		{"POST", "/Internal/Search", "ANY /{proxy+}", map[string]string{"proxy": "Internal/Search"}, nil, "/Internal/Search", true},
+		{"GET", "/Customers/c-1", "ANY /{proxy+}", map[string]string{"proxy": "Customers/c-1"}, nil, "/Customers/c-1", true},
+		{"GET", "/About/Us", "ANY /{proxy+}", map[string]string{"proxy": "About/Us"}, nil, "/About/Us", false},
 		// An encoded slash stays inside its segment for the router, but the
 		// function would read /internal/search: refused.
 		{"POST", "/internal%2Fsearch", "ANY /{proxy+}", map[string]string{"proxy": "internal%2Fsearch"}, nil, "/internal%2Fsearch", true},
@@ -239,6 +244,120 @@ group = "partners"
 		}
 		if got != tt.route || (m.Refused != "") != tt.refused {
 			t.Errorf("%s %s: route %q refused %q, want %q refused %v", tt.method, tt.path, got, m.Refused, tt.route, tt.refused)
+		}
+	}
+}
+
+// caseKeys are a partner and an admin key, for routes that differ in who
+// may call them.
+const caseKeys = `
+[keys.partner]
+secret = "sha256:` + "0000000000000000000000000000000000000000000000000000000000000001" + `"
+groups = ["partners"]
+[keys.admin]
+secret = "sha256:` + "0000000000000000000000000000000000000000000000000000000000000002" + `"
+groups = ["admins"]
+[functions.f]
+runtime = "node"
+path = "fn.mjs"
+`
+
+func routeTOML(method, path, protection string) string {
+	return "[[routes]]\nmethod = \"" + method + "\"\npath = \"" + path + "\"\nfunction = \"f\"\n" + protection + "\n"
+}
+
+// TestMatchLetterCase: a path whose letters, compared as a router that
+// ignores case compares them (Express, Koa, ASP.NET), select a more
+// protected route than the one that serves it as spelled is refused
+// (issue 22); one that selects a route no more protected is served.
+func TestMatchLetterCase(t *testing.T) {
+	const partners, admins, both, open = `group = "partners"`, `group = "admins"`, `keys = ["partner", "admin"]`, "auth = \"none\"\nreason = \"docs\""
+	p := compile(t, caseKeys+
+		routeTOML("GET", "/api/{section}/users", partners)+
+		routeTOML("GET", "/api/admin/users", admins)+
+		routeTOML("GET", "/api/public/users", open)+
+		routeTOML("GET", "/api/shared/users", both)+
+		routeTOML("ANY", "/v1/{proxy+}", partners)+
+		routeTOML("ANY", "/v1/Admin/{proxy+}", admins))
+	tests := []struct {
+		method, path string
+		route        string
+		refused      bool
+	}{
+		{"GET", "/api/admin/users", "GET /api/admin/users", false},
+		{"GET", "/api/ADMIN/users", "GET /api/{section}/users", true},
+		{"GET", "/api/Admin/users", "GET /api/{section}/users", true},
+		{"HEAD", "/api/ADMIN/users", "GET /api/{section}/users", true},
+		{"GET", "/api/%41dmin/users", "GET /api/{section}/users", true}, // %41 is "A"
+		{"GET", "/api/sales/users", "GET /api/{section}/users", false},
+		{"GET", "/api/Sales/users", "GET /api/{section}/users", false},
+		// Folded to an open route, or to one that allows every key this
+		// one does: no caller gains.
+		{"GET", "/api/PUBLIC/users", "GET /api/{section}/users", false},
+		{"GET", "/api/Shared/users", "GET /api/{section}/users", false},
+		// A route spelled in upper case (an ASP.NET controller's name) is
+		// selected by the path in lower case too.
+		{"GET", "/v1/Admin/x", "ANY /v1/Admin/{proxy+}", false},
+		{"GET", "/v1/admin/x", "ANY /v1/{proxy+}", true},
+		{"DELETE", "/v1/aDMIN/x", "ANY /v1/{proxy+}", true},
+		{"GET", "/v1/x/admin", "ANY /v1/{proxy+}", false},
+		// Read as a framework decodes it first.
+		{"GET", "/v1/x/..%2Fadmin/y", "ANY /v1/{proxy+}", true},
+		{"GET", "/v1/%E2%84%AAeep/x", "ANY /v1/{proxy+}", false},
+	}
+	for _, tt := range tests {
+		m := p.Match(tt.method, tt.path)
+		got := ""
+		if m.Route != nil {
+			got = m.Route.String()
+		}
+		if got != tt.route || (m.Refused != "") != tt.refused {
+			t.Errorf("%s %s: route %q refused %q, want %q refused %v", tt.method, tt.path, got, m.Refused, tt.route, tt.refused)
+		}
+	}
+
+	// The second lookup allocates only the folded path, and only for a
+	// path with a letter to fold (a route's Params take two).
+	for _, tc := range []struct {
+		path string
+		max  float64
+	}{{"/api/admin/users", 0}, {"/v1/Admin/x", 3}, {"/api/ADMIN/users", 3}} {
+		if n := testing.AllocsPerRun(100, func() { p.Match("GET", tc.path) }); n > tc.max {
+			t.Errorf("GET %s: %v allocations, want at most %v", tc.path, n, tc.max)
+		}
+	}
+
+	// The second lookup is made only for a table where case can select a
+	// more protected route.
+	for _, tc := range []struct {
+		name, routes string
+		folds        bool
+	}{
+		{"the issue's pair", routeTOML("GET", "/api/{section}/users", partners) + routeTOML("GET", "/api/admin/users", admins), true},
+		{"a greedy route above a literal", routeTOML("ANY", "/{proxy+}", open) + routeTOML("POST", "/internal/search", admins), true},
+		{"literals that differ in case", routeTOML("GET", "/Admin", partners) + routeTOML("GET", "/admin", admins), true},
+		{"the same protection everywhere", routeTOML("GET", "/api/{section}/users", partners) + routeTOML("GET", "/api/admin/users", partners), false},
+		{"no literal where a parameter could be", routeTOML("GET", "/customers/{id}", partners) + routeTOML("POST", "/internal/search", admins) + routeTOML("ANY", "/public/{rest+}", open), false},
+	} {
+		if p := compile(t, caseKeys+tc.routes); (p.folded != nil) != tc.folds {
+			t.Errorf("%s: folded trie built = %v, want %v", tc.name, p.folded != nil, tc.folds)
+		}
+	}
+}
+
+func TestFoldCase(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"/api/admin", "/api/admin"},
+		{"/API/Admin", "/api/admin"},
+		{"/a%2Fb/%C3%89", "/a%2Fb/%C3%89"},
+		{"/A%2Fb", "/a%2Fb"},
+		{"/%C5%BFecret", "/secret"},
+		{"/%E2%84%AAey/%C5%BF", "/key/s"},
+		{"/x%C5", "/x%C5"},
+	} {
+		got, changed := foldCase(tc.in)
+		if got != tc.want || changed != (tc.in != tc.want) {
+			t.Errorf("foldCase(%q) = %q, %v; want %q", tc.in, got, changed, tc.want)
 		}
 	}
 }

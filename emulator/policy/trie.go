@@ -48,7 +48,10 @@ type trieRoute struct {
 	greedy bool
 }
 
-func newTrie(routes []*Route) *trie {
+// newTrie builds the trie of routes, in matching order. With fold, each
+// literal segment is entered as foldCase folds a path: the trie a router
+// that ignores letter case would walk.
+func newTrie(routes []*Route, fold bool) *trie {
 	t := &trie{root: trieNode{first: math.MaxInt}}
 	for i, r := range routes {
 		tr := &trieRoute{order: i, route: r, any: r.Method == config.MethodAny}
@@ -59,6 +62,9 @@ func newTrie(routes []*Route) *trie {
 			continue
 		}
 		for seg, s := range strings.Split(r.Path[1:], "/") {
+			if fold && !strings.HasPrefix(s, "{") {
+				s, _ = foldCase(s)
+			}
 			switch {
 			case strings.HasSuffix(s, "+}"):
 				tr.names, tr.at, tr.greedy = append(tr.names, s[1:len(s)-2]), append(tr.at, seg), true
@@ -96,10 +102,7 @@ func newTrie(routes []*Route) *trie {
 // when routes match the path but none answers the method.
 func (t *trie) route(method, norm, decoded string) Match {
 	path := routingPath(norm, decoded)
-	w := t.find(method, path)
-	if method == http.MethodHead && (w.found == nil || w.found.route.Method != http.MethodHead) {
-		w = t.find(http.MethodGet, path)
-	}
+	w := t.walkFor(method, path)
 	switch {
 	case w.found != nil:
 		return Match{Route: w.found.route, Params: w.found.params(path), Path: norm}
@@ -107,6 +110,25 @@ func (t *trie) route(method, norm, decoded string) Match {
 		return Match{Path: norm, Allow: t.allow(path)}
 	}
 	return Match{Path: norm}
+}
+
+// routeOf is the route that serves method on norm, as route finds it,
+// without working out its parameters; nil for none.
+func (t *trie) routeOf(method, norm, decoded string) *Route {
+	if w := t.walkFor(method, routingPath(norm, decoded)); w.found != nil {
+		return w.found.route
+	}
+	return nil
+}
+
+// walkFor searches for the route that serves method on path: HEAD as GET
+// unless a HEAD route answers it.
+func (t *trie) walkFor(method, path string) trieWalk {
+	w := t.find(method, path)
+	if method == http.MethodHead && (w.found == nil || w.found.route.Method != http.MethodHead) {
+		w = t.find(http.MethodGet, path)
+	}
+	return w
 }
 
 // find searches for the first route, in matching order, that matches path
@@ -226,4 +248,43 @@ func routingPath(norm, decoded string) string {
 		}
 	}
 	return norm
+}
+
+// caseMatters reports whether a router that ignores letter case could
+// serve some path with another route than t does. Walking a path, the two
+// part ways only at a segment that matches a literal in one letter case
+// and not in another, when something else could take that segment
+// instead: a {param} or {greedy+} at that node or above it (the exact
+// spelling falls through to it), or a sibling literal that differs only
+// in case. A table with neither, the common one, never needs the
+// second lookup.
+func (t *trie) caseMatters() bool {
+	var walk func(n *trieNode, alt bool) bool
+	walk = func(n *trieNode, alt bool) bool {
+		alt = alt || n.param != nil || len(n.greedy) > 0
+		folded := make(map[string]bool, len(n.literal))
+		for k, c := range n.literal {
+			f, _ := foldCase(k)
+			if folded[f] || (alt && hasLetter(k)) {
+				return true
+			}
+			folded[f] = true
+			if walk(c, alt) {
+				return true
+			}
+		}
+		return n.param != nil && walk(n.param, alt)
+	}
+	return walk(&t.root, false)
+}
+
+// hasLetter reports whether s holds an ASCII letter, or a byte of UTF-8
+// (which may be a letter).
+func hasLetter(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i] | 0x20; c >= 'a' && c <= 'z' || s[i] >= 0x80 {
+			return true
+		}
+	}
+	return false
 }

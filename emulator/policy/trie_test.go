@@ -120,7 +120,7 @@ func randomTable(data []byte) (*Policy, []*Route) {
 		routes = append(routes, &Route{Route: cr, AnyKey: true})
 	}
 	sort.SliceStable(routes, func(i, j int) bool { return moreSpecific(routes[i].Route, routes[j].Route) })
-	p := &Policy{Routes: routes, router: newTrie(routes)}
+	p := &Policy{Routes: routes, router: newTrie(routes, false)}
 	return p, routes
 }
 
@@ -214,7 +214,7 @@ func TestTriePrecedence(t *testing.T) {
 				routes = append(routes, &Route{Route: config.Route{Index: i, Method: method, Path: path, Function: "f"}})
 			}
 			sort.SliceStable(routes, func(i, j int) bool { return moreSpecific(routes[i].Route, routes[j].Route) })
-			p := &Policy{Routes: routes, router: newTrie(routes)}
+			p := &Policy{Routes: routes, router: newTrie(routes, false)}
 			m := p.Match(tt.method, tt.path)
 			got := ""
 			if m.Route != nil {

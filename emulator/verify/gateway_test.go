@@ -66,6 +66,80 @@ group = "partners"
 
 var gatewayKeys = map[string]string{"partner": partnerSecret, "admin": adminSecret}
 
+// caseTOML has partner routes beside admin routes whose paths differ from
+// theirs in letter case only (issue 22): /api/ADMIN/users is the partners'
+// GET /api/{section}/users as spelled, and, to a router that ignores case,
+// the admins' GET /api/admin/users; /v1/admin/x is the partners' ANY
+// /v1/{proxy+}, and the admins' ANY /v1/Admin/{proxy+} (an ASP.NET
+// controller's name) to such a router.
+var caseTOML = `
+[keys.partner]
+secret = "` + digest(partnerSecret) + `"
+groups = ["partners"]
+
+[keys.admin]
+secret = "` + digest(adminSecret) + `"
+groups = ["admins"]
+
+[functions.api]
+runtime = "node"
+path = "fn.mjs"
+
+[[routes]]
+method = "GET"
+path = "/api/{section}/users"
+function = "api"
+group = "partners"
+
+[[routes]]
+method = "GET"
+path = "/api/admin/users"
+function = "api"
+group = "admins"
+
+[[routes]]
+method = "ANY"
+path = "/v1/{proxy+}"
+function = "api"
+group = "partners"
+
+[[routes]]
+method = "ANY"
+path = "/v1/Admin/{proxy+}"
+function = "api"
+group = "admins"
+`
+
+// itemsTOML has an ANY route for partners beside an admin route whose path
+// holds a reserved character (a custom method, as Google's APIs spell
+// them): /v1/items%3Aexport is the partners' ANY /v1/{name} as sent, and
+// the admins' GET /v1/items:export once decoded.
+var itemsTOML = `
+[keys.partner]
+secret = "` + digest(partnerSecret) + `"
+groups = ["partners"]
+
+[keys.admin]
+secret = "` + digest(adminSecret) + `"
+groups = ["admins"]
+
+[functions.api]
+runtime = "node"
+path = "fn.mjs"
+
+[[routes]]
+method = "GET"
+path = "/v1/items:export"
+function = "api"
+group = "admins"
+
+[[routes]]
+method = "ANY"
+path = "/v1/{name}"
+function = "api"
+group = "partners"
+`
+
 // fakeGateway is a gateway in front of one HTTP upstream that echoes what
 // it received (the echo contract, as an upstream behind the exported
 // HAProxy keeps it). It routes and authorises with the policy, as a correct
@@ -73,7 +147,7 @@ var gatewayKeys = map[string]string{"partner": partnerSecret, "admin": adminSecr
 // requests its upstream received.
 type fakeGateway struct {
 	p      *policy.Policy
-	flaw   string // "", "open", "down", "leak", "forge", "forward", "spelling"
+	flaw   string // "", "open", "down", "leak", "forge", "forward", "spelling", "options", "colon", "case"
 	bodies string // refusal bodies: "inquir", "kong" or "aws"
 
 	mu       sync.Mutex
@@ -104,6 +178,30 @@ func (g *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if strings.Contains(raw, "%") || strings.Contains(raw, "/.") {
 			g.forward(w, r, m.Path, nil)
 			return
+		}
+	case "options":
+		// Lets OPTIONS through without a key, as a CORS preflight
+		// exemption in front of the routes does.
+		if r.Method == http.MethodOptions && m.Route != nil && m.Refused == "" {
+			g.forward(w, r, m.Path, nil)
+			return
+		}
+	case "colon":
+		// Takes an encoded ":" for harmless (RFC 3986 allows it bare in a
+		// segment): routes and authorises the path as sent, then hands
+		// the upstream %3A decoded. /v1/items%3Aexport is authorised as
+		// ANY /v1/{name} and arrives as /v1/items:export.
+		if strings.Contains(m.Path, "%3A") {
+			m.Refused = ""
+			forwardPath = strings.ReplaceAll(m.Path, "%3A", ":")
+		}
+	case "case":
+		// Routes as API Gateway does, letter case and all, and knows
+		// nothing of routers that ignore it: refuses encoded spellings
+		// alone. /api/ADMIN/users is authorised as GET
+		// /api/{section}/users.
+		if m.Route != nil && !strings.ContainsAny(raw, "%;\\") {
+			m.Refused = ""
 		}
 	}
 	switch {
@@ -225,11 +323,16 @@ func runAgainst(t *testing.T, cfgPath, url, echo string, keys map[string]string)
 // back. Before this test, an upstream that was down, a leaked key header,
 // a forgeable key id, a forwarded path other than the authorised one and
 // a route opened by a dot segment all passed.
+//
+// Issue 22 added two: OPTIONS let through without a key (verify sent one
+// method per ANY route), and %3A decoded in the path handed over (verify
+// encoded "/" and "\" only).
 func TestURLFailsAgainstFlawedGateways(t *testing.T) {
 	for _, tc := range []struct {
 		flaw string
-		// a mismatched cell whose request and GOT hold these
-		request, got string
+		// a mismatched cell whose request, credential and GOT hold these
+		request, credential, got string
+		config, echo             string // if config is "", gatewayTOML and its echo route
 	}{
 		{flaw: "open", request: "GET /admin", got: "function (200)"},
 		{flaw: "down", request: "GET /orders/inquir-verify", got: "503 (not the function)"},
@@ -237,10 +340,18 @@ func TestURLFailsAgainstFlawedGateways(t *testing.T) {
 		{flaw: "forge", request: "GET /echo/inquir-verify/inquir-verify", got: "forged X-Inquir-Key-Id reached the function"},
 		{flaw: "forward", request: "GET /echo/..%2Fadmin", got: `handed path "/admin", which routes to GET /admin`},
 		{flaw: "spelling", request: "GET /./admin", got: "function (200)"},
+		{flaw: "options", request: "OPTIONS /v1/inquir-verify", credential: "no key", got: "function (200)", config: itemsTOML},
+		{flaw: "colon", request: "GET /v1/items%3Aexport", credential: "key partner", got: "function (200)", config: itemsTOML},
+		{flaw: "case", request: "GET /api/ADMIN/users", credential: "key partner", got: "function (200)", config: caseTOML},
+		{flaw: "case", request: "GET /v1/admin/inquir-verify", credential: "key partner", got: "function (200)", config: caseTOML},
 	} {
-		t.Run(tc.flaw, func(t *testing.T) {
-			cfgPath, url := startGateway(t, gatewayTOML, tc.flaw, "inquir")
-			rep := runAgainst(t, cfgPath, url, "GET /echo/{proxy+}", gatewayKeys)
+		t.Run(tc.flaw+" "+tc.request, func(t *testing.T) {
+			config, echo := gatewayTOML, "GET /echo/{proxy+}"
+			if tc.config != "" {
+				config, echo = tc.config, tc.echo
+			}
+			cfgPath, url := startGateway(t, config, tc.flaw, "inquir")
+			rep := runAgainst(t, cfgPath, url, echo, gatewayKeys)
 			if rep.OK() {
 				t.Fatalf("verify passed a gateway with the %q flaw", tc.flaw)
 			}
@@ -251,7 +362,7 @@ func TestURLFailsAgainstFlawedGateways(t *testing.T) {
 				}
 				line := c.Method + " " + c.Path + " (" + c.Credential + "): want " + c.Want.String() + ", got " + c.Got
 				seen = append(seen, line)
-				if strings.HasPrefix(c.Method+" "+c.Path, tc.request) && strings.Contains(c.Got, tc.got) {
+				if strings.HasPrefix(c.Method+" "+c.Path, tc.request) && strings.Contains(c.Got, tc.got) && strings.HasPrefix(c.Credential, tc.credential) {
 					return
 				}
 			}
@@ -265,20 +376,23 @@ func TestURLFailsAgainstFlawedGateways(t *testing.T) {
 // compat = "aws"), with its echo route checked; refused requests never
 // reached its upstream.
 func TestURLPassesCorrectGateways(t *testing.T) {
-	for _, tc := range []struct{ name, config, bodies string }{
-		{"inquir bodies", gatewayTOML, "inquir"},
-		{"another gateway's bodies", gatewayTOML, "kong"},
-		{"compat aws", "[gateway]\ncompat = \"aws\"\n" + gatewayTOML, "aws"},
+	const echoRoute = "GET /echo/{proxy+}"
+	for _, tc := range []struct{ name, config, bodies, echo string }{
+		{"inquir bodies", gatewayTOML, "inquir", echoRoute},
+		{"another gateway's bodies", gatewayTOML, "kong", echoRoute},
+		{"compat aws", "[gateway]\ncompat = \"aws\"\n" + gatewayTOML, "aws", echoRoute},
+		{"an ANY route beside a reserved character", itemsTOML, "inquir", "ANY /v1/{name}"},
+		{"routes that differ in letter case", caseTOML, "inquir", "ANY /v1/{proxy+}"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfgPath, url := startGateway(t, tc.config, "", tc.bodies)
-			rep := runAgainst(t, cfgPath, url, "GET /echo/{proxy+}", gatewayKeys)
+			rep := runAgainst(t, cfgPath, url, tc.echo, gatewayKeys)
 			echoed := 0
 			for _, c := range rep.Cells {
 				if !c.OK {
 					t.Errorf("cell %s %s (%s) for %s: want %s, got %s", c.Method, c.Path, c.Credential, c.Route, c.Want, c.Got)
 				}
-				if c.Route == "GET /echo/{proxy+}" && c.Want == Reach {
+				if c.Route == tc.echo && c.Want == Reach {
 					echoed++
 				}
 			}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -28,26 +29,31 @@ type prober struct {
 	echo   func(*policy.Route) bool // routes whose function echoes
 }
 
-// run sends every cell of the matrix: each route with no key, a bogus key
-// and each key in creds; each route's path spelled otherwise; the
-// spellings a weaker route could take; and, from an echo route, paths
-// that climb out of it. Keys in unprobed get a cell each, listed as not
-// probed.
+// run sends every cell of the matrix: each route, with every method it
+// answers, with no key, a bogus key and each key in creds; each route's
+// path spelled otherwise; the spellings a weaker route could take; and,
+// from an echo route, paths that climb out of it. Keys in unprobed get a
+// cell each, listed as not probed.
 func (pr *prober) run(r *Report, keyCreds []Credential, unprobed []*policy.Key) {
 	creds := append([]Credential{{Label: "no key"}, {Label: "bogus key", Secret: "bogus-" + randomString()}}, keyCreds...)
 	for _, rt := range pr.p.InFileOrder() { // file order reads best
-		method, path, ok := sample(pr.p, rt)
-		if !ok {
+		reqs := samples(pr.p, rt)
+		if len(reqs) == 0 {
 			r.Problems = append(r.Problems, fmt.Sprintf("%s: no sample request reaches this route (a more specific route takes them all)", rt))
 			continue
 		}
-		for _, cr := range creds {
-			r.Cells = append(r.Cells, pr.send(rt, method, path, cr, pr.want(rt, cr)))
+		for _, s := range reqs {
+			for _, cr := range creds {
+				r.Cells = append(r.Cells, pr.send(rt, s.method, s.path, cr, pr.want(rt, cr)))
+			}
+			for _, k := range unprobed {
+				r.Cells = append(r.Cells, Cell{Route: rt.String(), Function: rt.Function, Method: s.method, Path: s.path,
+					Credential: "key " + k.ID, Want: pr.wantKey(rt, k), Got: "not probed (no --key secret)", Invoked: -1, NotProbed: true})
+			}
 		}
-		for _, k := range unprobed {
-			r.Cells = append(r.Cells, Cell{Route: rt.String(), Function: rt.Function, Method: method, Path: path,
-				Credential: "key " + k.ID, Want: pr.wantKey(rt, k), Got: "not probed (no --key secret)", Invoked: -1, NotProbed: true})
-		}
+		// The spellings are of the first sample: how a path is spelled
+		// does not depend on the method that carries it.
+		method, path := reqs[0].method, reqs[0].path
 		r.Cells = append(r.Cells, pr.respellings(rt, method, path, creds)...)
 		if !rt.Public() {
 			r.Cells = append(r.Cells, pr.spellings(rt, method, path, creds)...)
@@ -56,6 +62,37 @@ func (pr *prober) run(r *Report, keyCreds []Credential, unprobed []*policy.Key) 
 			r.Cells = append(r.Cells, pr.traversals(rt, method, path, creds)...)
 		}
 	}
+}
+
+// anyMethods are the methods an ANY route is probed with: those a user of
+// API Gateway expects ANY to mean, OPTIONS included (a gateway that lets
+// CORS preflights through without a key opens every ANY route to it).
+var anyMethods = [...]string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions}
+
+// sampled is one method and path.
+type sampled struct{ method, path string }
+
+// samples are the requests rt is probed with: one per method it answers
+// (for ANY, each of anyMethods that it, and not a method route beside it,
+// serves), the one sample picks first.
+func samples(p *policy.Policy, rt *policy.Route) []sampled {
+	method, path, ok := sample(p, rt)
+	if !ok {
+		return nil
+	}
+	out := []sampled{{method, path}}
+	if rt.Method != config.MethodAny {
+		return out
+	}
+	for _, m := range anyMethods {
+		if m == method {
+			continue
+		}
+		if path, ok := samplePath(p, rt, m); ok {
+			out = append(out, sampled{m, path})
+		}
+	}
+	return out
 }
 
 // sample picks a request that the router sends to rt: an ANY route is
@@ -140,63 +177,118 @@ func (pr *prober) respellings(rt *policy.Route, method, path string, creds []Cre
 	return cells
 }
 
-// spellings probes rt's sample request spelled as issue 9 found a weaker
-// route could take it: "/" encoded as %2F or %5C (one at a time, all at
-// once, and walking up with ..), the method in lower case, and HEAD for
-// GET. Each spelling is sent with the credentials that the route the router
-// would otherwise pick lets in and rt does not; the gateway must refuse
-// every one and run nothing of rt's function.
+// reserved are the characters verify sends percent-encoded in a protected
+// route's path: RFC 3986's gen-delims and sub-delims (section 2.2), and
+// "%", "\" and ".", which web frameworks decode, read as "/" or resolve.
+const reserved = ":/?#[]@!$&'()*+,;=%\\."
+
+// spellings probes rt's sample request spelled so that a weaker route may
+// take it while a function reading it as a web framework does runs rt's
+// code (issues 9 and 22):
+//
+//   - each reserved character percent-encoded: where rt's path holds it,
+//     one at a time and all at once ("\" in place of "/", which frameworks
+//     read as "/"), and after each segment, followed by a word (frameworks
+//     cut a path at "?" or "#" and drop ";parameters");
+//   - "/" encoded in a walk up with "..": /api/inquir-verify%2F..%2Fadmin;
+//   - each segment, and the whole path, in upper and in lower case, which
+//     routers that ignore case (Express, Koa, ASP.NET) route as rt's path;
+//   - the method in lower case, and HEAD for GET.
+//
+// A path spelling is sent when the policy routes it to a weaker route and
+// refuses it (read as a function would read it, it is rt's); each
+// spelling goes with a credential that the route the router would
+// otherwise pick lets in and rt does not. The gateway must refuse every
+// one and run nothing of rt's function.
 func (pr *prober) spellings(rt *policy.Route, method, path string, creds []Credential) []Cell {
 	p := pr.p
-	type probe struct{ method, path string }
-	var probes []probe
-	slashes := strings.Count(path, "/")
-	for _, esc := range []string{"%2F", "%5C"} {
-		for i := 2; i <= slashes; i++ {
-			probes = append(probes, probe{method, replaceNth(path, "/", esc, i)})
-		}
-		if slashes > 1 {
-			probes = append(probes, probe{method, "/" + strings.ReplaceAll(path[1:], "/", esc)})
-		}
-		for i := 2; i <= slashes; i++ {
-			walk := replaceNth(path, "/", "/inquir-verify"+esc+".."+esc, i)
-			probes = append(probes, probe{method, walk})
+	var paths []string
+	add := func(sp string) {
+		if sp != path && !slices.Contains(paths, sp) {
+			paths = append(paths, sp)
 		}
 	}
+	segs := strings.Split(path[1:], "/")
+	for i := 0; i < len(reserved); i++ {
+		c := reserved[i]
+		esc := fmt.Sprintf("%%%02X", c)
+		at, from := c, 0
+		if c == '/' || c == '\\' {
+			at, from = '/', 1 // the leading "/" is no separator to encode
+		}
+		var where []int
+		for j := from; j < len(path); j++ {
+			if path[j] == at {
+				where = append(where, j)
+			}
+		}
+		for _, j := range where {
+			add(path[:j] + esc + path[j+1:])
+		}
+		if len(where) > 1 {
+			add(path[:from] + strings.ReplaceAll(path[from:], string(at), esc))
+		}
+		if at == '/' {
+			for _, j := range where {
+				add(path[:j] + "/inquir-verify" + esc + ".." + esc + path[j+1:])
+			}
+		}
+		for k := range segs {
+			add(withSegment(segs, k, segs[k]+esc+"inquir-verify"))
+		}
+	}
+	for _, fold := range []func(string) string{strings.ToUpper, strings.ToLower} {
+		for k, seg := range segs {
+			add(withSegment(segs, k, fold(seg)))
+		}
+		add(fold(path))
+	}
+
+	var cells []Cell
+	for _, sp := range paths {
+		if m := p.Match(method, sp); m.Route != nil && m.Route != rt && m.Refused != "" {
+			cells = append(cells, pr.gainer(rt, m.Route, method, sp, creds)...)
+		}
+	}
+	// The method spelled otherwise: lower case, which only an ANY route
+	// answers if the gateway reads it as its router does, and HEAD for
+	// GET, which an ANY route beside GET takes unless HEAD is routed as GET.
+	var methods []string
 	if lower := strings.ToLower(method); lower != method {
-		probes = append(probes, probe{lower, path})
+		methods = append(methods, lower)
 	}
 	if method == http.MethodGet {
-		probes = append(probes, probe{http.MethodHead, path})
+		methods = append(methods, http.MethodHead)
 	}
-	var cells []Cell
-	for _, pb := range probes {
-		// The route that takes the request if the gateway reads the
-		// spelling as its router does: the path as sent; a method of
-		// another spelling as one that only an ANY route answers.
-		var weak *policy.Route
-		if pb.method == method {
-			weak = p.Match(method, pb.path).Route
-		} else {
-			for _, m := range []string{http.MethodPost, http.MethodDelete, http.MethodOptions} {
-				if w := p.Match(m, path).Route; w != nil && w != rt && w.Method == config.MethodAny {
-					weak = w
-					break
-				}
+	for _, m := range methods {
+		for _, other := range []string{http.MethodPost, http.MethodDelete, http.MethodOptions} {
+			if w := p.Match(other, path).Route; w != nil && w != rt && w.Method == config.MethodAny {
+				cells = append(cells, pr.gainer(rt, w, m, path, creds)...)
+				break
 			}
-		}
-		if weak == nil || weak == rt {
-			continue
-		}
-		for _, cr := range creds {
-			if !lets(p, weak, cr.Secret, pr.now) || lets(p, rt, cr.Secret, pr.now) {
-				continue
-			}
-			cells = append(cells, pr.send(rt, pb.method, pb.path, cr, Refused))
-			break // one caller who would gain is enough to show the door shut
 		}
 	}
 	return cells
+}
+
+// gainer sends method and path, which the gateway must refuse, with the
+// first credential that weak lets in and rt does not: one caller who
+// would gain is enough to show the door shut. It sends nothing when no
+// credential would gain.
+func (pr *prober) gainer(rt, weak *policy.Route, method, path string, creds []Credential) []Cell {
+	for _, cr := range creds {
+		if lets(pr.p, weak, cr.Secret, pr.now) && !lets(pr.p, rt, cr.Secret, pr.now) {
+			return []Cell{pr.send(rt, method, path, cr, Refused)}
+		}
+	}
+	return nil
+}
+
+// withSegment is the path of segs with segment k replaced by seg.
+func withSegment(segs []string, k int, seg string) string {
+	out := slices.Clone(segs)
+	out[k] = seg
+	return "/" + strings.Join(out, "/")
 }
 
 // traversals probes, from echo route rt, a path that rt's router takes

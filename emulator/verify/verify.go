@@ -1,10 +1,14 @@
 // Package verify proves a gateway enforces a config: it derives the auth
 // matrix (every route × no key, a bogus key, each known key) from the
 // compiled policy, sends each cell as a real HTTP request, and checks the
-// answer is the one the policy gives: 401, 403, or the function. Each
-// route is also probed with its path spelled otherwise (doubled and
-// trailing slashes, dot segments, percent-encoded letters and dots), and
-// with the spellings a weaker route could take (issue 9).
+// answer is the one the policy gives: 401, 403, or the function. An ANY
+// route is probed with each method API Gateway's ANY stands for (GET,
+// HEAD, POST, PUT, PATCH, DELETE, OPTIONS) that no method route beside it
+// takes. Each route is also probed with its path spelled otherwise
+// (doubled and trailing slashes, dot segments, percent-encoded letters and
+// dots), and with the spellings a weaker route could take: every reserved
+// character percent-encoded, letter case, the method's spelling (issues 9
+// and 22).
 //
 // Against the local emulator (Run with no URL) it also proves that no
 // refused request invoked a function, and it needs no real secret: it serves
@@ -40,10 +44,11 @@ const (
 	Reach        Expect = iota // the function answers
 	Unauthorized               // the gateway refuses with 401 (403 under compat = "aws")
 	Forbidden                  // the gateway refuses with 403
-	// Refused is for a spelling of a request (an encoded "/" or "\", a
-	// lower-case method, HEAD for GET) from a caller that a weaker route
-	// lets in: the gateway must refuse it (400, 401 or 403) and run nothing
-	// of the more protected route's function.
+	// Refused is for a spelling of a request (an encoded reserved
+	// character, the path in other letter case, a lower-case method, HEAD
+	// for GET) from a caller that a weaker route lets in: the gateway must
+	// refuse it (400, 401 or 403) and run nothing of the more protected
+	// route's function.
 	Refused
 )
 
