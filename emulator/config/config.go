@@ -65,6 +65,7 @@ type Config struct {
 	Groups    []Group    // in file order; a group need not be declared to be used
 	Functions []Function // in file order
 	Routes    []Route    // in file order
+	Plans     []Plan     // in file order
 
 	// positions of tables and fields, for Error and for lint findings.
 	positions map[string]Position
@@ -100,7 +101,53 @@ type Key struct {
 	Disabled bool
 	// Metadata is handed to handlers in requestContext.authorizer.
 	Metadata map[string]string
+	// Plan is the usage plan that limits the key, or "" for none.
+	Plan string
 }
+
+// Quota periods a plan may name, as API Gateway names them.
+const (
+	PeriodDay   = "DAY"
+	PeriodWeek  = "WEEK"
+	PeriodMonth = "MONTH"
+)
+
+// Plan is one [plans.NAME] table: a usage plan, as API Gateway's, that
+// limits the keys that name it.
+type Plan struct {
+	Name string
+	// Rate is the steady rate in requests per second (a token bucket's
+	// refill), and Burst the bucket's size; a zero Rate means no throttle.
+	Rate  float64
+	Burst int
+	// Quota, if set, bounds the requests per UTC window.
+	Quota *Quota
+	// Routes throttle single routes otherwise, as API Gateway keys
+	// per-method throttling by /{path}/{METHOD}.
+	Routes []PlanRoute
+}
+
+// Quota is a plan's quota.
+type Quota struct {
+	Limit int64
+	// Period is PeriodDay, PeriodWeek or PeriodMonth.
+	Period string
+	// Offset is taken from Limit in the first window, as API Gateway's is.
+	Offset int64
+}
+
+// PlanRoute is one [[plans.NAME.routes]] entry: a throttle for the route
+// with this method and path template.
+type PlanRoute struct {
+	Index  int // its position among the plan's routes, from 0
+	Method string
+	Path   string
+	Rate   float64
+	Burst  int
+}
+
+// String names the route it throttles as routes name themselves.
+func (r PlanRoute) String() string { return r.Method + " " + r.Path }
 
 // Group is one [groups.NAME] table.
 type Group struct {
@@ -286,6 +333,16 @@ func (c *Config) Key(id string) *Key {
 	for i := range c.Keys {
 		if c.Keys[i].ID == id {
 			return &c.Keys[i]
+		}
+	}
+	return nil
+}
+
+// Plan returns the plan named name, or nil.
+func (c *Config) Plan(name string) *Plan {
+	for i := range c.Plans {
+		if c.Plans[i].Name == name {
+			return &c.Plans[i]
 		}
 	}
 	return nil

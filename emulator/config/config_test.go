@@ -182,6 +182,17 @@ func TestLoadErrors(t *testing.T) {
 		{"several errors at once", "[functions.f]\nruntime = \"node\"\npath = \"fn/index.mjs\"\ntimeout = \"x\"\nconcurrency = 0\n",
 			[]string{`functions.f.timeout`, `functions.f.concurrency: must be at least 1, not 0`}},
 		{"metadata not a string", "[keys.k]\nsecret = \"env:K\"\nmetadata = { tier = 2 }\n", []string{`inquir.toml:3:`}},
+		{"undefined plan", "[keys.k]\nsecret = \"env:K\"\nplan = \"gold\"\n", []string{`inquir.toml:3:1: keys.k.plan: plan "gold" is not defined`}},
+		{"burst 0 with a rate", "[plans.p]\nrate = 5\nburst = 0\n", []string{`inquir.toml:3:1: plans.p.burst: burst must be at least 1 with a rate of 5`}},
+		{"rate without burst", "[plans.p]\nrate = 5\n", []string{`inquir.toml:2:1: plans.p.rate: rate needs a burst`}},
+		{"negative rate", "[plans.p]\nrate = -1\nburst = 3\n", []string{`inquir.toml:2:1: plans.p.rate: rate must be a positive number`}},
+		{"negative quota limit", "[plans.p]\nquota = { limit = -1, period = \"DAY\" }\n", []string{`inquir.toml:2:1: plans.p.quota: quota limit must be at least 1, not -1`}},
+		{"quota period", "[plans.p]\nquota = { limit = 10, period = \"YEAR\" }\n", []string{`plans.p.quota: quota period must be "DAY", "WEEK" or "MONTH", not "YEAR"`}},
+		{"quota offset", "[plans.p]\nquota = { limit = 10, period = \"DAY\", offset = 10 }\n", []string{`plans.p.quota: quota offset`}},
+		{"unknown plan field", "[plans.p]\nrate = 1\nburst = 1\nrps = 3\n", []string{`inquir.toml:4:1: plans.p.rps: unknown field`}},
+		{"route throttle without rate", "[plans.p]\n[[plans.p.routes]]\nmethod = \"POST\"\npath = \"/a\"\n", []string{`inquir.toml:2:1: plans.p.routes[0]: a route's throttle needs rate and burst`}},
+		{"route throttle twice", "[plans.p]\n[[plans.p.routes]]\nmethod = \"POST\"\npath = \"/a\"\nrate = 1\nburst = 1\n[[plans.p.routes]]\nmethod = \"post\"\npath = \"/a\"\nrate = 2\nburst = 2\n",
+			[]string{`inquir.toml:7:1: plans.p.routes[1]: POST /a is throttled twice`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

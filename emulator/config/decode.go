@@ -21,6 +21,27 @@ type rawFile struct {
 	Groups    map[string]rawGroup    `toml:"groups"`
 	Functions map[string]rawFunction `toml:"functions"`
 	Routes    []rawRoute             `toml:"routes"`
+	Plans     map[string]rawPlan     `toml:"plans"`
+}
+
+type rawPlan struct {
+	Rate   *float64       `toml:"rate"`
+	Burst  *int           `toml:"burst"`
+	Quota  *rawQuota      `toml:"quota"`
+	Routes []rawPlanRoute `toml:"routes"`
+}
+
+type rawQuota struct {
+	Limit  *int64 `toml:"limit"`
+	Period string `toml:"period"`
+	Offset int64  `toml:"offset"`
+}
+
+type rawPlanRoute struct {
+	Method string   `toml:"method"`
+	Path   string   `toml:"path"`
+	Rate   *float64 `toml:"rate"`
+	Burst  *int     `toml:"burst"`
 }
 
 type rawGateway struct {
@@ -37,6 +58,7 @@ type rawKey struct {
 	Expires   *time.Time        `toml:"expires"`
 	Disabled  bool              `toml:"disabled"`
 	Metadata  map[string]string `toml:"metadata"`
+	Plan      string            `toml:"plan"`
 }
 
 type rawGroup struct {
@@ -102,7 +124,7 @@ func decode(path string, data []byte) (*rawFile, map[string]Position, error) {
 	positions := locate(data)
 	// The decoder quietly skips a table written as a plain value
 	// (keys = 3); it is a value of the wrong type like any other.
-	for _, name := range []string{"gateway", "keys", "groups", "functions", "routes"} {
+	for _, name := range []string{"gateway", "keys", "groups", "functions", "routes", "plans"} {
 		v, ok := doc[name]
 		if !ok {
 			continue
@@ -184,6 +206,7 @@ func decodeTables(data []byte) (decodedFile, toml.MetaData, error) {
 		Groups    map[string]toml.Primitive `toml:"groups"`
 		Functions map[string]toml.Primitive `toml:"functions"`
 		Routes    []toml.Primitive          `toml:"routes"`
+		Plans     map[string]toml.Primitive `toml:"plans"`
 	}
 	var f decodedFile
 	md, err := toml.Decode(string(data), &top)
@@ -199,6 +222,7 @@ func decodeTables(data []byte) (decodedFile, toml.MetaData, error) {
 	f.Keys = decodeEach[rawKey](md, top.Keys, note)
 	f.Groups = decodeEach[rawGroup](md, top.Groups, note)
 	f.Functions = decodeEach[rawFunction](md, top.Functions, note)
+	f.Plans = decodeEach[rawPlan](md, top.Plans, note)
 	for _, prim := range top.Routes {
 		var r rawRoute
 		note(md.PrimitiveDecode(prim, &r))

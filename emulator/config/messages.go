@@ -221,6 +221,22 @@ var expectations = map[string]string{
 	"keys.*.disabled":   "expected true or false",
 	"keys.*.metadata":   `expected a table of strings, like { tenant = "acme" }`,
 	"keys.*.metadata.*": `expected a string, like "acme" (quote numbers too: "42")`,
+	"keys.*.plan":       `expected a string naming a plan, like "partner"`,
+
+	"plans":                   "expected tables, like [plans.partner]",
+	"plans.*":                 "expected a table, like [plans.partner]",
+	"plans.*.rate":            "expected a number of requests per second, like 50 or 0.5",
+	"plans.*.burst":           "expected a whole number of requests, like 100",
+	"plans.*.quota":           `expected a table, like { limit = 10000, period = "MONTH" }`,
+	"plans.*.quota.limit":     "expected a whole number of requests, like 10000",
+	"plans.*.quota.period":    `expected a string: "DAY", "WEEK" or "MONTH"`,
+	"plans.*.quota.offset":    "expected a whole number of requests, like 0",
+	"plans.*.routes":          "expected an array of tables, like [[plans.partner.routes]]",
+	"plans.*.routes.*":        "expected a table, like [[plans.partner.routes]]",
+	"plans.*.routes.*.method": `expected a string, like "POST"`,
+	"plans.*.routes.*.path":   `expected a string, like "/internal/search"`,
+	"plans.*.routes.*.rate":   "expected a number of requests per second, like 5",
+	"plans.*.routes.*.burst":  "expected a whole number of requests, like 5",
 
 	"groups":            "expected tables, like [groups.internal]",
 	"groups.*":          "expected a table, like [groups.internal]",
@@ -263,7 +279,9 @@ func schemaPath(key []string) string {
 	if len(parts) > 1 && parts[0] != "gateway" {
 		parts[1] = "*"
 	}
-	if len(parts) > 3 {
+	// The fourth part is a name (an env variable, a metadata key) or an
+	// index, except in a plan's quota, whose fields are fixed.
+	if len(parts) > 3 && !(parts[0] == "plans" && parts[2] == "quota") {
 		parts[3] = "*"
 	}
 	return strings.Join(parts, ".")

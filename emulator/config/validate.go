@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -38,6 +39,9 @@ func (c *Config) build(raw *rawFile) error {
 
 	c.buildGateway(raw.Gateway, fail)
 
+	for _, name := range c.order("plans", slices.Sorted(maps.Keys(raw.Plans))) {
+		c.Plans = append(c.Plans, c.buildPlan(name, raw.Plans[name], fail))
+	}
 	for _, name := range c.order("keys", slices.Sorted(maps.Keys(raw.Keys))) {
 		c.Keys = append(c.Keys, c.buildKey(name, raw.Keys[name], fail))
 	}
@@ -136,7 +140,91 @@ func (c *Config) buildKey(id string, k rawKey, fail func(*Error)) Key {
 	if _, ok := k.Metadata["apiKeyId"]; ok {
 		fail(c.ErrorAt(at("metadata"), "apiKeyId is set by the gateway; choose another name"))
 	}
+	if k.Plan != "" {
+		key.Plan = k.Plan
+		if c.Plan(k.Plan) == nil {
+			fail(c.ErrorAt(at("plan"), "plan %q is not defined; add a [plans.%s] table or fix the name", k.Plan, k.Plan))
+		}
+	}
 	return key
+}
+
+// buildPlan checks a [plans.NAME] table: a throttle needs both a rate and
+// a burst of at least one request, a quota a positive limit, a period and
+// an offset below the limit.
+func (c *Config) buildPlan(name string, p rawPlan, fail func(*Error)) Plan {
+	at := func(field ...string) []string { return append([]string{"plans", name}, field...) }
+	plan := Plan{Name: name}
+	if !idPattern.MatchString(name) {
+		fail(c.ErrorAt(at(), "plan name %q may only hold letters, digits, '.', '_' and '-'", name))
+	}
+	plan.Rate, plan.Burst = c.throttle(p.Rate, p.Burst, at, fail)
+	if q := p.Quota; q != nil {
+		quota := &Quota{Period: q.Period, Offset: q.Offset}
+		switch {
+		case q.Limit == nil:
+			fail(c.ErrorAt(at("quota"), "a quota needs limit = N, the requests allowed per period"))
+		case *q.Limit <= 0:
+			fail(c.ErrorAt(at("quota"), "quota limit must be at least 1, not %d (leave quota out for no quota)", *q.Limit))
+		default:
+			quota.Limit = *q.Limit
+		}
+		switch q.Period {
+		case PeriodDay, PeriodWeek, PeriodMonth:
+		case "":
+			fail(c.ErrorAt(at("quota"), "a quota needs period = %q, %q or %q", PeriodDay, PeriodWeek, PeriodMonth))
+		default:
+			fail(c.ErrorAt(at("quota"), "quota period must be %q, %q or %q, not %q", PeriodDay, PeriodWeek, PeriodMonth, q.Period))
+		}
+		if q.Offset < 0 || (quota.Limit > 0 && q.Offset >= quota.Limit) {
+			fail(c.ErrorAt(at("quota"), "quota offset (the requests taken from the first period's limit) must be from 0 to limit - 1, not %d", q.Offset))
+		}
+		plan.Quota = quota
+	}
+	seen := map[string]int{}
+	for i, r := range p.Routes {
+		rat := func(field ...string) []string { return append(at("routes", strconv.Itoa(i)), field...) }
+		pr := PlanRoute{Index: i, Method: strings.ToUpper(r.Method), Path: r.Path}
+		switch {
+		case r.Method == "":
+			fail(c.ErrorAt(rat(), "missing method: the route to throttle is named by method and path"))
+		case pr.Method != MethodAny && !methods[pr.Method]:
+			fail(c.ErrorAt(rat("method"), "unknown method %q (GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS or ANY)", r.Method))
+		}
+		if r.Path == "" {
+			fail(c.ErrorAt(rat(), "missing path: the route to throttle is named by method and path"))
+		}
+		if j, dup := seen[pr.String()]; dup {
+			fail(c.ErrorAt(rat(), "%s is throttled twice in this plan (routes[%d] too)", pr, j))
+		}
+		seen[pr.String()] = i
+		if r.Rate == nil && r.Burst == nil {
+			fail(c.ErrorAt(rat(), "a route's throttle needs rate and burst"))
+		} else {
+			pr.Rate, pr.Burst = c.throttle(r.Rate, r.Burst, rat, fail)
+		}
+		plan.Routes = append(plan.Routes, pr)
+	}
+	return plan
+}
+
+// throttle checks a rate and a burst, given or left out together.
+func (c *Config) throttle(rate *float64, burst *int, at func(...string) []string, fail func(*Error)) (float64, int) {
+	switch {
+	case rate == nil && burst == nil:
+		return 0, 0
+	case rate == nil:
+		fail(c.ErrorAt(at("burst"), "burst needs a rate (requests per second) beside it"))
+	case burst == nil:
+		fail(c.ErrorAt(at("rate"), "rate needs a burst (the most requests at once) beside it"))
+	case *rate <= 0 || math.IsNaN(*rate) || math.IsInf(*rate, 0):
+		fail(c.ErrorAt(at("rate"), "rate must be a positive number of requests per second, not %v (leave rate and burst out for no throttle)", *rate))
+	case *burst < 1:
+		fail(c.ErrorAt(at("burst"), "burst must be at least 1 with a rate of %v: a bucket of %d lets no request through", *rate, *burst))
+	default:
+		return *rate, *burst
+	}
+	return 0, 0
 }
 
 func (c *Config) buildFunction(name string, f rawFunction, fail func(*Error)) Function {
