@@ -69,6 +69,11 @@ type Options struct {
 	// Reload still reads). inquir verify serves a policy whose secrets it
 	// made itself.
 	Policy *policy.Policy
+	// Clock is what every rule about time is judged by (keys' expiry and
+	// not_before, plans' buckets and quotas). If nil, the system clock. A
+	// *policy.ManualClock stands still until POST /_inquir/clock moves it,
+	// and is refused unless the emulator listens on loopback.
+	Clock policy.Clock
 	// HideSecretEnv takes every variable that an env: reference of a config
 	// put in force names (keys' secrets, functions' env) out of the process
 	// environment, keeping it in memory for reloads and worker starts
@@ -128,6 +133,14 @@ func Start(opts Options) (*Emulator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listening on %s: %w", addr, err)
 	}
+	if _, manual := opts.Clock.(*policy.ManualClock); manual {
+		// Whoever can reach /_inquir/clock can make every key expire or
+		// every quota reset: only this machine may.
+		if tcp, ok := ln.Addr().(*net.TCPAddr); !ok || !tcp.IP.IsLoopback() {
+			ln.Close()
+			return nil, fmt.Errorf("a manual clock needs a loopback listen address, not %s: anyone who reaches /_inquir/clock moves it", ln.Addr())
+		}
+	}
 	if opts.Redactor == nil {
 		opts.Redactor = redact.New()
 	}
@@ -141,7 +154,7 @@ func Start(opts Options) (*Emulator, error) {
 	limits := opts.Limits.withDefaults()
 	cl := newConnLimiter(gateway.PreserveHeaderCase(ln), limits.MaxConnections)
 	e := &Emulator{opts: opts, log: log, listener: cl, served: make(chan error, 1)}
-	gwOpts := gateway.Options{Invoker: opts.Invoker, Log: log, RequestLog: opts.RequestLog, Redactor: opts.Redactor}
+	gwOpts := gateway.Options{Invoker: opts.Invoker, Log: log, RequestLog: opts.RequestLog, Redactor: opts.Redactor, Clock: opts.Clock}
 	if opts.Invoker == nil {
 		rt, err := runtimes.New(runtimes.Options{CacheDir: opts.CacheDir, Log: log, Output: opts.Redactor.Writer(output), GatewayURL: e.URL(),
 			Resolved: opts.Redactor.Add})

@@ -14,6 +14,7 @@ import (
 
 	"github.com/inquir-dev/inquir/emulator"
 	"github.com/inquir-dev/inquir/emulator/config"
+	"github.com/inquir-dev/inquir/emulator/policy"
 	"github.com/inquir-dev/inquir/emulator/redact"
 )
 
@@ -30,8 +31,19 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfgPath := fs.String("config", "inquir.toml", "the config `file`")
 	listen := fs.String("listen", "", "the `address` to listen on (default: gateway.listen, else "+config.DefaultListen+")")
 	noWatch := fs.Bool("no-watch", false, "do not reload the config or rebuild functions when files change (SIGHUP still reloads the config)")
+	clock := fs.String("clock", "system", "the clock keys' expiry and usage plans are judged by: system, or manual (stands still until POST /_inquir/clock {\"advance\":\"24h\"} moves it; loopback only)")
 	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
+	}
+
+	var clk policy.Clock
+	switch *clock {
+	case "system":
+	case "manual":
+		clk = policy.NewManualClock(time.Now().UTC().Truncate(time.Second))
+	default:
+		fmt.Fprintf(stderr, "inquir dev: --clock must be system or manual, not %q\n", *clock)
+		return exitUsage
 	}
 
 	out := &lockedWriter{w: stderr}
@@ -46,7 +58,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		log.Warn("other processes of your user, functions included, can read inquir's environment and memory, where its key secrets are", "error", inspectErr)
 	}
 	e, err := emulator.Start(emulator.Options{ConfigPath: *cfgPath, Listen: *listen, Log: log, RequestLog: logOut, Output: out, Redactor: redactor,
-		HideSecretEnv: true})
+		HideSecretEnv: true, Clock: clk})
 	if isConfigError(err) {
 		return configFailed(stderr, "dev", err)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/inquir-dev/inquir/emulator/config"
 	"github.com/inquir-dev/inquir/emulator/internal/uuid"
+	"github.com/inquir-dev/inquir/emulator/plans"
 	"github.com/inquir-dev/inquir/emulator/policy"
 	"github.com/inquir-dev/inquir/emulator/redact"
 	"github.com/inquir-dev/inquir/emulator/runtimes"
@@ -65,7 +66,13 @@ type Options struct {
 	// /_inquir/stats (log_lines_dropped). Build it on Redactor.Writer so
 	// that no secret reaches it. Close writes what is buffered.
 	RequestLog io.Writer
-	// Now is the clock keys' expiry is checked against. If nil, time.Now.
+	// Clock is what every rule about time is judged by: keys' expiry and
+	// not_before, plans' buckets and quota windows. If nil, the system
+	// clock. A *policy.ManualClock also serves /_inquir/clock, which moves
+	// it.
+	Clock policy.Clock
+	// Now, if set, is the clock's Now (tests that only need an instant set
+	// it alone). If nil, Clock.Now.
 	Now func() time.Time
 	// FunctionStats, if set, adds the runtimes' counters to /_inquir/stats.
 	FunctionStats func() map[string]runtimes.FunctionStats
@@ -81,7 +88,8 @@ type Gateway struct {
 	opts   Options
 	policy atomic.Pointer[policy.Policy]
 	stats  stats
-	lines  *lineWriter // nil without Options.RequestLog
+	lines  *lineWriter    // nil without Options.RequestLog
+	plans  *plans.Limiter // the usage plans' buckets and quotas, across reloads
 }
 
 // New returns a Gateway with no policy: it answers 503 until SetPolicy.
@@ -89,10 +97,13 @@ func New(opts Options) *Gateway {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
+	if opts.Clock == nil {
+		opts.Clock = policy.SystemClock{}
 	}
-	g := &Gateway{opts: opts}
+	if opts.Now == nil {
+		opts.Now = opts.Clock.Now
+	}
+	g := &Gateway{opts: opts, plans: plans.New()}
 	g.stats.init()
 	if opts.RequestLog != nil {
 		g.lines = newLineWriter(opts.RequestLog)
@@ -115,6 +126,10 @@ func (g *Gateway) Close() {
 func (g *Gateway) SetPolicy(p *policy.Policy) {
 	if p != nil {
 		g.opts.Redactor.Update(p.Config)
+		// Before the policy: a key that gains a plan is limited from the
+		// first request the new policy lets through.
+		ps, keys := plansOf(p.Config)
+		g.plans.SetPlans(ps, keys, g.opts.Now())
 	}
 	g.policy.Store(p)
 }
@@ -182,17 +197,32 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	// Only an authorized request has its body read.
+	// The key's usage plan: its bucket, then its quota.
+	var ticket plans.Ticket
+	if d.Outcome == policy.Allowed {
+		var status int
+		if status, rec.reason, ticket = g.limit(w, p, r, route, d.Key, now); status != 0 {
+			g.stats.reject(rec.reason)
+			rec.status = status
+			return
+		}
+	}
+
+	// Only an authorized request has its body read. A request refused from
+	// here on spends none of its key's quota.
 	if r.ContentLength > MaxBodyBytes {
+		g.plans.Refund(ticket)
 		rec.status = g.fail(w, http.StatusRequestEntityTooLarge, "payload_too_large", "the request body is over 6 MB")
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 	if err != nil {
+		g.plans.Refund(ticket)
 		rec.status = g.fail(w, http.StatusBadRequest, "bad_request", "the request body could not be read")
 		return
 	}
 	if len(body) > MaxBodyBytes {
+		g.plans.Refund(ticket)
 		rec.status = g.fail(w, http.StatusRequestEntityTooLarge, "payload_too_large", "the request body is over 6 MB")
 		return
 	}
@@ -200,6 +230,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Symfony and Rails: judged as MatchRequest judges the headers, on the
 	// whole body the function would get.
 	if f := p.MatchForm(m, r.Header.Values("Content-Type"), body); f.Refused != "" {
+		g.plans.Refund(ticket)
 		rec.reason = "ambiguous_request"
 		g.stats.reject(rec.reason)
 		rec.status = g.fail(w, http.StatusBadRequest, "bad_request", f.Refused)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/inquir-dev/inquir/emulator/plans"
 	"github.com/inquir-dev/inquir/emulator/policy"
 	"github.com/inquir-dev/inquir/emulator/runtimes"
 )
@@ -78,6 +79,9 @@ type Stats struct {
 	FunctionErrors int64                             `json:"function_errors"`
 	Reloads        ReloadStats                       `json:"reloads"`
 	Functions      map[string]runtimes.FunctionStats `json:"functions,omitempty"`
+	// Usage is each planned key's plan and what it spent of its quota
+	// window (see plans.KeyUsage); absent when no key has a plan.
+	Usage map[string]plans.KeyUsage `json:"usage,omitempty"`
 	// LogLinesDropped counts request lines not written because the
 	// request log's buffer was full (Options.RequestLog); absent when none.
 	LogLinesDropped int64 `json:"log_lines_dropped,omitempty"`
@@ -112,6 +116,9 @@ func (g *Gateway) Stats() Stats {
 	s.mu.Unlock()
 	if g.lines != nil {
 		out.LogLinesDropped = g.lines.dropped.Load()
+	}
+	if u := g.plans.Stats(g.opts.Now()); len(u) > 0 {
+		out.Usage = u
 	}
 	if p := g.policy.Load(); p != nil {
 		out.Config = p.ID()
@@ -151,11 +158,19 @@ func (g *Gateway) serveBuiltin(w http.ResponseWriter, r *http.Request, p *policy
 		g.stats.reject("builtin_host_not_loopback")
 		return g.fail(w, http.StatusMisdirectedRequest, "misdirected_request", "")
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
+	allow := "GET, HEAD"
+	if path == "/_inquir/clock" {
+		allow = "GET, HEAD, POST"
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && !(r.Method == http.MethodPost && path == "/_inquir/clock") {
+		w.Header().Set("Allow", allow)
 		return g.fail(w, http.StatusMethodNotAllowed, "method_not_allowed", "")
 	}
 	switch path {
+	case "/_inquir/usage":
+		return g.serveUsage(w, r)
+	case "/_inquir/clock":
+		return g.serveClock(w, r)
 	case "/_inquir/health":
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "config": p.ID()})
 		return http.StatusOK

@@ -48,6 +48,8 @@
 //	    Repeat a request until it answers STATUS (a key's expiry).
 //	timestamp NAME DURATION
 //	    Set $NAME to the RFC 3339 time DURATION from now.
+//	clock [advance DURATION | set TIME]
+//	    Move the manual clock of `dev --clock=manual`; set $NOW to it.
 //	expand SRC DST
 //	    Write SRC to DST in place with $NAME replaced.
 //	mkfile NAME SIZE
@@ -190,6 +192,7 @@ func Commands() map[string]func(ts *testscript.TestScript, neg bool, args []stri
 		"reloads":     cmdReloads,
 		"waitstatus":  cmdWaitStatus,
 		"timestamp":   cmdTimestamp,
+		"clock":       cmdClock,
 		"expand":      cmdExpand,
 	}
 }
@@ -627,6 +630,50 @@ func cmdTimestamp(ts *testscript.TestScript, neg bool, args []string) {
 	d, err := time.ParseDuration(args[1])
 	ts.Check(err)
 	ts.Setenv(args[0], time.Now().Add(d).UTC().Format(time.RFC3339Nano))
+}
+
+// cmdClock moves the manual clock of the running inquir dev (started with
+// `dev --clock=manual`), by which keys' expiry and usage plans are judged,
+// and sets $NOW to its instant (RFC 3339). With no arguments it only sets
+// $NOW.
+//
+//	usage: clock [advance DURATION | set TIME]
+func cmdClock(ts *testscript.TestScript, neg bool, args []string) {
+	const usage = "usage: clock [advance DURATION | set TIME] (with dev --clock=manual)"
+	var body string
+	switch {
+	case neg:
+		ts.Fatalf("%s", usage)
+	case len(args) == 0:
+	case len(args) == 2 && args[0] == "advance":
+		body = `{"advance":` + strconv.Quote(args[1]) + `}`
+	case len(args) == 2 && args[0] == "set":
+		body = `{"set":` + strconv.Quote(args[1]) + `}`
+	default:
+		ts.Fatalf("%s", usage)
+	}
+	s := running(ts)
+	ctx, cancel := context.WithTimeout(context.Background(), WaitTimeout)
+	defer cancel()
+	method := http.MethodGet
+	if body != "" {
+		method = http.MethodPost
+	}
+	req, err := http.NewRequestWithContext(ctx, method, s.url+"/_inquir/clock", strings.NewReader(body))
+	ts.Check(err)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	ts.Check(err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	ts.Check(err)
+	var out struct {
+		Now string `json:"now"`
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &out) != nil {
+		ts.Fatalf("clock: %s answered %d %s", s.url+"/_inquir/clock", resp.StatusCode, b)
+	}
+	ts.Setenv("NOW", out.Now)
 }
 
 // cmdExpand writes SRC to DST with $NAME and ${NAME} replaced by the
