@@ -121,8 +121,9 @@ func writeFile(path string, data []byte, mode os.FileMode) error {
 var cfgTemplate string
 
 var tmpl = template.Must(template.New(ConfigFile).Funcs(template.FuncMap{
-	"q":  quote,
-	"lf": func(s string) string { return quote(strings.ReplaceAll(s, "%", "%%")) },
+	"q":       quote,
+	"lf":      func(s string) string { return quote(strings.ReplaceAll(s, "%", "%%")) },
+	"comment": commentText,
 }).Parse(cfgTemplate))
 
 // cfgData is what the template reads.
@@ -188,8 +189,18 @@ type bodies struct {
 
 func haproxyConfig(p *policy.Policy, opts Options) ([]byte, error) {
 	c := p.Config
+	listen, err := listenAddr(c.Gateway.Listen)
+	if err != nil {
+		return nil, c.ErrorAt([]string{"gateway", "listen"}, "cannot export to HAProxy: %v", err)
+	}
+	if !plainHeaderName.MatchString(c.Gateway.KeyHeader) {
+		// HAProxy reads a header name inside a fetch's parentheses, where a
+		// quote, "$", "#", "," or ")" would take a second level of quoting
+		// (its manual, section 2.2); a key header never needs one.
+		return nil, c.ErrorAt([]string{"gateway", "key_header"}, "cannot export to HAProxy: %q holds a character other than letters, digits, '-', '_' and '.'; choose a plain header name such as %q", c.Gateway.KeyHeader, config.DefaultKeyHeader)
+	}
 	d := cfgData{
-		Source: filepath.Base(c.File), ConfigID: c.ID, Listen: c.Gateway.Listen,
+		Source: filepath.Base(c.File), ConfigID: c.ID, Listen: listen,
 		KeyHeader: strings.ToLower(c.Gateway.KeyHeader), AWS: c.Gateway.Compat == config.CompatAWS,
 		MaxBody: 6 << 20, // gateway.MaxBodyBytes, as AWS Lambda's payload limit
 	}
@@ -202,6 +213,9 @@ func haproxyConfig(p *policy.Policy, opts Options) ([]byte, error) {
 		re, err := pathRegex(r.Path)
 		if err != nil {
 			return nil, c.ErrorAt([]string{"routes", strconv.Itoa(r.Index), "path"}, "cannot export to HAProxy: %v", err)
+		}
+		if r.Method != config.MethodAny && !plainName.MatchString(r.Method) {
+			return nil, c.ErrorAt([]string{"routes", strconv.Itoa(r.Index), "method"}, "cannot export to HAProxy: %q is not a method", r.Method)
 		}
 		cr := cfgRoute{Name: routeName(r), Regex: re, Function: r.Function, Comment: describe(r)}
 		if r.Method != config.MethodAny {
@@ -232,6 +246,11 @@ func haproxyConfig(p *policy.Policy, opts Options) ([]byte, error) {
 	for _, f := range c.Functions {
 		if len(used[f.Name]) == 0 {
 			continue // no route reaches it: nothing to forward to
+		}
+		if !plainName.MatchString(f.Name) {
+			// config.Load lets no other name through; a name is a word of
+			// haproxy.cfg (backend fn_NAME, server NAME), never quoted.
+			return nil, c.ErrorAt([]string{"functions", f.Name}, "cannot export to HAProxy: function name %q may only hold letters, digits, '.', '_' and '-'", f.Name)
 		}
 		raw, ok := opts.Upstreams[f.Name]
 		if !ok {
@@ -343,13 +362,13 @@ func describe(r *policy.Route) string {
 	who := "callers: " + strings.Join(r.Callers, ", ")
 	switch {
 	case r.Public():
-		who = "public: " + r.Reason
+		who = "public: " + commentText(r.Reason)
 	case r.AnyKey:
 		who = "any valid key"
 	case len(r.Callers) == 0:
 		who = "no key may call it"
 	}
-	return fmt.Sprintf("%s %s -> %s (%s)", r.Method, r.Path, r.Function, who)
+	return fmt.Sprintf("%s %s -> %s (%s)", r.Method, commentText(r.Path), r.Function, who)
 }
 
 // pathRegex is the regular expression inquir's router (policy's segment trie on the
@@ -419,9 +438,68 @@ func parseUpstream(raw string) (backend, error) {
 	if port == "" {
 		port = map[bool]string{false: "80", true: "443"}[b.TLS]
 	}
+	if err := checkHost(u.Hostname()); err != nil || u.Hostname() == "" {
+		// url.Parse lets quotes, "$", "(" and ")" through in a host; in
+		// haproxy.cfg they would quote or cut the server line.
+		return backend{}, fmt.Errorf("%q: the host must be a DNS name or an IP address", raw)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return backend{}, fmt.Errorf("%q: the port must be a number from 1 to 65535", raw)
+	}
 	b.Host = u.Hostname()
 	b.Server = net.JoinHostPort(b.Host, port)
 	return b, nil
+}
+
+// plainName is a word haproxy.cfg may hold unquoted, also inside a fetch's
+// parentheses: a method, a function name, a key id (config.Load allows no
+// other function name or key id).
+var plainName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+// plainHeaderName is a header name the export writes unquoted, also inside
+// a fetch's parentheses (req.fhdr(NAME)).
+var plainHeaderName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+// dnsName is a host name: labels of letters, digits, "-" and "_" (service
+// names in container networks hold "_"), separated by dots.
+var dnsName = regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$`)
+
+// checkHost accepts a host HAProxy can be given unquoted: an IP address or
+// a DNS name. Empty is accepted (every address, for a listener).
+func checkHost(host string) error {
+	if host == "" || net.ParseIP(host) != nil || dnsName.MatchString(host) && len(host) <= 253 {
+		return nil
+	}
+	return fmt.Errorf("host %q is neither an IP address nor a DNS name", host)
+}
+
+// listenAddr is [gateway] listen as haproxy.cfg's bind takes it, inside
+// "${INQUIR_LISTEN-...}": a host HAProxy reads unquoted (no quote, "$",
+// "}", blank or newline could end the default early) and a numeric port.
+func listenAddr(listen string) (string, error) {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "", fmt.Errorf("%q is not host:port", listen)
+	}
+	if err := checkHost(host); err != nil {
+		return "", fmt.Errorf("%q: %v; give an IP address or a DNS name", listen, err)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 || strconv.Itoa(n) != port {
+		return "", fmt.Errorf("%q: the port must be a number from 0 to 65535", listen)
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+// commentText makes s safe in a "#" comment of haproxy.cfg or a map file:
+// a comment runs to the end of the line, so a newline in s would start a
+// directive (or a map entry) of its own. Text of printable ASCII is written
+// as it is; other text is written as a Go string literal, quotes and
+// escapes included, so the comment reads unambiguously.
+func commentText(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r >= 0x7f }) < 0 {
+		return s
+	}
+	return strconv.QuoteToASCII(s)
 }
 
 // quote writes s as one double-quoted word of haproxy.cfg: backslash,
