@@ -138,6 +138,10 @@ type cfgData struct {
 	ReservedRegex    string     // paths refused as a decoded path could route elsewhere
 	SubDelims        string     // escaped characters ReservedRegex refuses as route literals hold them
 	Overrides        []override
+	// QueryOverrideRegex and BodyOverrideRegex match a _method query
+	// parameter and form (or JSON) field, matched without letter case.
+	QueryOverrideRegex, BodyOverrideRegex string
+	ChunkLimit                            int // see chunkLimit
 	Public           []string // names of public routes
 	Allow            []allowMethod
 	Backends         []backend
@@ -183,6 +187,9 @@ type bodies struct {
 	// LowerCaseMethod is a log-format string: it names the method upper-cased.
 	LowerCaseMethod string
 	Rerouted        string // a path whose decoded form may route elsewhere
+	QueryOverride   string // a _method query parameter
+	BodyOverride    string // a _method form field
+	ChunkedTooLarge string // a body without Content-Length past ChunkLimit
 	AWSForbidden    string // compat = "aws": every key refusal
 	AWSMissingToken string // compat = "aws": no route, wrong method
 }
@@ -232,9 +239,11 @@ func haproxyConfig(p *policy.Policy, opts Options) ([]byte, error) {
 		used[r.Function] = append(used[r.Function], cr.Name)
 	}
 	d.ReservedRegex, d.SubDelims = reservedRegex(p)
-	for _, h := range policy.MethodOverrideHeaders() {
+	for _, h := range overrideSpellings() {
 		d.Overrides = append(d.Overrides, override{Header: strings.ToLower(h), Body: jsonBody("bad_request", "the "+h+" header names a method another route serves; send the request with that method instead")})
 	}
+	d.QueryOverrideRegex, d.BodyOverrideRegex = methodParamRegexes()
+	d.ChunkLimit = chunkLimit
 	for _, m := range slices.Sorted(maps.Keys(allow)) {
 		d.Allow = append(d.Allow, allowMethod{Method: m, Regexes: slices.Compact(slices.Sorted(slices.Values(allow[m])))})
 	}
@@ -290,6 +299,9 @@ func gatewayBodies(keyHeader string) bodies {
 		MethodNotAllowed: strings.Replace(j("method_not_allowed", "this path does not answer METHOD"), "METHOD", "%[method]", 1),
 		LowerCaseMethod:  strings.Replace(j("bad_request", "the method must be upper-case: methods are case-sensitive (RFC 9110 section 9.1); send METHOD"), "METHOD", "%[method,upper]", 1),
 		Rerouted:         j("bad_request", "the path, once percent-decoded as a web framework decodes it, is served by another route than the one that authorised it; send reserved characters (/, \\, ?, #, ;) unencoded or not at all"),
+		QueryOverride:    j("bad_request", "the _method query parameter names a method another route serves; send the request with that method instead"),
+		BodyOverride:     j("bad_request", "the _method form field names a method another route serves; send the request with that method instead"),
+		ChunkedTooLarge:  j("payload_too_large", fmt.Sprintf("a body sent without Content-Length (chunked) is taken here only while the request fits in %d KB; HAProxy cannot count a longer one against the 6 MB limit, so send Content-Length", chunkLimit>>10)),
 		AWSForbidden:     `{"message":"Forbidden"}` + "\n",
 		AWSMissingToken:  `{"message":"Missing Authentication Token"}` + "\n",
 	}
@@ -308,6 +320,77 @@ func jsonBody(errCode, message string) string {
 	}
 	return string(b) + "\n"
 }
+
+// overrideSpellings are the method-override headers HAProxy refuses: each
+// of policy.MethodOverrideHeaders with every mix of "-" and "_" between its
+// words, the dashed spelling first. CGI, WSGI and PHP hand a header to the
+// application as HTTP_X_HTTP_METHOD_OVERRIDE whichever the client sent,
+// and frameworks on them (Symfony, Laravel, Django) read that variable.
+func overrideSpellings() []string {
+	var out []string
+	for _, h := range policy.MethodOverrideHeaders() {
+		words := strings.Split(h, "-")
+		for mask := 0; mask < 1<<(len(words)-1); mask++ {
+			var b strings.Builder
+			b.WriteString(words[0])
+			for i, w := range words[1:] {
+				b.WriteByte("-_"[mask>>i&1])
+				b.WriteString(w)
+			}
+			out = append(out, b.String())
+		}
+	}
+	return out
+}
+
+// methodParamRegexes match, without letter case, a "_method" parameter with
+// a value in a query string, and a "_method" field in a request body: a
+// form field (application/x-www-form-urlencoded, or a POST without a
+// Content-Type, which Rack reads as a form), a multipart/form-data part, a
+// JSON member (Laravel reads JSON input). Laravel, Symfony, Rails and
+// Express's method-override run the method it names. The name is matched
+// as those frameworks read it: percent-decoded (each letter may be
+// escaped), and as PHP makes a variable name of it (leading blanks
+// dropped, "." or a blank read as "_", "[" starting an array); in JSON,
+// \u escapes. Anything HAProxy cannot decode as they do (a malformed
+// escape elsewhere in the query, say) does not hide the name, since the
+// match is on the text as sent.
+func methodParamRegexes() (query, body string) {
+	esc := func(c byte) string {
+		codes := []byte{c}
+		if c >= 'a' && c <= 'z' {
+			codes = append(codes, c-'a'+'A')
+		}
+		alts := []string{regexp.QuoteMeta(string(c))}
+		for _, v := range codes {
+			alts = append(alts, fmt.Sprintf("%%%02x", v), fmt.Sprintf(`\\u%04x`, v))
+		}
+		return "(?:" + strings.Join(alts, "|") + ")"
+	}
+	name := `(?:\+| |%20|\\u0020)*(?:` + esc('_') + "|" + esc('.') + ")"
+	for _, c := range []byte("method") {
+		name += esc(c)
+	}
+	value := `(?:\[|%5b|=[^&;])` // an array, or a value that is not empty
+	query = `(?:^|[&;])` + name + value
+	body = strings.Join([]string{
+		`(?:^|[&;\r\n])` + name + value,
+		`name\s*=\s*"?` + name + `(?:["';\[\s]|$)`,
+		`"` + name + `"\s*:`,
+	}, "|")
+	return query, body
+}
+
+// chunkLimit is the most a request without Content-Length may hold, its
+// headers included, for HAProxy to pass it. HAProxy 2.6 evaluates its rules
+// once, on what fits in one buffer (option http-buffer-request waits for
+// the whole body or a full buffer: tune.bufsize 16384, less tune.maxrewrite
+// 1024 and the message's own bookkeeping), so it can count a chunked body
+// only while it fits there: a request that reaches the limit may be
+// incomplete, and is refused (413). Measured on HAProxy 2.6 with 16 KB
+// buffers, a full buffer holds at least 14.5 KB of request (with 90
+// headers); 12 KB leaves room to spare.
+const chunkLimit = 12 << 10
 
 // reservedRegex matches the paths HAProxy refuses because, decoded as a web
 // framework decodes them, they might route to another route than the one
