@@ -432,6 +432,7 @@ func checkConfig(t *testing.T, bin, dir string) {
 	}
 	for _, line := range strings.Split(string(out), "\n") {
 		if strings.Contains(line, "[ALERT]") && !strings.Contains(line, "could not resolve address") &&
+			!strings.Contains(line, "Failed to initialize server(s) addr") &&
 			!strings.Contains(line, "Error(s) found in configuration file") && !strings.Contains(line, "Fatal errors found in configuration") {
 			cfg, _ := os.ReadFile(filepath.Join(dir, export.ConfigFile))
 			t.Fatalf("haproxy -c: %v\n%s\n%s", err, out, cfg)
@@ -481,4 +482,35 @@ func TestExportRefusesUnsafeValues(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestManyRoutesStayWithinHAProxysWords: HAProxy refuses a line of more
+// than 64 words, and the export writes a list of routes or path patterns
+// on some lines (a 405's paths, the public routes, a backend's routes):
+// with 150 routes, haproxy -c still accepts the export.
+func TestManyRoutesStayWithinHAProxysWords(t *testing.T) {
+	bin := haproxyBin(t)
+	var b strings.Builder
+	b.WriteString("[keys.k]\nsecret = \"sha256:" + strings.Repeat("ab", 32) + "\"\n\n[functions.f]\nruntime = \"process\"\ncommand = [\"./f\"]\n")
+	for i := range 150 {
+		method, auth := []string{"GET", "HEAD", "POST"}[i%3], `keys = ["k"]`
+		if i%2 == 0 {
+			auth = "auth = \"none\"\nreason = \"open\""
+		}
+		fmt.Fprintf(&b, "\n[[routes]]\nmethod = %q\npath = \"/r%d\"\nfunction = \"f\"\n%s\n", method, i, auth)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "inquir.toml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := policy.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	if _, err := export.HAProxy(p, out, export.Options{Upstreams: map[string]string{"": "http://127.0.0.1:9000"}}); err != nil {
+		t.Fatal(err)
+	}
+	checkConfig(t, bin, out)
 }
