@@ -124,7 +124,24 @@ var tmpl = template.Must(template.New(ConfigFile).Funcs(template.FuncMap{
 	"q":       quote,
 	"lf":      func(s string) string { return quote(strings.ReplaceAll(s, "%", "%%")) },
 	"comment": commentText,
+	"chunks":  chunks,
 }).Parse(cfgTemplate))
+
+// chunks cuts a list a directive holds (route names, path patterns) into
+// pieces of at most 40, one directive each: HAProxy refuses a line of more
+// than 64 words. Directives that repeat an ACL's name add to it (or), and
+// the others repeated mean the same.
+func chunks(list []string) [][]string {
+	var out [][]string
+	for len(list) > 40 {
+		out = append(out, list[:40])
+		list = list[40:]
+	}
+	if len(list) > 0 {
+		out = append(out, list)
+	}
+	return out
+}
 
 // cfgData is what the template reads.
 type cfgData struct {
