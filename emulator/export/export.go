@@ -145,25 +145,24 @@ func chunks(list []string) [][]string {
 
 // cfgData is what the template reads.
 type cfgData struct {
-	Source, ConfigID string
-	Listen           string
-	KeyHeader        string // lower case, as HAProxy's fetches take it
-	WWWAuthenticate  string // a log-format string
-	AWS              bool
-	Routes           []cfgRoute // in matching order
-	HeadRoutes       []string   // names of HEAD routes
-	ReservedRegex    string     // paths refused as a decoded path could route elsewhere
-	SubDelims        string     // escaped characters ReservedRegex refuses as route literals hold them
-	Overrides        []override
-	// QueryOverrideRegex and BodyOverrideRegex match a _method query
-	// parameter and form (or JSON) field, matched without letter case.
-	QueryOverrideRegex, BodyOverrideRegex string
-	ChunkLimit                            int // see chunkLimit
-	Public           []string // names of public routes
-	Allow            []allowMethod
-	Backends         []backend
-	Bodies           bodies
-	MaxBody          int
+	Source, ConfigID   string
+	Listen             string
+	KeyHeader          string // lower case, as HAProxy's fetches take it
+	WWWAuthenticate    string // a log-format string
+	AWS                bool
+	Routes             []cfgRoute // in matching order
+	HeadRoutes         []string   // names of HEAD routes
+	ReservedRegex      string     // paths refused as a decoded path could route elsewhere
+	SubDelims          string     // escaped characters ReservedRegex refuses as route literals hold them
+	Overrides          []override
+	QueryOverrideRegex string   // a _method query parameter, matched without letter case
+	BodyOverrideRegex  string   // a _method form field or JSON member, likewise
+	ChunkLimit         int      // see chunkLimit
+	Public             []string // names of public routes
+	Allow              []allowMethod
+	Backends           []backend
+	Bodies             bodies
+	MaxBody            int
 }
 
 type cfgRoute struct {
