@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -37,7 +38,7 @@ func runRoutes(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "METHOD\tPATH\tFUNCTION\tAUTH\tCALLERS")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Method, r.Path, r.Function, r.Auth, callers(r))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Method, printable(r.Path), printable(r.Function), r.Auth, callers(r))
 	}
 	_ = tw.Flush()
 	return exitOK
@@ -47,7 +48,7 @@ func runRoutes(ctx context.Context, args []string, stdout, stderr io.Writer) int
 func callers(r policy.RouteInfo) string {
 	switch {
 	case r.Auth == config.AuthNone && r.Reason != "":
-		return "anyone (public: " + r.Reason + ")"
+		return "anyone (public: " + printable(r.Reason) + ")"
 	case r.Auth == config.AuthNone:
 		return "anyone (public, no reason given)"
 	}
@@ -62,6 +63,19 @@ func callers(r policy.RouteInfo) string {
 		who += "; inactive: " + strings.Join(r.Inactive, ", ")
 	}
 	return who
+}
+
+// printable is s for one cell of the text table: as it is when it is
+// printable text, else as a Go string literal, so that a newline, a tab
+// (which would move text into another column) or a terminal control
+// character in a reason cannot make the table show a row the config does
+// not have. Text that starts with a double quote is quoted too, so a
+// quoted cell is always an escaped one.
+func printable(s string) string {
+	if strings.HasPrefix(s, `"`) || strings.IndexFunc(s, func(r rune) bool { return !strconv.IsPrint(r) }) >= 0 {
+		return strconv.Quote(s)
+	}
+	return s
 }
 
 // loadPolicy loads and compiles a config as the gateway would, with

@@ -121,27 +121,48 @@ func writeFile(path string, data []byte, mode os.FileMode) error {
 var cfgTemplate string
 
 var tmpl = template.Must(template.New(ConfigFile).Funcs(template.FuncMap{
-	"q":  quote,
-	"lf": func(s string) string { return quote(strings.ReplaceAll(s, "%", "%%")) },
+	"q":       quote,
+	"lf":      func(s string) string { return quote(strings.ReplaceAll(s, "%", "%%")) },
+	"comment": commentText,
+	"chunks":  chunks,
 }).Parse(cfgTemplate))
+
+// chunks cuts a list a directive holds (route names, path patterns) into
+// pieces of at most 40, one directive each: HAProxy refuses a line of more
+// than 64 words. Directives that repeat an ACL's name add to it (or), and
+// the others repeated mean the same.
+func chunks(list []string) [][]string {
+	var out [][]string
+	for len(list) > 40 {
+		out = append(out, list[:40])
+		list = list[40:]
+	}
+	if len(list) > 0 {
+		out = append(out, list)
+	}
+	return out
+}
 
 // cfgData is what the template reads.
 type cfgData struct {
-	Source, ConfigID string
-	Listen           string
-	KeyHeader        string // lower case, as HAProxy's fetches take it
-	WWWAuthenticate  string // a log-format string
-	AWS              bool
-	Routes           []cfgRoute // in matching order
-	HeadRoutes       []string   // names of HEAD routes
-	ReservedRegex    string     // paths refused as a decoded path could route elsewhere
-	SubDelims        string     // escaped characters ReservedRegex refuses as route literals hold them
-	Overrides        []override
-	Public           []string // names of public routes
-	Allow            []allowMethod
-	Backends         []backend
-	Bodies           bodies
-	MaxBody          int
+	Source, ConfigID   string
+	Listen             string
+	KeyHeader          string // lower case, as HAProxy's fetches take it
+	WWWAuthenticate    string // a log-format string
+	AWS                bool
+	Routes             []cfgRoute // in matching order
+	HeadRoutes         []string   // names of HEAD routes
+	ReservedRegex      string     // paths refused as a decoded path could route elsewhere
+	SubDelims          string     // escaped characters ReservedRegex refuses as route literals hold them
+	Overrides          []override
+	QueryOverrideRegex string   // a _method query parameter, matched without letter case
+	BodyOverrideRegex  string   // a _method form field or JSON member, likewise
+	ChunkLimit         int      // see chunkLimit
+	Public             []string // names of public routes
+	Allow              []allowMethod
+	Backends           []backend
+	Bodies             bodies
+	MaxBody            int
 }
 
 type cfgRoute struct {
@@ -182,14 +203,27 @@ type bodies struct {
 	// LowerCaseMethod is a log-format string: it names the method upper-cased.
 	LowerCaseMethod string
 	Rerouted        string // a path whose decoded form may route elsewhere
+	QueryOverride   string // a _method query parameter
+	BodyOverride    string // a _method form field
+	ChunkedTooLarge string // a body without Content-Length past ChunkLimit
 	AWSForbidden    string // compat = "aws": every key refusal
 	AWSMissingToken string // compat = "aws": no route, wrong method
 }
 
 func haproxyConfig(p *policy.Policy, opts Options) ([]byte, error) {
 	c := p.Config
+	listen, err := listenAddr(c.Gateway.Listen)
+	if err != nil {
+		return nil, c.ErrorAt([]string{"gateway", "listen"}, "cannot export to HAProxy: %v", err)
+	}
+	if !plainHeaderName.MatchString(c.Gateway.KeyHeader) {
+		// HAProxy reads a header name inside a fetch's parentheses, where a
+		// quote, "$", "#", "," or ")" would take a second level of quoting
+		// (its manual, section 2.2); a key header never needs one.
+		return nil, c.ErrorAt([]string{"gateway", "key_header"}, "cannot export to HAProxy: %q holds a character other than letters, digits, '-', '_' and '.'; choose a plain header name such as %q", c.Gateway.KeyHeader, config.DefaultKeyHeader)
+	}
 	d := cfgData{
-		Source: filepath.Base(c.File), ConfigID: c.ID, Listen: c.Gateway.Listen,
+		Source: filepath.Base(c.File), ConfigID: c.ID, Listen: listen,
 		KeyHeader: strings.ToLower(c.Gateway.KeyHeader), AWS: c.Gateway.Compat == config.CompatAWS,
 		MaxBody: 6 << 20, // gateway.MaxBodyBytes, as AWS Lambda's payload limit
 	}
@@ -202,6 +236,9 @@ func haproxyConfig(p *policy.Policy, opts Options) ([]byte, error) {
 		re, err := pathRegex(r.Path)
 		if err != nil {
 			return nil, c.ErrorAt([]string{"routes", strconv.Itoa(r.Index), "path"}, "cannot export to HAProxy: %v", err)
+		}
+		if r.Method != config.MethodAny && !plainName.MatchString(r.Method) {
+			return nil, c.ErrorAt([]string{"routes", strconv.Itoa(r.Index), "method"}, "cannot export to HAProxy: %q is not a method", r.Method)
 		}
 		cr := cfgRoute{Name: routeName(r), Regex: re, Function: r.Function, Comment: describe(r)}
 		if r.Method != config.MethodAny {
@@ -218,9 +255,11 @@ func haproxyConfig(p *policy.Policy, opts Options) ([]byte, error) {
 		used[r.Function] = append(used[r.Function], cr.Name)
 	}
 	d.ReservedRegex, d.SubDelims = reservedRegex(p)
-	for _, h := range policy.MethodOverrideHeaders() {
+	for _, h := range overrideSpellings() {
 		d.Overrides = append(d.Overrides, override{Header: strings.ToLower(h), Body: jsonBody("bad_request", "the "+h+" header names a method another route serves; send the request with that method instead")})
 	}
+	d.QueryOverrideRegex, d.BodyOverrideRegex = methodParamRegexes()
+	d.ChunkLimit = chunkLimit
 	for _, m := range slices.Sorted(maps.Keys(allow)) {
 		d.Allow = append(d.Allow, allowMethod{Method: m, Regexes: slices.Compact(slices.Sorted(slices.Values(allow[m])))})
 	}
@@ -232,6 +271,11 @@ func haproxyConfig(p *policy.Policy, opts Options) ([]byte, error) {
 	for _, f := range c.Functions {
 		if len(used[f.Name]) == 0 {
 			continue // no route reaches it: nothing to forward to
+		}
+		if !plainName.MatchString(f.Name) {
+			// config.Load lets no other name through; a name is a word of
+			// haproxy.cfg (backend fn_NAME, server NAME), never quoted.
+			return nil, c.ErrorAt([]string{"functions", f.Name}, "cannot export to HAProxy: function name %q may only hold letters, digits, '.', '_' and '-'", f.Name)
 		}
 		raw, ok := opts.Upstreams[f.Name]
 		if !ok {
@@ -271,6 +315,9 @@ func gatewayBodies(keyHeader string) bodies {
 		MethodNotAllowed: strings.Replace(j("method_not_allowed", "this path does not answer METHOD"), "METHOD", "%[method]", 1),
 		LowerCaseMethod:  strings.Replace(j("bad_request", "the method must be upper-case: methods are case-sensitive (RFC 9110 section 9.1); send METHOD"), "METHOD", "%[method,upper]", 1),
 		Rerouted:         j("bad_request", "the path, once percent-decoded as a web framework decodes it, is served by another route than the one that authorised it; send reserved characters (/, \\, ?, #, ;) unencoded or not at all"),
+		QueryOverride:    j("bad_request", "the _method query parameter names a method another route serves; send the request with that method instead"),
+		BodyOverride:     j("bad_request", "the _method form field names a method another route serves; send the request with that method instead"),
+		ChunkedTooLarge:  j("payload_too_large", fmt.Sprintf("a body sent without Content-Length (chunked) is taken here only while the request fits in %d KB; HAProxy cannot count a longer one against the 6 MB limit, so send Content-Length", chunkLimit>>10)),
 		AWSForbidden:     `{"message":"Forbidden"}` + "\n",
 		AWSMissingToken:  `{"message":"Missing Authentication Token"}` + "\n",
 	}
@@ -289,6 +336,77 @@ func jsonBody(errCode, message string) string {
 	}
 	return string(b) + "\n"
 }
+
+// overrideSpellings are the method-override headers HAProxy refuses: each
+// of policy.MethodOverrideHeaders with every mix of "-" and "_" between its
+// words, the dashed spelling first. CGI, WSGI and PHP hand a header to the
+// application as HTTP_X_HTTP_METHOD_OVERRIDE whichever the client sent,
+// and frameworks on them (Symfony, Laravel, Django) read that variable.
+func overrideSpellings() []string {
+	var out []string
+	for _, h := range policy.MethodOverrideHeaders() {
+		words := strings.Split(h, "-")
+		for mask := 0; mask < 1<<(len(words)-1); mask++ {
+			var b strings.Builder
+			b.WriteString(words[0])
+			for i, w := range words[1:] {
+				b.WriteByte("-_"[mask>>i&1])
+				b.WriteString(w)
+			}
+			out = append(out, b.String())
+		}
+	}
+	return out
+}
+
+// methodParamRegexes match, without letter case, a "_method" parameter with
+// a value in a query string, and a "_method" field in a request body: a
+// form field (application/x-www-form-urlencoded, or a POST without a
+// Content-Type, which Rack reads as a form), a multipart/form-data part, a
+// JSON member (Laravel reads JSON input). Laravel, Symfony, Rails and
+// Express's method-override run the method it names. The name is matched
+// as those frameworks read it: percent-decoded (each letter may be
+// escaped), and as PHP makes a variable name of it (leading blanks
+// dropped, "." or a blank read as "_", "[" starting an array); in JSON,
+// \u escapes. Anything HAProxy cannot decode as they do (a malformed
+// escape elsewhere in the query, say) does not hide the name, since the
+// match is on the text as sent.
+func methodParamRegexes() (query, body string) {
+	esc := func(c byte) string {
+		codes := []byte{c}
+		if c >= 'a' && c <= 'z' {
+			codes = append(codes, c-'a'+'A')
+		}
+		alts := []string{regexp.QuoteMeta(string(c))}
+		for _, v := range codes {
+			alts = append(alts, fmt.Sprintf("%%%02x", v), fmt.Sprintf(`\\u%04x`, v))
+		}
+		return "(?:" + strings.Join(alts, "|") + ")"
+	}
+	name := `(?:\+| |%20|\\u0020)*(?:` + esc('_') + "|" + esc('.') + ")"
+	for _, c := range []byte("method") {
+		name += esc(c)
+	}
+	value := `(?:\[|%5b|=[^&;])` // an array, or a value that is not empty
+	query = `(?:^|[&;])` + name + value
+	body = strings.Join([]string{
+		`(?:^|[&;\r\n])` + name + value,
+		`name\s*=\s*"?` + name + `(?:["';\[\s]|$)`,
+		`"` + name + `"\s*:`,
+	}, "|")
+	return query, body
+}
+
+// chunkLimit is the most a request without Content-Length may hold, its
+// headers included, for HAProxy to pass it. HAProxy 2.6 evaluates its rules
+// once, on what fits in one buffer (option http-buffer-request waits for
+// the whole body or a full buffer: tune.bufsize 16384, less tune.maxrewrite
+// 1024 and the message's own bookkeeping), so it can count a chunked body
+// only while it fits there: a request that reaches the limit may be
+// incomplete, and is refused (413). Measured on HAProxy 2.6 with 16 KB
+// buffers, a full buffer holds at least 14.5 KB of request (with 90
+// headers); 12 KB leaves room to spare.
+const chunkLimit = 12 << 10
 
 // reservedRegex matches the paths HAProxy refuses because, decoded as a web
 // framework decodes them, they might route to another route than the one
@@ -343,13 +461,13 @@ func describe(r *policy.Route) string {
 	who := "callers: " + strings.Join(r.Callers, ", ")
 	switch {
 	case r.Public():
-		who = "public: " + r.Reason
+		who = "public: " + commentText(r.Reason)
 	case r.AnyKey:
 		who = "any valid key"
 	case len(r.Callers) == 0:
 		who = "no key may call it"
 	}
-	return fmt.Sprintf("%s %s -> %s (%s)", r.Method, r.Path, r.Function, who)
+	return fmt.Sprintf("%s %s -> %s (%s)", r.Method, commentText(r.Path), r.Function, who)
 }
 
 // pathRegex is the regular expression inquir's router (policy's segment trie on the
@@ -419,9 +537,68 @@ func parseUpstream(raw string) (backend, error) {
 	if port == "" {
 		port = map[bool]string{false: "80", true: "443"}[b.TLS]
 	}
+	if err := checkHost(u.Hostname()); err != nil || u.Hostname() == "" {
+		// url.Parse lets quotes, "$", "(" and ")" through in a host; in
+		// haproxy.cfg they would quote or cut the server line.
+		return backend{}, fmt.Errorf("%q: the host must be a DNS name or an IP address", raw)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return backend{}, fmt.Errorf("%q: the port must be a number from 1 to 65535", raw)
+	}
 	b.Host = u.Hostname()
 	b.Server = net.JoinHostPort(b.Host, port)
 	return b, nil
+}
+
+// plainName is a word haproxy.cfg may hold unquoted, also inside a fetch's
+// parentheses: a method, a function name, a key id (config.Load allows no
+// other function name or key id).
+var plainName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+// plainHeaderName is a header name the export writes unquoted, also inside
+// a fetch's parentheses (req.fhdr(NAME)).
+var plainHeaderName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+// dnsName is a host name: labels of letters, digits, "-" and "_" (service
+// names in container networks hold "_"), separated by dots.
+var dnsName = regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$`)
+
+// checkHost accepts a host HAProxy can be given unquoted: an IP address or
+// a DNS name. Empty is accepted (every address, for a listener).
+func checkHost(host string) error {
+	if host == "" || net.ParseIP(host) != nil || dnsName.MatchString(host) && len(host) <= 253 {
+		return nil
+	}
+	return fmt.Errorf("host %q is neither an IP address nor a DNS name", host)
+}
+
+// listenAddr is [gateway] listen as haproxy.cfg's bind takes it, inside
+// "${INQUIR_LISTEN-...}": a host HAProxy reads unquoted (no quote, "$",
+// "}", blank or newline could end the default early) and a numeric port.
+func listenAddr(listen string) (string, error) {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "", fmt.Errorf("%q is not host:port", listen)
+	}
+	if err := checkHost(host); err != nil {
+		return "", fmt.Errorf("%q: %v; give an IP address or a DNS name", listen, err)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 || strconv.Itoa(n) != port {
+		return "", fmt.Errorf("%q: the port must be a number from 0 to 65535", listen)
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+// commentText makes s safe in a "#" comment of haproxy.cfg or a map file:
+// a comment runs to the end of the line, so a newline in s would start a
+// directive (or a map entry) of its own. Text of printable ASCII is written
+// as it is; other text is written as a Go string literal, quotes and
+// escapes included, so the comment reads unambiguously.
+func commentText(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r >= 0x7f }) < 0 {
+		return s
+	}
+	return strconv.QuoteToASCII(s)
 }
 
 // quote writes s as one double-quoted word of haproxy.cfg: backslash,
