@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/inquir-dev/inquir/emulator/config"
+	"github.com/inquir-dev/inquir/emulator/policy"
 )
 
 // BenchmarkServeHTTP measures what the gateway adds to a request, against a
@@ -35,6 +36,11 @@ func BenchmarkServeHTTP(b *testing.B) {
 	folding := New(Options{Invoker: constInvoker{}, RequestLog: io.Discard, Now: f.gw.opts.Now})
 	defer folding.Close()
 	folding.SetPolicy(cased.Policy())
+	// The partner key with a usage plan that never refuses: the cost of the
+	// bucket, the quota and the RateLimit fields (issue 17).
+	planned := New(Options{Invoker: constInvoker{}, RequestLog: io.Discard, Now: f.gw.opts.Now})
+	defer planned.Close()
+	planned.SetPolicy(withPlan(b, f.gw.Policy(), "partner-acme"))
 	baseline := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "missing_api_key", "message": "x"})
 	})
@@ -50,6 +56,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 		{"forbidden", gw, "/customers/c-1", internalSecret},
 		{"allowed", gw, "/customers/c-1", partnerSecret},
 		{"allowed-value", plugin, "/customers/c-1", partnerSecret},
+		{"allowed-planned", planned, "/customers/c-1", partnerSecret},
 		{"odd-spelling", gw, "//customers/./c%2D1/", partnerSecret},
 		{"case-folding-allowed", folding, "/api/sales/users", partnerSecret},
 		{"case-folding-upper", folding, "/api/Sales/users", partnerSecret},
@@ -66,6 +73,25 @@ func BenchmarkServeHTTP(b *testing.B) {
 			}
 		})
 	}
+}
+
+// withPlan returns p's config compiled again with a usage plan that never
+// refuses on the key keyID.
+func withPlan(b *testing.B, p *policy.Policy, keyID string) *policy.Policy {
+	b.Helper()
+	cfg := *p.Config
+	cfg.Plans = []config.Plan{{Name: "bench", Rate: 1e9, Burst: 1 << 30, Quota: &config.Quota{Limit: 1 << 60, Period: config.PeriodMonth}}}
+	cfg.Keys = append([]config.Key(nil), p.Config.Keys...)
+	for i := range cfg.Keys {
+		if cfg.Keys[i].ID == keyID {
+			cfg.Keys[i].Plan = "bench"
+		}
+	}
+	out, err := policy.Compile(&cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return out
 }
 
 type constInvoker struct{}

@@ -94,23 +94,43 @@ func (g *Gateway) limit(w http.ResponseWriter, p *policy.Policy, r *http.Request
 
 // setRateLimitFields writes the RateLimit-Policy and RateLimit fields
 // (draft-ietf-httpapi-ratelimit-headers-11, structured field lists): the
-// "burst" policy of the bucket that applied, and the "quota" policy.
+// "burst" policy of the bucket that applied, and the "quota" policy. Both
+// values are built in one buffer: this runs on every planned request.
 func setRateLimitFields(h http.Header, d plans.Decision) {
-	var policies, limits []string
+	if !d.Throttled && !d.Quotaed {
+		return
+	}
+	var buf [160]byte
+	b := buf[:0]
+	item := func(b []byte, name, k1 string, v1 int64, k2 string, v2 int64) []byte {
+		if len(b) > 0 && b[len(b)-1] != 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, name...)
+		b = append(b, k1...)
+		b = strconv.AppendInt(b, v1, 10)
+		b = append(b, k2...)
+		return strconv.AppendInt(b, v2, 10)
+	}
 	if d.Throttled {
-		policies = append(policies, `"burst";q=`+strconv.Itoa(d.Burst)+`;w=`+strconv.FormatInt(d.BurstWindow, 10))
-		limits = append(limits, `"burst";r=`+strconv.FormatInt(d.BurstRemaining, 10)+`;t=`+strconv.FormatInt(d.BurstFull, 10))
+		b = item(b, `"burst"`, ";q=", int64(d.Burst), ";w=", d.BurstWindow)
 	}
 	if d.Quotaed {
-		policies = append(policies, `"quota";q=`+strconv.FormatInt(d.QuotaLimit, 10)+`;w=`+strconv.FormatInt(d.QuotaWindow, 10))
-		limits = append(limits, `"quota";r=`+strconv.FormatInt(d.QuotaRemaining, 10)+`;t=`+strconv.FormatInt(d.QuotaReset, 10))
+		b = item(b, `"quota"`, ";q=", d.QuotaLimit, ";w=", d.QuotaWindow)
 	}
-	if len(policies) > 0 {
-		// Spelled as the draft spells them; Go's canonical form would be
-		// "Ratelimit".
-		h["RateLimit-Policy"] = []string{strings.Join(policies, ", ")}
-		h["RateLimit"] = []string{strings.Join(limits, ", ")}
+	policies := len(b)
+	b = append(b, 0) // a boundary item() does not join across
+	if d.Throttled {
+		b = item(b, `"burst"`, ";r=", d.BurstRemaining, ";t=", d.BurstFull)
 	}
+	if d.Quotaed {
+		b = item(b, `"quota"`, ";r=", d.QuotaRemaining, ";t=", d.QuotaReset)
+	}
+	all := string(b)
+	// Spelled as the draft spells them; Go's canonical form would be
+	// "Ratelimit".
+	h["RateLimit-Policy"] = []string{all[:policies]}
+	h["RateLimit"] = []string{all[policies+1:]}
 }
 
 // usageBody is GET /_inquir/usage's answer, in the shape of API Gateway's
