@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -122,6 +125,10 @@ func runRequest(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			fmt.Fprintf(stderr, "inquir request: no complete answer within %s (--timeout raises it): %v\n", timeout, err)
 			return exitFail
 		}
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			fmt.Fprintf(stderr, "inquir request: %s\n", refused(req.URL))
+			return exitFail
+		}
 		fmt.Fprintf(stderr, "inquir request: %v\n", err)
 		return exitFail
 	}
@@ -149,6 +156,26 @@ func runRequest(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stdout)
 	}
 	return exitOK
+}
+
+// refused says that nothing listens where u points; on loopback, the
+// likely cause is that inquir dev is not running, or runs on another port:
+//
+//	cannot connect to 127.0.0.1:8787: connection refused; is inquir dev running on 127.0.0.1:8787?
+func refused(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	addr := net.JoinHostPort(u.Hostname(), port)
+	msg := "cannot connect to " + addr + ": connection refused"
+	if isLoopback(u.Hostname()) {
+		msg += "; is inquir dev running on " + addr + "?"
+	}
+	return msg
 }
 
 // requestFlags is the flags part of inquir request's help; its arguments

@@ -165,3 +165,17 @@ func TestRequestLargeBodyAsksFirst(t *testing.T) {
 		t.Errorf("the server received %d bytes of a body it refused before asking for it", received)
 	}
 }
+
+// Nothing listening: the message says where inquir request tried to
+// connect and asks whether inquir dev runs there; no answer is a failed
+// request, exit 1.
+func TestRequestNothingListening(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	addr := srv.Listener.Addr().String()
+	srv.Close() // the port is free again, with nothing behind it
+	code, stdout, stderr := request(t, "GET", "http://"+addr+"/orders")
+	want := "inquir request: cannot connect to " + addr + ": connection refused; is inquir dev running on " + addr + "?\n"
+	if code != exitFail || stdout != "" || stderr != want {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 1, nothing, %q", code, stdout, stderr, want)
+	}
+}
