@@ -2,12 +2,14 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -51,6 +53,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return configFailed(stderr, "dev", err)
 	}
 	if err != nil {
+		if msg, ok := inUse(err); ok {
+			err = errors.New(msg)
+		}
 		fmt.Fprintf(stderr, "inquir dev: %v\n", err)
 		return exitFail
 	}
@@ -105,6 +110,24 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	return exitOK
+}
+
+// inUse says, if err is a listener's "address already in use", which
+// address it is and how to get past it: the likely cause is another
+// inquir dev on the default port.
+func inUse(err error) (string, bool) {
+	var op *net.OpError
+	if !errors.Is(err, syscall.EADDRINUSE) || !errors.As(err, &op) || op.Addr == nil {
+		return "", false
+	}
+	addr := op.Addr.String()
+	msg := addr + " is already in use (is another inquir dev running?); stop it, or choose another address with --listen "
+	host, port, splitErr := net.SplitHostPort(addr)
+	n, atoiErr := strconv.Atoi(port)
+	if splitErr != nil || atoiErr != nil || n <= 0 || n >= 65535 {
+		return msg + "HOST:PORT", true
+	}
+	return msg + net.JoinHostPort(host, strconv.Itoa(n+1)), true
 }
 
 func isLoopback(host string) bool {
