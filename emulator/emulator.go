@@ -208,7 +208,9 @@ func (e *Emulator) Prepare(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := e.runtimes.Prepare(ctx, f.Name); err != nil && ctx.Err() == nil {
+			// A failed build is logged by runtimes, with the compiler's
+			// output as lines; any other failure to prepare is logged here.
+			if err := e.runtimes.Prepare(ctx, f.Name); err != nil && ctx.Err() == nil && !errors.Is(err, runtimes.ErrBuildFailed) {
 				e.log.Error("build failed", "function", f.Name, "error", err)
 			}
 		}()

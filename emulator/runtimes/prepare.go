@@ -332,17 +332,28 @@ func (p *pool) reportProgress(start time.Time) (stop func()) {
 	}
 }
 
-// buildFailed logs a failed build with the tail of the compiler's output
-// and returns the error Invoke reports (what names the build: "go build").
+// buildFailed logs a failed build and returns the error Invoke reports
+// (what names the build: "go build"). The tail of the compiler's output
+// follows the log line as a block, one line as the compiler wrote it, so
+// its file:line:col positions read (and click) as in a terminal; the error
+// carries it too, for FunctionStats.LastBuildError.
 func (p *pool) buildFailed(what string, out []byte, err error) error {
 	if errors.Is(err, errClosed) {
 		return errClosed
 	}
 	name := p.fn.Name
 	summary := lastLines(string(out), buildOutputLines)
-	p.m.log.Error("building function "+name+" failed", "function", name, "dir", p.fn.Path, "err", err, "output", summary)
-	return fmt.Errorf("function %s: %s in %s failed (%v):\n%s", name, what, p.fn.Path, err, summary)
+	p.m.log.Error("building function "+name+" failed; "+what+" says:", "function", name, "dir", p.fn.Path, "err", err)
+	p.m.out.writeBlock("  ", summary)
+	return &buildError{fmt.Sprintf("function %s: %s in %s failed (%v):\n%s", name, what, p.fn.Path, err, summary)}
 }
+
+// buildError is a failed build's error: ErrBuildFailed, with the text
+// buildFailed gives it.
+type buildError struct{ text string }
+
+func (e *buildError) Error() string        { return e.text }
+func (e *buildError) Is(target error) bool { return target == ErrBuildFailed }
 
 // checkNode loads the function's module in a node process of its own, as
 // a worker would before its first invocation, and reports whether that

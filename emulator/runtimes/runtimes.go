@@ -52,6 +52,11 @@ var (
 	// ErrBuilding means the function's build was still running after
 	// Options.MaxBuildWait (503, with Retry-After). The build goes on.
 	ErrBuilding = errors.New("function is still building")
+	// ErrBuildFailed means the function's sources did not build (go,
+	// go-plugin): 502, function_build_failed. The error's text carries the
+	// compiler's output, which the log showed as a block when the build
+	// failed; FunctionStats.LastBuildError holds it too.
+	ErrBuildFailed = errors.New("function does not build")
 	// ErrCrashLoop means the function's workers kept dying and no new one
 	// may start until its backoff ends (502, like any function failure).
 	ErrCrashLoop = errors.New("function is crash-looping")
