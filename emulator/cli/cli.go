@@ -89,16 +89,18 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case len(args) == 0:
 		fmt.Fprint(stderr, usage())
 		return exitUsage
-	case isHelp(args[0]) || args[0] == "help" && len(args) == 1:
+	case isHelp(args[0]) || args[0] == "help" && (len(args) == 1 || len(args) == 2 && args[1] == "help"):
 		fmt.Fprint(stdout, usage())
 		return exitOK
 	case args[0] == "help":
 		c, ok := lookup(args[1])
-		if !ok || len(args) > 2 {
+		// inquir help keys new: the subcommand's help.
+		sub := len(args) == 3 && args[1] == "keys" && (args[2] == "new" || args[2] == "hash")
+		if !ok || len(args) > 2 && !sub {
 			fmt.Fprintf(stderr, "inquir help: unknown command %q; run 'inquir help' for the list\n", strings.Join(args[1:], " "))
 			return exitUsage
 		}
-		return c.run(ctx, []string{"--help"}, stdout, stderr)
+		return c.run(ctx, append(append([]string(nil), args[2:]...), "--help"), stdout, stderr)
 	case args[0] == "--version" || args[0] == "-version":
 		return runVersion(ctx, args[1:], stdout, stderr)
 	}
