@@ -79,7 +79,7 @@ func TestExitStatuses(t *testing.T) {
 		{[]string{"version"}, exitOK, true, ""},
 		{[]string{"frobnicate"}, exitUsage, false, "inquir: unknown command"},
 		{[]string{"help", "frobnicate"}, exitUsage, false, "inquir help: unknown command"},
-		{[]string{"routes", "--bogus"}, exitUsage, false, "flag provided but not defined"},
+		{[]string{"routes", "--bogus"}, exitUsage, false, "inquir routes: unknown flag --bogus"},
 		{[]string{"request", "GET"}, exitUsage, false, "inquir request: missing URL after GET"},
 		{[]string{"request", "GET", "127.0.0.1:8787/x"}, exitUsage, false, "inquir request: URL needs a scheme: http://127.0.0.1:8787/x"},
 		{[]string{"keys"}, exitUsage, false, "usage: inquir keys new"},

@@ -30,7 +30,7 @@ func (k keyFlags) Set(v string) error {
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("verify", stderr)
 	cfgPath := fs.String("config", "inquir.toml", "the config `file` the matrix comes from")
-	url := fs.String("url", "", "the gateway to probe (default: a local emulator verify starts itself)")
+	url := fs.String("url", "", "the gateway to probe, as a `URL` (default: a local emulator verify starts itself)")
 	keys := keyFlags{}
 	fs.Var(keys, "key", "a key to probe with, as `ID=SECRET` (repeatable)")
 	echo := fs.String("echo", "", "an echo `ROUTE` of the config (\"GET /echo\"): its function answers what it received, so verify also proves what a function is handed")
