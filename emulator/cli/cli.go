@@ -263,6 +263,19 @@ func isConfigError(err error) bool {
 	return errors.As(err, &cerr)
 }
 
+// plural counts a noun in English: "1 error", "0 warnings", "2 mismatches".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	for _, end := range []string{"s", "x", "ch", "sh"} {
+		if strings.HasSuffix(noun, end) {
+			return fmt.Sprintf("%d %ses", n, noun)
+		}
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
 // oneOf checks a flag value against its choices.
 func oneOf(stderr io.Writer, flagName, value string, choices ...string) bool {
 	for _, c := range choices {

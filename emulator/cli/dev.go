@@ -63,8 +63,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		log.Warn("listening beyond loopback: other machines can reach the gateway and, through it, your functions", "address", e.URL())
 	}
 	p := e.Policy()
-	fmt.Fprintf(out, "inquir dev: listening on %s (config %s, %d routes, %d functions)\n",
-		e.URL(), p.ID(), len(p.Routes), len(p.Config.Functions))
+	fmt.Fprintln(out, listening(e.URL(), p.ID(), len(p.Routes), len(p.Config.Functions)))
 
 	// A function whose env names a variable or file that is not there
 	// fails every start; say so now rather than on its first request.
@@ -110,6 +109,11 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	return exitOK
+}
+
+// listening is the line inquir dev starts with (inquirscript reads its URL).
+func listening(url, config string, routes, functions int) string {
+	return fmt.Sprintf("inquir dev: listening on %s (config %s, %s, %s)", url, config, plural(routes, "route"), plural(functions, "function"))
 }
 
 // inUse says, if err is a listener's "address already in use", which

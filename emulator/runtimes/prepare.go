@@ -397,7 +397,11 @@ func lastLines(s string, n int) string {
 	if len(lines) <= n {
 		return strings.Join(lines, "\n")
 	}
-	return fmt.Sprintf("(%d earlier lines left out)\n%s", len(lines)-n, strings.Join(lines[len(lines)-n:], "\n"))
+	left := "(1 earlier line left out)"
+	if len(lines)-n > 1 {
+		left = fmt.Sprintf("(%d earlier lines left out)", len(lines)-n)
+	}
+	return left + "\n" + strings.Join(lines[len(lines)-n:], "\n")
 }
 
 // bootstrap writes the node bootstrap into the cache folder, once, and
