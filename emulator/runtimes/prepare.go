@@ -221,8 +221,7 @@ func (p *pool) runBuild() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("function %s: the go runtime needs the go command on PATH: install Go from https://go.dev/dl/ (%v)", name, err)
 	}
-	sum := sha256.Sum256([]byte(p.fn.Path))
-	bin := filepath.Join(p.m.cacheDir, "build", name+"-"+hex.EncodeToString(sum[:4]))
+	bin := p.binPath()
 	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
 		return "", fmt.Errorf("function %s: creating the build folder: %w", name, err)
 	}
@@ -245,6 +244,20 @@ func (p *pool) runBuild() (string, error) {
 	elapsed := time.Since(start).Round(100 * time.Millisecond)
 	p.m.log.Info(fmt.Sprintf("built function %s in %s", name, elapsed), "function", name, "duration", elapsed)
 	return bin, nil
+}
+
+// binPath is where a go function's binary is built: one per function name
+// and package folder, kept from one run of inquir dev to the next.
+func (p *pool) binPath() string {
+	sum := sha256.Sum256([]byte(p.fn.Path))
+	return filepath.Join(p.m.cacheDir, "build", p.fn.Name+"-"+hex.EncodeToString(sum[:4]))
+}
+
+// builtStamp is the file a go-plugin function's first good build leaves
+// (its .so is removed once loaded), so Built can tell a later run.
+func (p *pool) builtStamp() string {
+	sum := sha256.Sum256([]byte(p.fn.Path))
+	return filepath.Join(p.m.cacheDir, "plugin", p.fn.Name+"-"+hex.EncodeToString(sum[:4])+".built")
 }
 
 // installBinary copies the binary at from over to (see replaceFile).

@@ -391,6 +391,31 @@ func (m *Manager) Prepare(ctx context.Context, name string) error {
 	return err
 }
 
+// Built reports whether the function built before with this Manager's
+// cache folder (Options.CacheDir): a go function's binary from an earlier
+// build is there, or a go-plugin function's stamp. Then go build's own
+// cache holds the standard library and the dependencies the function
+// needs, and a build takes seconds; otherwise a first build compiles them,
+// a minute or two on a small machine. A function that builds nothing
+// (node, process) reports true; an unknown one false.
+func (m *Manager) Built(name string) bool {
+	p, err := m.pool(name)
+	if err != nil {
+		return false
+	}
+	var path string
+	switch p.fn.Runtime {
+	case config.RuntimeGo:
+		path = p.binPath()
+	case config.RuntimeGoPlugin:
+		path = p.builtStamp()
+	default:
+		return true
+	}
+	_, err = os.Stat(path)
+	return err == nil
+}
+
 // Invoke runs the function name with event (the JSON of an API Gateway
 // proxy event) and returns the JSON the function responded with.
 //
