@@ -213,15 +213,23 @@ func (e *Emulator) Prepare(ctx context.Context) {
 		return
 	}
 	var building []string
+	cold := false
 	for _, f := range e.Policy().Config.Functions {
 		if f.Runtime == config.RuntimeGo || f.Runtime == config.RuntimeGoPlugin {
 			building = append(building, f.Name)
+			cold = cold || !e.runtimes.Built(f.Name)
 		}
 	}
-	if len(building) > 0 {
+	switch {
+	case len(building) > 0 && cold:
 		// The first build on a machine compiles the standard library and
-		// every dependency: say so, or a quiet minute reads as a hang.
+		// every dependency: say so, or a quiet minute reads as a hang. A
+		// function built before with this cache folder finds them in go
+		// build's cache, and a warning every start would be noise.
 		e.log.Info("building functions "+strings.Join(building, ", ")+"; a first build on this machine can take a minute or two, and requests to them wait for it",
+			"functions", strings.Join(building, ","))
+	case len(building) > 0:
+		e.log.Info("building functions "+strings.Join(building, ", ")+"; requests to them wait for it",
 			"functions", strings.Join(building, ","))
 	}
 	var wg sync.WaitGroup
@@ -229,7 +237,9 @@ func (e *Emulator) Prepare(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := e.runtimes.Prepare(ctx, f.Name); err != nil && ctx.Err() == nil {
+			// A failed build is logged by runtimes, with the compiler's
+			// output as lines; any other failure to prepare is logged here.
+			if err := e.runtimes.Prepare(ctx, f.Name); err != nil && ctx.Err() == nil && !errors.Is(err, runtimes.ErrBuildFailed) {
 				e.log.Error("build failed", "function", f.Name, "error", err)
 			}
 		}()

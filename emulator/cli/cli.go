@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -89,16 +90,18 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case len(args) == 0:
 		fmt.Fprint(stderr, usage())
 		return exitUsage
-	case isHelp(args[0]) || args[0] == "help" && len(args) == 1:
+	case isHelp(args[0]) || args[0] == "help" && (len(args) == 1 || len(args) == 2 && args[1] == "help"):
 		fmt.Fprint(stdout, usage())
 		return exitOK
 	case args[0] == "help":
 		c, ok := lookup(args[1])
-		if !ok || len(args) > 2 {
+		// inquir help keys new: the subcommand's help.
+		sub := len(args) == 3 && args[1] == "keys" && (args[2] == "new" || args[2] == "hash")
+		if !ok || len(args) > 2 && !sub {
 			fmt.Fprintf(stderr, "inquir help: unknown command %q; run 'inquir help' for the list\n", strings.Join(args[1:], " "))
 			return exitUsage
 		}
-		return c.run(ctx, []string{"--help"}, stdout, stderr)
+		return c.run(ctx, append(append([]string(nil), args[2:]...), "--help"), stdout, stderr)
 	case args[0] == "--version" || args[0] == "-version":
 		return runVersion(ctx, args[1:], stdout, stderr)
 	}
@@ -140,8 +143,9 @@ func upperFirst(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-// newFlags makes a flag set for command name that reports errors to
-// stderr; parseFlags prints its help to stdout when asked for.
+// newFlags makes a flag set for command name; parseFlags reports its
+// errors and prints its help, each where it belongs, spelling flags as
+// inquir does: --config.
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("inquir "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -154,34 +158,83 @@ func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 // a bad flag or argument goes to stderr with the usage, status 2.
 func parseFlags(flags *flag.FlagSet, args []string, stdout io.Writer) (int, bool) {
 	name := strings.TrimPrefix(flags.Name(), "inquir ")
-	if err := flags.Parse(args); err != nil {
+	stderr := flags.Output()
+	// The flag package writes its errors with one dash (-config); they are
+	// written here instead, with two.
+	flags.SetOutput(io.Discard)
+	err := flags.Parse(args)
+	flags.SetOutput(stderr)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			writeFlagUsage(stdout, name, flags)
 			return exitOK, false
 		}
-		fmt.Fprintf(flags.Output(), "%sRun 'inquir help %s' for details.\n", synopsis(name), name)
+		fmt.Fprintf(stderr, "%s: %s\n%sRun 'inquir help %s' for details.\n", flags.Name(), flagError(err), synopsis(name), name)
 		return exitUsage, false
 	}
 	if flags.NArg() > 0 {
-		fmt.Fprintf(flags.Output(), "%s: unexpected argument %q\nRun 'inquir help %s' for details.\n", flags.Name(), flags.Arg(0), name)
+		fmt.Fprintf(stderr, "%s: unexpected argument %q\nRun 'inquir help %s' for details.\n", flags.Name(), flags.Arg(0), name)
 		return exitUsage, false
 	}
 	return exitOK, true
 }
 
-// writeFlagUsage prints a command's help: synopsis, purpose and flags.
+// flagError is the flag package's error as inquir spells flags.
+func flagError(err error) string {
+	msg := err.Error()
+	if rest, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		return "unknown flag --" + rest
+	}
+	if rest, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return "--" + rest + " needs a value"
+	}
+	// invalid value "x" for flag -key: ..., invalid boolean value "x" for -strict: ...
+	for _, sep := range []string{" for flag -", " for -"} {
+		if before, after, ok := strings.Cut(msg, sep); ok && strings.HasPrefix(before, "invalid ") {
+			return before + " for --" + after
+		}
+	}
+	return msg
+}
+
+// flagColumn is where a flag's description starts in a command's help, as
+// in inquir request's.
+const flagColumn = 25
+
+// writeFlagUsage prints a command's help: synopsis, purpose and flags, one
+// a line, spelt --name as the synopsis spells them (the flag package's
+// PrintDefaults writes -name).
 func writeFlagUsage(w io.Writer, name string, flags *flag.FlagSet) {
 	fmt.Fprint(w, commandUsage(name))
-	n := 0
-	flags.VisitAll(func(*flag.Flag) { n++ })
-	if n == 0 {
-		return
+	first := true
+	flags.VisitAll(func(f *flag.Flag) {
+		if first {
+			fmt.Fprint(w, "\nFlags:\n")
+			first = false
+		}
+		arg, usage := flag.UnquoteUsage(f)
+		left := "--" + f.Name
+		if arg != "" {
+			left += " " + arg
+		}
+		if def := flagDefault(f); def != "" {
+			usage += " (default " + def + ")"
+		}
+		fmt.Fprintf(w, "  %-*s %s\n", flagColumn-1, left, usage)
+	})
+}
+
+// flagDefault is how a flag's help shows its default: "" for none (an
+// empty string, false, a repeatable flag), a string in quotes.
+func flagDefault(f *flag.Flag) string {
+	g, ok := f.Value.(flag.Getter)
+	if !ok || f.DefValue == "" || f.DefValue == "false" || f.DefValue == "0" {
+		return ""
 	}
-	fmt.Fprint(w, "\nFlags:\n")
-	out := flags.Output()
-	flags.SetOutput(w)
-	flags.PrintDefaults()
-	flags.SetOutput(out)
+	if _, ok := g.Get().(string); ok {
+		return strconv.Quote(f.DefValue)
+	}
+	return f.DefValue
 }
 
 // configFailed prints why a command could not use its config and returns
@@ -208,6 +261,19 @@ func configFailed(stderr io.Writer, cmd string, err error) int {
 func isConfigError(err error) bool {
 	var cerr *config.Error
 	return errors.As(err, &cerr)
+}
+
+// plural counts a noun in English: "1 error", "0 warnings", "2 mismatches".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	for _, end := range []string{"s", "x", "ch", "sh"} {
+		if strings.HasSuffix(noun, end) {
+			return fmt.Sprintf("%d %ses", n, noun)
+		}
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // oneOf checks a flag value against its choices.

@@ -2,12 +2,14 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -63,6 +65,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return configFailed(stderr, "dev", err)
 	}
 	if err != nil {
+		if msg, ok := inUse(err); ok {
+			err = errors.New(msg)
+		}
 		fmt.Fprintf(stderr, "inquir dev: %v\n", err)
 		return exitFail
 	}
@@ -70,8 +75,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		log.Warn("listening beyond loopback: other machines can reach the gateway and, through it, your functions", "address", e.URL())
 	}
 	p := e.Policy()
-	fmt.Fprintf(out, "inquir dev: listening on %s (config %s, %d routes, %d functions)\n",
-		e.URL(), p.ID(), len(p.Routes), len(p.Config.Functions))
+	fmt.Fprintln(out, listening(e.URL(), p.ID(), len(p.Routes), len(p.Config.Functions)))
 
 	// A function whose env names a variable or file that is not there
 	// fails every start; say so now rather than on its first request.
@@ -117,6 +121,29 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	return exitOK
+}
+
+// listening is the line inquir dev starts with (inquirscript reads its URL).
+func listening(url, config string, routes, functions int) string {
+	return fmt.Sprintf("inquir dev: listening on %s (config %s, %s, %s)", url, config, plural(routes, "route"), plural(functions, "function"))
+}
+
+// inUse says, if err is a listener's "address already in use", which
+// address it is and how to get past it: the likely cause is another
+// inquir dev on the default port.
+func inUse(err error) (string, bool) {
+	var op *net.OpError
+	if !errors.Is(err, syscall.EADDRINUSE) || !errors.As(err, &op) || op.Addr == nil {
+		return "", false
+	}
+	addr := op.Addr.String()
+	msg := addr + " is already in use (is another inquir dev running?); stop it, or choose another address with --listen "
+	host, port, splitErr := net.SplitHostPort(addr)
+	n, atoiErr := strconv.Atoi(port)
+	if splitErr != nil || atoiErr != nil || n <= 0 || n >= 65535 {
+		return msg + "HOST:PORT", true
+	}
+	return msg + net.JoinHostPort(host, strconv.Itoa(n+1)), true
 }
 
 func isLoopback(host string) bool {

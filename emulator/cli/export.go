@@ -39,7 +39,7 @@ func (u upstreamFlags) Set(v string) error {
 // runExport writes a production gateway's configuration for the config.
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("export", stderr)
-	target := fs.String("target", "", "the gateway to configure: haproxy")
+	target := fs.String("target", "", "the `gateway` to configure: haproxy")
 	cfgPath := fs.String("config", "inquir.toml", "the config `file`")
 	out := fs.String("out", "", "the `folder` to write haproxy.cfg and its map files into")
 	upstreams := upstreamFlags{}

@@ -22,14 +22,25 @@ const keyBytes = 32
 //	inquir keys hash   reads a key on stdin and prints its sha256: form
 func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	usage := synopsis("keys")
-	if len(args) != 1 {
+	for _, a := range args {
+		if isHelp(a) { // inquir keys --help, inquir keys new --help, ...
+			fmt.Fprint(stdout, commandUsage("keys")+keysHelp)
+			return exitOK
+		}
+	}
+	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
 	}
+	if args[0] != "new" && args[0] != "hash" {
+		fmt.Fprintf(stderr, "inquir keys: unknown subcommand %q\n%s", args[0], usage)
+		return exitUsage
+	}
+	if len(args) > 1 {
+		fmt.Fprintf(stderr, "inquir keys %s: unexpected argument %q\n%s", args[0], args[1], usage)
+		return exitUsage
+	}
 	switch args[0] {
-	case "-h", "-help", "--help":
-		fmt.Fprint(stdout, commandUsage("keys")+keysHelp)
-		return exitOK
 	case "new":
 		b := make([]byte, keyBytes)
 		if _, err := rand.Read(b); err != nil {
@@ -54,10 +65,8 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		fmt.Fprintln(stdout, digest(key))
-		return exitOK
 	}
-	fmt.Fprint(stderr, usage)
-	return exitUsage
+	return exitOK
 }
 
 const keysHelp = `

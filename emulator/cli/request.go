@@ -6,11 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
+
+	"github.com/inquir-dev/inquir/emulator/config"
 )
 
 // defaultRequestTimeout bounds `inquir request` unless --timeout says
@@ -85,8 +90,12 @@ func runRequest(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			positional = append(positional, a)
 		}
 	}
-	if len(positional) != 2 {
-		fmt.Fprint(stderr, usage)
+	if msg := checkRequestArgs(positional); msg != "" {
+		fmt.Fprintf(stderr, "inquir request: %s\n%s", msg, usage)
+		return exitUsage
+	}
+	if msg := checkRequestURL(positional[1]); msg != "" {
+		fmt.Fprintf(stderr, "inquir request: %s\n", msg)
 		return exitUsage
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -122,6 +131,10 @@ func runRequest(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			fmt.Fprintf(stderr, "inquir request: no complete answer within %s (--timeout raises it): %v\n", timeout, err)
 			return exitFail
 		}
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			fmt.Fprintf(stderr, "inquir request: %s\n", refused(req.URL))
+			return exitFail
+		}
 		fmt.Fprintf(stderr, "inquir request: %v\n", err)
 		return exitFail
 	}
@@ -149,6 +162,80 @@ func runRequest(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stdout)
 	}
 	return exitOK
+}
+
+// exampleBase is where the messages' examples send a request: inquir
+// dev's default address.
+const exampleBase = "http://" + config.DefaultListen
+
+// checkRequestArgs says what is missing from METHOD URL, or "" if nothing is.
+func checkRequestArgs(positional []string) string {
+	switch len(positional) {
+	case 0:
+		return "missing METHOD and URL"
+	case 1:
+		// A URL has a slash, a colon or a dot; a method has none.
+		if arg := positional[0]; strings.ContainsAny(arg, "/:.") {
+			return "missing METHOD before the URL, as in: inquir request GET " + arg
+		}
+		return "missing URL after " + positional[0] + ", as in: inquir request " + positional[0] + " " + exampleBase + "/PATH"
+	case 2:
+		return ""
+	}
+	return fmt.Sprintf("unexpected argument %q", positional[2])
+}
+
+// checkRequestURL says what keeps raw from being a URL inquir request can
+// send to, with the URL it likely meant, or "" if nothing does.
+func checkRequestURL(raw string) string {
+	scheme, rest, hasScheme := strings.Cut(raw, "://")
+	hasScheme = hasScheme && isScheme(scheme) // not the "://" of a query
+	switch {
+	case !hasScheme && strings.HasPrefix(raw, "/"):
+		return "URL needs a scheme and a host: " + exampleBase + raw
+	case !hasScheme:
+		// 127.0.0.1:8787/x, localhost:8787/x: a host without http://
+		// (url.Parse reads "localhost" as a scheme).
+		return "URL needs a scheme: http://" + raw
+	case !strings.EqualFold(scheme, "http") && !strings.EqualFold(scheme, "https"):
+		return fmt.Sprintf("URL %q must start with http:// or https://", raw)
+	case rest == "" || strings.HasPrefix(rest, "/") || strings.HasPrefix(rest, "?"):
+		return fmt.Sprintf("URL %q has no host, as in %s%s", raw, exampleBase, "/"+strings.TrimLeft(rest, "/"))
+	}
+	return ""
+}
+
+// isScheme reports whether s is a URL scheme (RFC 3986, section 3.1).
+func isScheme(s string) bool {
+	for i, c := range s {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
+
+// refused says that nothing listens where u points; on loopback, the
+// likely cause is that inquir dev is not running, or runs on another port:
+//
+//	cannot connect to 127.0.0.1:8787: connection refused; is inquir dev running on 127.0.0.1:8787?
+func refused(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	addr := net.JoinHostPort(u.Hostname(), port)
+	msg := "cannot connect to " + addr + ": connection refused"
+	if isLoopback(u.Hostname()) {
+		msg += "; is inquir dev running on " + addr + "?"
+	}
+	return msg
 }
 
 // requestFlags is the flags part of inquir request's help; its arguments

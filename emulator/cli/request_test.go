@@ -165,3 +165,47 @@ func TestRequestLargeBodyAsksFirst(t *testing.T) {
 		t.Errorf("the server received %d bytes of a body it refused before asking for it", received)
 	}
 }
+
+// Nothing listening: the message says where inquir request tried to
+// connect and asks whether inquir dev runs there; no answer is a failed
+// request, exit 1.
+func TestRequestNothingListening(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	addr := srv.Listener.Addr().String()
+	srv.Close() // the port is free again, with nothing behind it
+	code, stdout, stderr := request(t, "GET", "http://"+addr+"/orders")
+	want := "inquir request: cannot connect to " + addr + ": connection refused; is inquir dev running on " + addr + "?\n"
+	if code != exitFail || stdout != "" || stderr != want {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 1, nothing, %q", code, stdout, stderr, want)
+	}
+}
+
+// A missing METHOD or URL, or a URL inquir request cannot send to, is a
+// usage error that says what is missing and, where it can, the fix.
+func TestRequestUsageErrors(t *testing.T) {
+	usage := "usage: inquir request METHOD URL [-i] [-H 'Name: value']... [-d BODY|@FILE] [--timeout 60s]\n"
+	tests := []struct {
+		name   string
+		args   []string
+		stderr string
+	}{
+		{"nothing", nil, "inquir request: missing METHOD and URL\n" + usage},
+		{"no URL", []string{"GET"}, "inquir request: missing URL after GET, as in: inquir request GET http://127.0.0.1:8787/PATH\n" + usage},
+		{"no method", []string{"http://127.0.0.1:8787/x"}, "inquir request: missing METHOD before the URL, as in: inquir request GET http://127.0.0.1:8787/x\n" + usage},
+		{"one argument too many", []string{"GET", "http://127.0.0.1:8787/x", "extra"}, "inquir request: unexpected argument \"extra\"\n" + usage},
+		{"no scheme", []string{"GET", "127.0.0.1:8787/x"}, "inquir request: URL needs a scheme: http://127.0.0.1:8787/x\n"},
+		{"no scheme, a host name", []string{"GET", "localhost:8787/x"}, "inquir request: URL needs a scheme: http://localhost:8787/x\n"},
+		{"a path alone", []string{"GET", "/x"}, "inquir request: URL needs a scheme and a host: http://127.0.0.1:8787/x\n"},
+		{"no scheme, a URL in the query", []string{"GET", "127.0.0.1:8787/x?next=http://a/b"}, "inquir request: URL needs a scheme: http://127.0.0.1:8787/x?next=http://a/b\n"},
+		{"another scheme", []string{"GET", "ftp://127.0.0.1/x"}, "inquir request: URL \"ftp://127.0.0.1/x\" must start with http:// or https://\n"},
+		{"no host", []string{"GET", "http:///x"}, "inquir request: URL \"http:///x\" has no host, as in http://127.0.0.1:8787/x\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := request(t, tt.args...)
+			if code != exitUsage || stdout != "" || stderr != tt.stderr {
+				t.Errorf("exit %d, stdout %q, stderr %q; want 2, nothing, %q", code, stdout, stderr, tt.stderr)
+			}
+		})
+	}
+}

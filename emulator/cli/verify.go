@@ -30,7 +30,7 @@ func (k keyFlags) Set(v string) error {
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("verify", stderr)
 	cfgPath := fs.String("config", "inquir.toml", "the config `file` the matrix comes from")
-	url := fs.String("url", "", "the gateway to probe (default: a local emulator verify starts itself)")
+	url := fs.String("url", "", "the gateway to probe, as a `URL` (default: a local emulator verify starts itself)")
 	keys := keyFlags{}
 	fs.Var(keys, "key", "a key to probe with, as `ID=SECRET` (repeatable)")
 	echo := fs.String("echo", "", "an echo `ROUTE` of the config (\"GET /echo\"): its function answers what it received, so verify also proves what a function is handed")
@@ -61,7 +61,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		got := c.Got
 		if c.Invoked > 0 && c.Want != verify.Reach {
-			got += fmt.Sprintf(", invoked %s %d times", c.Function, c.Invoked)
+			got += invokedTimes(c.Function, c.Invoked)
 		}
 		fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\t%s\t%s\n", c.Route, c.Method, c.Path, c.Credential, c.Want, got, result)
 	}
@@ -78,9 +78,22 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	// Cells not probed do not fail the run (a CI job may hold only some
 	// keys' secrets), but they are counted where the verdict is read.
-	fmt.Fprintf(stdout, "%d cells against %s: %d mismatches, %d problems, %d not probed\n", len(rep.Cells), target, rep.Mismatches(), len(rep.Problems), rep.NotProbed())
+	fmt.Fprintln(stdout, verifySummary(len(rep.Cells), target, rep.Mismatches(), len(rep.Problems), rep.NotProbed()))
 	if !rep.OK() {
 		return exitFail
 	}
 	return exitOK
+}
+
+// verifySummary is verify's last line: what it probed and what it found.
+func verifySummary(cells int, target string, mismatches, problems, notProbed int) string {
+	return fmt.Sprintf("%s against %s: %s, %s, %d not probed", plural(cells, "cell"), target, plural(mismatches, "mismatch"), plural(problems, "problem"), notProbed)
+}
+
+// invokedTimes says how often a cell's request ran its function.
+func invokedTimes(function string, n int) string {
+	if n == 1 {
+		return ", invoked " + function + " once"
+	}
+	return fmt.Sprintf(", invoked %s %d times", function, n)
 }

@@ -249,6 +249,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		rec.err = err
+		if errors.Is(err, runtimes.ErrBuildFailed) {
+			// The compiler's output was logged, as lines, as the build
+			// failed; the request's one line names the failure alone.
+			first, _, _ := strings.Cut(err.Error(), "\n")
+			rec.err = errors.New(strings.TrimSuffix(first, ":"))
+		}
 		rec.status = g.invokeFailed(w, err)
 		return
 	}
@@ -340,6 +346,9 @@ func (g *Gateway) invokeFailed(w http.ResponseWriter, err error) int {
 	case errors.Is(err, runtimes.ErrBuilding):
 		w.Header().Set("Retry-After", "10")
 		return g.fail(w, http.StatusServiceUnavailable, "function_building", "the function is still being built; retry")
+	case errors.Is(err, runtimes.ErrBuildFailed):
+		g.stats.functionError()
+		return g.fail(w, http.StatusBadGateway, "function_build_failed", "the function does not build; the inquir dev log has the compiler's output")
 	case errors.Is(err, context.Canceled):
 		// The caller went away; nobody reads this answer.
 		return g.fail(w, 499, "client_closed_request", "")

@@ -458,6 +458,8 @@ func TestResponses(t *testing.T) {
 		{name: "timeout", err: runtimes.ErrTimeout, status: 504, body: `{"error":"function_timeout","message":"the function did not answer in time"}` + "\n"},
 		{name: "busy", err: runtimes.ErrBusy, status: 503, headers: http.Header{"Retry-After": {"1"}}},
 		{name: "building", err: fmt.Errorf("function f: still building after 10m0s: %w", runtimes.ErrBuilding), status: 503, headers: http.Header{"Retry-After": {"10"}}, body: `{"error":"function_building","message":"the function is still being built; retry"}` + "\n"},
+		{name: "build failed", err: fmt.Errorf("function f: go build failed (exit status 1):\n./secret.go:1:1: undefined: x: %w", runtimes.ErrBuildFailed), status: 502,
+			body: `{"error":"function_build_failed","message":"the function does not build; the inquir dev log has the compiler's output"}` + "\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

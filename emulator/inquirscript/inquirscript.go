@@ -504,13 +504,21 @@ func cmdInvocations(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("no function %q in /_inquir/stats", args[0])
 	}
 	if got != want {
-		ts.Fatalf("function %s was invoked %d times, want %d", args[0], got, want)
+		ts.Fatalf("function %s was invoked %s, want %s", args[0], times(got), times(want))
 	}
 	if want == 0 {
 		if n := st.Functions[args[0]].WorkersStarted; n != 0 {
-			ts.Fatalf("function %s was never invoked, yet %d of its workers were started", args[0], n)
+			ts.Fatalf("function %s was never invoked, yet %d of its workers started", args[0], n)
 		}
 	}
+}
+
+// times says how many times: "once", "2 times".
+func times(n int64) string {
+	if n == 1 {
+		return "once"
+	}
+	return fmt.Sprintf("%d times", n)
 }
 
 // devStats is the part of /_inquir/stats the commands read.

@@ -210,6 +210,8 @@ func (p *pool) buildAndOpenPlugin(host *hostBuild) (pluginHandler, error) {
 		output = bytes.ReplaceAll(output, []byte(filepath.Join(dir, files[0])), []byte("./"+files[0]))
 		return nil, p.buildFailed("go build -buildmode=plugin", output, err)
 	}
+	// Best effort: without it, the next run only warns of a slow first build.
+	_ = os.WriteFile(p.builtStamp(), nil, 0o644)
 
 	h, err := p.openPlugin(out, host)
 	if err != nil {

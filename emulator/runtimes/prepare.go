@@ -221,8 +221,7 @@ func (p *pool) runBuild() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("function %s: the go runtime needs the go command on PATH: install Go from https://go.dev/dl/ (%v)", name, err)
 	}
-	sum := sha256.Sum256([]byte(p.fn.Path))
-	bin := filepath.Join(p.m.cacheDir, "build", name+"-"+hex.EncodeToString(sum[:4]))
+	bin := p.binPath()
 	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
 		return "", fmt.Errorf("function %s: creating the build folder: %w", name, err)
 	}
@@ -245,6 +244,20 @@ func (p *pool) runBuild() (string, error) {
 	elapsed := time.Since(start).Round(100 * time.Millisecond)
 	p.m.log.Info(fmt.Sprintf("built function %s in %s", name, elapsed), "function", name, "duration", elapsed)
 	return bin, nil
+}
+
+// binPath is where a go function's binary is built: one per function name
+// and package folder, kept from one run of inquir dev to the next.
+func (p *pool) binPath() string {
+	sum := sha256.Sum256([]byte(p.fn.Path))
+	return filepath.Join(p.m.cacheDir, "build", p.fn.Name+"-"+hex.EncodeToString(sum[:4]))
+}
+
+// builtStamp is the file a go-plugin function's first good build leaves
+// (its .so is removed once loaded), so Built can tell a later run.
+func (p *pool) builtStamp() string {
+	sum := sha256.Sum256([]byte(p.fn.Path))
+	return filepath.Join(p.m.cacheDir, "plugin", p.fn.Name+"-"+hex.EncodeToString(sum[:4])+".built")
 }
 
 // installBinary copies the binary at from over to (see replaceFile).
@@ -332,17 +345,28 @@ func (p *pool) reportProgress(start time.Time) (stop func()) {
 	}
 }
 
-// buildFailed logs a failed build with the tail of the compiler's output
-// and returns the error Invoke reports (what names the build: "go build").
+// buildFailed logs a failed build and returns the error Invoke reports
+// (what names the build: "go build"). The tail of the compiler's output
+// follows the log line as a block, one line as the compiler wrote it, so
+// its file:line:col positions read (and click) as in a terminal; the error
+// carries it too, for FunctionStats.LastBuildError.
 func (p *pool) buildFailed(what string, out []byte, err error) error {
 	if errors.Is(err, errClosed) {
 		return errClosed
 	}
 	name := p.fn.Name
 	summary := lastLines(string(out), buildOutputLines)
-	p.m.log.Error("building function "+name+" failed", "function", name, "dir", p.fn.Path, "err", err, "output", summary)
-	return fmt.Errorf("function %s: %s in %s failed (%v):\n%s", name, what, p.fn.Path, err, summary)
+	p.m.log.Error("building function "+name+" failed; "+what+" says:", "function", name, "dir", p.fn.Path, "err", err)
+	p.m.out.writeBlock("  ", summary)
+	return &buildError{fmt.Sprintf("function %s: %s in %s failed (%v):\n%s", name, what, p.fn.Path, err, summary)}
 }
+
+// buildError is a failed build's error: ErrBuildFailed, with the text
+// buildFailed gives it.
+type buildError struct{ text string }
+
+func (e *buildError) Error() string        { return e.text }
+func (e *buildError) Is(target error) bool { return target == ErrBuildFailed }
 
 // checkNode loads the function's module in a node process of its own, as
 // a worker would before its first invocation, and reports whether that
@@ -386,7 +410,11 @@ func lastLines(s string, n int) string {
 	if len(lines) <= n {
 		return strings.Join(lines, "\n")
 	}
-	return fmt.Sprintf("(%d earlier lines left out)\n%s", len(lines)-n, strings.Join(lines[len(lines)-n:], "\n"))
+	left := "(1 earlier line left out)"
+	if len(lines)-n > 1 {
+		left = fmt.Sprintf("(%d earlier lines left out)", len(lines)-n)
+	}
+	return left + "\n" + strings.Join(lines[len(lines)-n:], "\n")
 }
 
 // bootstrap writes the node bootstrap into the cache folder, once, and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/inquir-dev/inquir/emulator/config"
@@ -60,7 +61,12 @@ func (m *Manager) replace(ctx context.Context, name, why string, rebuild bool) e
 		}
 		if rebuild {
 			next.c.setBuildError(err)
-			m.log.Error(fmt.Sprintf("function %s: the new version is not good; the previous version keeps serving", name), "function", name, "error", err)
+			logged := err.Error()
+			if errors.Is(err, ErrBuildFailed) {
+				// Its compiler output was logged, as lines, as the build failed.
+				logged, _, _ = strings.Cut(logged, "\n")
+			}
+			m.log.Error(fmt.Sprintf("function %s: the new version is not good; the previous version keeps serving", name), "function", name, "error", logged)
 		} else {
 			m.log.Error(fmt.Sprintf("function %s: cannot restart; its workers keep running as they are", name), "function", name, "error", err)
 		}

@@ -52,6 +52,11 @@ var (
 	// ErrBuilding means the function's build was still running after
 	// Options.MaxBuildWait (503, with Retry-After). The build goes on.
 	ErrBuilding = errors.New("function is still building")
+	// ErrBuildFailed means the function's sources did not build (go,
+	// go-plugin): 502, function_build_failed. The error's text carries the
+	// compiler's output, which the log showed as a block when the build
+	// failed; FunctionStats.LastBuildError holds it too.
+	ErrBuildFailed = errors.New("function does not build")
 	// ErrCrashLoop means the function's workers kept dying and no new one
 	// may start until its backoff ends (502, like any function failure).
 	ErrCrashLoop = errors.New("function is crash-looping")
@@ -384,6 +389,31 @@ func (m *Manager) Prepare(ctx context.Context, name string) error {
 	}
 	_, err = p.prepare(ctx)
 	return err
+}
+
+// Built reports whether the function built before with this Manager's
+// cache folder (Options.CacheDir): a go function's binary from an earlier
+// build is there, or a go-plugin function's stamp. Then go build's own
+// cache holds the standard library and the dependencies the function
+// needs, and a build takes seconds; otherwise a first build compiles them,
+// a minute or two on a small machine. A function that builds nothing
+// (node, process) reports true; an unknown one false.
+func (m *Manager) Built(name string) bool {
+	p, err := m.pool(name)
+	if err != nil {
+		return false
+	}
+	var path string
+	switch p.fn.Runtime {
+	case config.RuntimeGo:
+		path = p.binPath()
+	case config.RuntimeGoPlugin:
+		path = p.builtStamp()
+	default:
+		return true
+	}
+	_, err = os.Stat(path)
+	return err == nil
 }
 
 // Invoke runs the function name with event (the JSON of an API Gateway

@@ -354,6 +354,9 @@ func TestBuildFailure(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "undefined: undefinedHandler") || !strings.Contains(err.Error(), "function broken") {
 		t.Errorf("Invoke: got error %v, want the compiler's output", err)
 	}
+	if !errors.Is(err, ErrBuildFailed) {
+		t.Errorf("Invoke: got error %v, want ErrBuildFailed (the gateway's 502 function_build_failed)", err)
+	}
 	if got := h.Stats()["broken"]; got.Builds != 2 || got.WorkersStarted != 0 {
 		t.Errorf("Stats = %+v, want 2 builds and no worker", got)
 	}

@@ -620,6 +620,21 @@ func (l *lineWriter) copyLines(r io.Reader, prefix string, tail *lineTail) {
 	}
 }
 
+// writeBlock writes text, each line prefixed, in one write: no other
+// line comes between them.
+func (l *lineWriter) writeBlock(prefix, text string) {
+	if strings.TrimSpace(text) == "" {
+		return
+	}
+	var b strings.Builder
+	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		b.WriteString(prefix + strings.TrimRight(line, "\r") + "\n")
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, _ = io.WriteString(l.w, b.String()) // best effort, as copyLines
+}
+
 // lineTail keeps the last max lines written to it.
 type lineTail struct {
 	mu    sync.Mutex
