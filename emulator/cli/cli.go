@@ -37,7 +37,7 @@ type command struct {
 // commands in the order the usage text lists them.
 func commands() []command {
 	return []command{
-		{"dev", runDev, []string{"[--config inquir.toml] [--listen 127.0.0.1:8787] [--no-watch]"}, "serve the functions behind the gateway"},
+		{"dev", runDev, []string{"[--config inquir.toml] [--listen 127.0.0.1:8787] [--no-watch] [--clock system|manual]"}, "serve the functions behind the gateway"},
 		{"lint", runLint, []string{"[--config inquir.toml] [--format text|json|sarif] [--strict] [--fail-on error|warning]", "--list-rules | --explain INQnnn"}, "flag open routes and key-hygiene faults"},
 		{"routes", runRoutes, []string{"[--config inquir.toml] [--format text|json]"}, "print the effective route table"},
 		{"verify", runVerify, []string{"[--config inquir.toml] [--url URL] [--key ID=SECRET]... [--echo ROUTE]"}, "probe a gateway with the config's auth matrix"},

@@ -33,7 +33,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfgPath := fs.String("config", "inquir.toml", "the config `file`")
 	listen := fs.String("listen", "", "the `address` to listen on (default: gateway.listen, else "+config.DefaultListen+")")
 	noWatch := fs.Bool("no-watch", false, "do not reload the config or rebuild functions when files change (SIGHUP still reloads the config)")
-	clock := fs.String("clock", "system", "the clock keys' expiry and usage plans are judged by: system, or manual (stands still until POST /_inquir/clock {\"advance\":\"24h\"} moves it; loopback only)")
+	clock := fs.String("clock", "system", "the clock keys' expiry and usage plans are judged by: `system`, or manual (stands still until POST /_inquir/clock {\"advance\":\"24h\"} moves it; loopback only)")
 	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
