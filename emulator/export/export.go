@@ -46,7 +46,7 @@ type Options struct {
 const (
 	ConfigFile    = "haproxy.cfg"
 	KeysMap       = "keys.map"       // sha256 hex of a secret -> key id
-	CallersMap    = "callers.map"    // route/key id -> 1, for every key a route allows
+	CallersMap    = "callers.map"    // route/key id -> 1, for every key a route allows; route>route -> 1 (lettercase.go)
 	NotBeforeMap  = "not_before.map" // key id -> unix microseconds
 	ExpiresMap    = "expires.map"    // key id -> unix microseconds
 	MetadataMap   = "metadata.map"   // key id -> metadata as JSON
@@ -159,6 +159,7 @@ type cfgData struct {
 	BodyOverrideRegex  string   // a _method form field or JSON member, likewise
 	ChunkLimit         int      // see chunkLimit
 	Public             []string // names of public routes
+	CaseFold           bool     // route the path again in lower case (lettercase.go)
 	Allow              []allowMethod
 	Backends           []backend
 	Bodies             bodies
@@ -166,11 +167,12 @@ type cfgData struct {
 }
 
 type cfgRoute struct {
-	Name     string // r<index in file order>
-	Method   string // "" for ANY
-	Regex    string
-	Comment  string
-	Function string
+	Name        string // r<index in file order>
+	Method      string // "" for ANY
+	Regex       string
+	FoldedRegex string // for the path in lower case (lettercase.go)
+	Comment     string
+	Function    string
 }
 
 // allowMethod is one method of a 405's Allow header and the paths that
@@ -203,6 +205,7 @@ type bodies struct {
 	// LowerCaseMethod is a log-format string: it names the method upper-cased.
 	LowerCaseMethod string
 	Rerouted        string // a path whose decoded form may route elsewhere
+	CaseRerouted    string // a path that, without regard to letter case, a stricter route serves
 	QueryOverride   string // a _method query parameter
 	BodyOverride    string // a _method form field
 	ChunkedTooLarge string // a body without Content-Length past ChunkLimit
@@ -240,7 +243,11 @@ func haproxyConfig(p *policy.Policy, opts Options) ([]byte, error) {
 		if r.Method != config.MethodAny && !plainName.MatchString(r.Method) {
 			return nil, c.ErrorAt([]string{"routes", strconv.Itoa(r.Index), "method"}, "cannot export to HAProxy: %q is not a method", r.Method)
 		}
-		cr := cfgRoute{Name: routeName(r), Regex: re, Function: r.Function, Comment: describe(r)}
+		folded, err := foldedRegex(r.Path)
+		if err != nil {
+			return nil, c.ErrorAt([]string{"routes", strconv.Itoa(r.Index), "path"}, "cannot export to HAProxy: %v", err)
+		}
+		cr := cfgRoute{Name: routeName(r), Regex: re, FoldedRegex: folded, Function: r.Function, Comment: describe(r)}
 		if r.Method != config.MethodAny {
 			cr.Method = r.Method
 			allow[r.Method] = append(allow[r.Method], re)
@@ -255,6 +262,7 @@ func haproxyConfig(p *policy.Policy, opts Options) ([]byte, error) {
 		used[r.Function] = append(used[r.Function], cr.Name)
 	}
 	d.ReservedRegex, d.SubDelims = reservedRegex(p)
+	d.CaseFold = caseMatters(p.Routes)
 	for _, h := range overrideSpellings() {
 		d.Overrides = append(d.Overrides, override{Header: strings.ToLower(h), Body: jsonBody("bad_request", "the "+h+" header names a method another route serves; send the request with that method instead")})
 	}
@@ -315,6 +323,7 @@ func gatewayBodies(keyHeader string) bodies {
 		MethodNotAllowed: strings.Replace(j("method_not_allowed", "this path does not answer METHOD"), "METHOD", "%[method]", 1),
 		LowerCaseMethod:  strings.Replace(j("bad_request", "the method must be upper-case: methods are case-sensitive (RFC 9110 section 9.1); send METHOD"), "METHOD", "%[method,upper]", 1),
 		Rerouted:         j("bad_request", "the path, once percent-decoded as a web framework decodes it, is served by another route than the one that authorised it; send reserved characters (/, \\, ?, #, ;) unencoded or not at all"),
+		CaseRerouted:     j("bad_request", "the path, compared without regard to letter case as many web frameworks compare it, is served by a more protected route than the one that authorised it; spell the path in the letter case of the route you mean"),
 		QueryOverride:    j("bad_request", "the _method query parameter names a method another route serves; send the request with that method instead"),
 		BodyOverride:     j("bad_request", "the _method form field names a method another route serves; send the request with that method instead"),
 		ChunkedTooLarge:  j("payload_too_large", fmt.Sprintf("a body sent without Content-Length (chunked) is taken here only while the request fits in %d KB; HAProxy cannot count a longer one against the 6 MB limit, so send Content-Length", chunkLimit>>10)),

@@ -476,11 +476,16 @@ func TestWeakenedConfigFailsVerify(t *testing.T) {
 		{name: "decoded-path refusal removed", drop: func(l string) bool {
 			return strings.Contains(l, "return status 400") && strings.Contains(l, `path_reg "%(2[Ff]`)
 		}},
+		// Issue 22 fault B: a partner key on /customers/ME is served by
+		// GET /customers/{customerId}, and by /customers/me in Express.
+		{name: "letter-case refusal removed", drop: func(l string) bool { return strings.Contains(l, "concat(>,txn.lroute)") }},
 		{name: "lower-case method refusal removed", config: headConfig, drop: func(l string) bool {
 			return strings.Contains(l, "if { method -m reg [a-z] }")
 		}},
+		// Both routings, the path's and the lowered path's: with only the
+		// first dropped, the second finds GET's route and refuses (400).
 		{name: "HEAD routed as HEAD", config: headConfig, drop: func(l string) bool {
-			return strings.Contains(l, "set-var(txn.method) str(GET) if { method HEAD }")
+			return strings.Contains(l, "method) str(GET) if { method HEAD }")
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -737,10 +742,63 @@ func TestGatewayAnswers(t *testing.T) {
 		{"GET", "/v1%3Abatch", []string{key, h["reader"]}},
 		{"GET", "/v1%40batch", []string{key, h["anyone"]}},
 	}
+	// Letter case: paths a router ignoring it serves with a stricter route.
+	ck := caseKeys
+	letterCase := []req{
+		{"GET", "/KELVIN", []string{key, ck["low"]}},
+		{"GET", "/Kelvin", nil},
+		{"GET", "/%E2%84%AAelvin", []string{key, ck["low"]}},
+		{"GET", "/%e2%84%aaelvin", []string{key, ck["high"]}},
+		{"GET", "/kelvin", []string{key, ck["low"]}},
+		{"GET", "/kelvin", []string{key, ck["high"]}},
+		{"GET", "/mixed", []string{key, ck["low"]}},
+		{"GET", "/MIXED", []string{key, ck["high"]}},
+		{"GET", "/Mixed", []string{key, ck["high"]}},
+		{"GET", "/other", []string{key, ck["low"]}},
+		{"GET", "/%C5%BFomething", []string{key, ck["low"]}},
+		{"GET", "/api/ADMIN/users", []string{key, ck["low"]}},
+		{"HEAD", "/api/Admin/users", []string{key, ck["low"]}},
+		{"POST", "/api/ADMIN/users", []string{key, ck["low"]}},
+		{"GET", "/API/admin/users", []string{key, ck["low"]}},
+		{"GET", "/api/other/users", []string{key, ck["low"]}},
+		{"GET", "/open/SECRET", nil},
+		{"GET", "/open/Secret", []string{key, ck["low"]}},
+		{"GET", "/open/page", nil},
+		{"GET", "/OPEN/secret", nil},
+		{"GET", "/open/secret", []string{key, ck["low"]}},
+	}
+	head = append(head,
+		req{"GET", "/REPORTS", []string{key, h["anyone"]}},
+		req{"GET", "/Reports", nil},
+		req{"GET", "/report%C5%BF", []string{key, h["anyone"]}},
+		req{"GET", "/report%c5%bf", []string{key, h["reader"]}},
+		req{"HEAD", "/REPORTS", []string{key, h["anyone"]}},
+		req{"GET", "/V1:BATCH", []string{key, h["reader"]}},
+		req{"GET", "/Docs/1", []string{key, h["anyone"]}},
+		req{"HEAD", "/docs/INDEX", []string{key, h["anyone"]}},
+		req{"GET", "/docs/INDEX", []string{key, h["reader"]}},
+	)
+	fixture = append(fixture,
+		req{"GET", "/customers/ME", []string{key, k["partner"]}},
+		req{"GET", "/customers/Me", []string{key, k["agent"]}},
+		req{"GET", "/customers/mE", nil},
+		req{"HEAD", "/customers/ME", []string{key, k["partner"]}},
+		req{"POST", "/customers/ME", []string{key, k["direct"]}},
+		req{"DELETE", "/customers/ME", []string{key, k["agent"]}},
+		req{"GET", "/CUSTOMERS/me", []string{key, k["agent"]}},
+	)
+	aws = append(aws,
+		req{"GET", "/PING", nil},
+		req{"GET", "/ITEMS/1", []string{"x-api-key", "export-fixture-aws-reader"}},
+	)
 	for _, tc := range []struct {
 		name, config string
 		reqs         []req
-	}{{"fixture", fixtureConfig, fixture}, {"aws", awsConfig, aws}, {"head", writeHeadConfig(t), head}} {
+	}{
+		{"fixture", fixtureConfig, fixture}, {"aws", awsConfig, aws}, {"head", writeHeadConfig(t), head},
+		{"letter case", writeCaseConfig(t, "", "", `"low"`), letterCase},
+		{"letter case aws", writeCaseConfig(t, "", "compat = \"aws\"\n", `"low"`), letterCase},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
 			up := newUpstream(t, "all")
 			dir := exportTo(t, tc.config, up.URL)

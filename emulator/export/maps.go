@@ -63,6 +63,14 @@ func buildMaps(p *policy.Policy) (map[string][]byte, error) {
 			fmt.Fprintf(&callers, "%s/%s 1\n", routeName(r), id)
 		}
 	}
+	// The pairs of routes a path may not cross by its letter case: they
+	// follow from the callers above, and are replaced with them.
+	if pairs := casePairs(p); len(pairs) > 0 {
+		callers.WriteString("# route>route: the second, serving the path without regard to letter case, turns away a caller the first lets in\n")
+		for _, pair := range pairs {
+			fmt.Fprintf(&callers, "%s 1\n", pair)
+		}
+	}
 	return map[string][]byte{
 		KeysMap: []byte(keys.String()), CallersMap: []byte(callers.String()),
 		NotBeforeMap: []byte(notBefore.String()), ExpiresMap: []byte(expires.String()),
