@@ -8,7 +8,9 @@
 // what and why, or, where HAProxy cannot compute what inquir computes (a
 // path routed again once decoded, a method-override header routed with the
 // method it names), the configuration is stricter and answers with inquir's
-// 400; it never writes a weaker configuration.
+// 400; it never writes a weaker configuration. Usage plans are enforced
+// with stick-tables (plans.go), a path's letter case as inquir does it
+// (lettercase.go).
 package export
 
 import (
@@ -56,7 +58,7 @@ const (
 // MapFiles lists the map files in the order a rotation commits them through
 // the runtime API: keys.map last, so that a new secret is only accepted once
 // everything about its key is in force.
-var MapFiles = []string{NotBeforeMap, ExpiresMap, CallersMap, MetadataMap, KeysMap}
+var MapFiles = []string{NotBeforeMap, ExpiresMap, CallersMap, MetadataMap, PlansMap, KeysMap}
 
 // HAProxy writes haproxy.cfg and its map files for p into dir (created if
 // missing) and returns the names of the files written. Nothing is written
@@ -164,6 +166,7 @@ type cfgData struct {
 	Backends           []backend
 	Bodies             bodies
 	MaxBody            int
+	TableKeyLen        int // the stick-tables' (plans.go)
 }
 
 type cfgRoute struct {
@@ -211,6 +214,10 @@ type bodies struct {
 	ChunkedTooLarge string // a body without Content-Length past ChunkLimit
 	AWSForbidden    string // compat = "aws": every key refusal
 	AWSMissingToken string // compat = "aws": no route, wrong method
+	// RateLimited and QuotaExceeded are log-format strings: they name the
+	// seconds to wait (plans.go).
+	RateLimited, QuotaExceeded string
+	AWSThrottled, AWSQuota     string // compat = "aws": the 429s
 }
 
 func haproxyConfig(p *policy.Policy, opts Options) ([]byte, error) {
@@ -228,9 +235,11 @@ func haproxyConfig(p *policy.Policy, opts Options) ([]byte, error) {
 	d := cfgData{
 		Source: filepath.Base(c.File), ConfigID: c.ID, Listen: listen,
 		KeyHeader: strings.ToLower(c.Gateway.KeyHeader), AWS: c.Gateway.Compat == config.CompatAWS,
-		MaxBody: 6 << 20, // gateway.MaxBodyBytes, as AWS Lambda's payload limit
+		MaxBody:     6 << 20, // gateway.MaxBodyBytes, as AWS Lambda's payload limit
+		TableKeyLen: tableKeyLen,
 	}
 	d.Bodies = gatewayBodies(c.Gateway.KeyHeader)
+	planBodies(&d.Bodies)
 	d.WWWAuthenticate = `ApiKey header="` + c.Gateway.KeyHeader + `"`
 
 	allow := map[string][]string{}

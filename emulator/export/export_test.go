@@ -72,6 +72,24 @@ function = "f"
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	slow := filepath.Join(t.TempDir(), "inquir.toml")
+	if err := os.WriteFile(slow, []byte(`
+[plans.slow]
+rate = 0.0001
+burst = 300
+[keys.a]
+secret = "sha256:`+strings.Repeat("ab", 32)+`"
+plan = "slow"
+[functions.f]
+runtime = "process"
+command = ["./f"]
+[[routes]]
+method = "GET"
+path = "/a"
+function = "f"
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name   string
 		env    bool // INQUIR_EXPORT_PARTNER_KEY set
@@ -85,6 +103,7 @@ function = "f"
 		{"upstream for no function", true, fixtureConfig, []string{"--upstream", "http://127.0.0.1:9", "--upstream", "nosuch=http://127.0.0.1:9"}, `no function "nosuch"`},
 		{"upstream scheme", true, fixtureConfig, []string{"--upstream", "ftp://127.0.0.1:9"}, "want http://host:port or https://host[:port]"},
 		{"literal a request sends encoded", true, spaced, []string{"--upstream", "http://127.0.0.1:9"}, `routes[0].path: cannot export to HAProxy: segment "a b" holds " "`},
+		{"bucket slower than a stick-table keeps", true, slow, []string{"--upstream", "http://127.0.0.1:9"}, "plans.slow: cannot export to HAProxy: a bucket of 300 at 0.0001 requests per second takes over 24 days to refill"},
 		{"no target", true, fixtureConfig, []string{"--target", ""}, "--target is required"},
 		{"other target", true, fixtureConfig, []string{"--target", "nginx"}, `--target must be haproxy, not "nginx"`},
 	} {

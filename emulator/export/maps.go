@@ -71,8 +71,19 @@ func buildMaps(p *policy.Policy) (map[string][]byte, error) {
 			fmt.Fprintf(&callers, "%s 1\n", pair)
 		}
 	}
+	plans, err := planEntries(c, p.InFileOrder())
+	if err != nil {
+		return nil, err
+	}
+	var plansMap strings.Builder
+	plansMap.WriteString(head)
+	plansMap.WriteString("# key/ID -> the key's plan; per plan (and per route throttle, pN): the bucket's interval and\n# tolerance in microseconds (GCRA), the quota's limit, period and offset; route/PLAN/METHOD/ROUTE -> its throttle\n")
+	for _, l := range plans {
+		plansMap.WriteString(l + "\n")
+	}
 	return map[string][]byte{
-		KeysMap: []byte(keys.String()), CallersMap: []byte(callers.String()),
+		PlansMap: []byte(plansMap.String()),
+		KeysMap:  []byte(keys.String()), CallersMap: []byte(callers.String()),
 		NotBeforeMap: []byte(notBefore.String()), ExpiresMap: []byte(expires.String()),
 		MetadataMap: []byte(metadata.String()),
 	}, nil
