@@ -26,8 +26,8 @@ var (
 )
 
 // plansOf turns a config's plans and its keys' assignments into the
-// limiter's terms. A per-route throttle is keyed by method and path
-// template, as the gateway asks (planRoute).
+// limiter's terms. A per-route throttle is keyed by method (or ANY) and
+// path template, as the gateway asks (planRoute).
 func plansOf(c *config.Config) ([]plans.Plan, map[string]string) {
 	out := make([]plans.Plan, 0, len(c.Plans))
 	for _, p := range c.Plans {
@@ -37,7 +37,7 @@ func plansOf(c *config.Config) ([]plans.Plan, map[string]string) {
 			lp.Quota = &plans.Quota{Limit: q.Limit, Period: period, Offset: q.Offset}
 		}
 		for _, r := range p.Routes {
-			lp.Routes = append(lp.Routes, plans.RouteThrottle{Route: r.Method + " " + r.Path, Rate: r.Rate, Burst: r.Burst})
+			lp.Routes = append(lp.Routes, plans.RouteThrottle{Route: plans.Route{Method: r.Method, Path: r.Path}, Rate: r.Rate, Burst: r.Burst})
 		}
 		out = append(out, lp)
 	}
@@ -50,12 +50,17 @@ func plansOf(c *config.Config) ([]plans.Plan, map[string]string) {
 	return out, keys
 }
 
-// planRoute names what a per-route throttle applies to: the request's
-// method on the route's path template (API Gateway keys per-method
-// throttling by /{path}/{METHOD}, so a POST to an ANY route takes the POST
-// throttle of its path).
-func planRoute(method string, route *policy.Route) string {
-	return method + " " + route.Path
+// planRoute names what a per-route throttle applies to: the method the
+// route was chosen for (a HEAD authorised by a GET route is that GET, so it
+// takes the GET throttle and cannot dodge it), or the request's own on an
+// ANY route, on the route's path template, as API Gateway keys per-method
+// throttling by /{path}/{METHOD}. The limiter falls back to an ANY throttle
+// of the path, then to the plan's bucket.
+func planRoute(method string, route *policy.Route) plans.Route {
+	if route.Method != config.MethodAny {
+		method = route.Method
+	}
+	return plans.Route{Method: method, Path: route.Path}
 }
 
 // limit asks the plan of the request's key, if it has one. A non-zero

@@ -100,10 +100,16 @@ type Quota struct {
 	Offset int64
 }
 
-// RouteThrottle is a per-route throttle of a plan. Route identifies the
-// route as the caller does (its method and path template).
+// Route names what a per-route throttle applies to: a method (or "ANY",
+// every method) on a route's path template, as API Gateway keys per-method
+// throttling by /{path}/{METHOD}.
+type Route struct {
+	Method, Path string
+}
+
+// RouteThrottle is a per-route throttle of a plan.
 type RouteThrottle struct {
-	Route string
+	Route Route
 	Rate  float64
 	Burst int
 }
@@ -160,7 +166,7 @@ type keyState struct {
 	mu     sync.Mutex
 	plan   *Plan
 	bucket *rate.Limiter            // the plan's; nil with no throttle
-	routes map[string]*rate.Limiter // per-route throttles
+	routes map[Route]*rate.Limiter // per-route throttles
 	// The quota: the window in force (and when it ends, in Unix
 	// nanoseconds, so most requests compare one number), what was spent in
 	// it, and the first window the key spent in (where the offset applies).
@@ -235,7 +241,7 @@ func newKeyState(p *Plan, now time.Time) *keyState {
 func (ks *keyState) retune(p *Plan, now time.Time) {
 	ks.plan = p
 	ks.bucket = tune(ks.bucket, p.Rate, p.Burst, now)
-	routes := make(map[string]*rate.Limiter, len(p.Routes))
+	routes := make(map[Route]*rate.Limiter, len(p.Routes))
 	for _, rt := range p.Routes {
 		routes[rt.Route] = tune(ks.routes[rt.Route], rt.Rate, rt.Burst, now)
 	}
@@ -259,11 +265,13 @@ func tune(lim *rate.Limiter, r float64, burst int, now time.Time) *rate.Limiter 
 }
 
 // Take decides one request by key keyID to route at now: the bucket first,
-// then the quota. A key with no plan is allowed with a zero Decision. An
-// allowed request spends a token and one of the quota; a request the bucket
+// then the quota. The bucket is route's throttle if the plan has one, else
+// the throttle of every method on route's path (Method "ANY"), else the
+// plan's. A key with no plan is allowed with a zero Decision. An allowed
+// request spends a token and one of the quota; a request the bucket
 // refuses spends nothing, and one the quota refuses spends its token (the
 // bucket counts requests, as API Gateway's throttle does) but no quota.
-func (l *Limiter) Take(keyID, route string, now time.Time) (Decision, Ticket) {
+func (l *Limiter) Take(keyID string, route Route, now time.Time) (Decision, Ticket) {
 	ks := l.key(keyID)
 	if ks == nil {
 		return Decision{Allowed: true}, Ticket{}
@@ -272,7 +280,12 @@ func (l *Limiter) Take(keyID, route string, now time.Time) (Decision, Ticket) {
 	defer ks.mu.Unlock()
 	var d Decision
 	bucket, burst, r := ks.bucket, ks.plan.Burst, ks.plan.Rate
-	if b, ok := ks.routes[route]; ok {
+	b, ok := ks.routes[route]
+	if !ok {
+		route.Method = "ANY"
+		b, ok = ks.routes[route]
+	}
+	if ok {
 		bucket = b
 		for _, rt := range ks.plan.Routes {
 			if rt.Route == route {
