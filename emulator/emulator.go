@@ -164,7 +164,14 @@ func Start(opts Options) (*Emulator, error) {
 		}
 		rt.SetFunctions(p.Config.Functions)
 		e.runtimes = rt
-		gwOpts.Invoker, gwOpts.FunctionStats = rt, rt.Stats
+		gwOpts.Invoker, gwOpts.FunctionStats = rt, func() map[string]gateway.FunctionStats {
+			stats := rt.Stats()
+			out := make(map[string]gateway.FunctionStats, len(stats))
+			for name, s := range stats {
+				out[name] = s
+			}
+			return out
+		}
 	}
 	e.gateway = gateway.New(gwOpts)
 	e.gateway.SetPolicy(p)
