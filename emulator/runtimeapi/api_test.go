@@ -1,12 +1,16 @@
 package runtimeapi
 
 import (
+	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -201,6 +205,111 @@ func TestRuntimeAPI(t *testing.T) {
 	}
 }
 
+// TestOutcomes checks what becomes of an invocation handed to the worker,
+// by what the worker does next.
+func TestOutcomes(t *testing.T) {
+	tests := []struct {
+		name       string
+		act        func(w fakeWorker, id string) answer
+		wantStatus int
+		wantBody   string // the result's body
+		wantErr    string // in the result's error
+	}{
+		{
+			name: "response",
+			act: func(w fakeWorker, id string) answer {
+				return w.do("POST", "/2018-06-01/runtime/invocation/"+id+"/response", `{"statusCode":201}`)
+			},
+			wantStatus: http.StatusAccepted, wantBody: `{"statusCode":201}`,
+		},
+		{
+			name: "handler error",
+			act: func(w fakeWorker, id string) answer {
+				return w.do("POST", "/2018-06-01/runtime/invocation/"+id+"/error",
+					`{"errorType":"TypeError","errorMessage":"boom","stackTrace":["at f"]}`)
+			},
+			wantStatus: http.StatusAccepted, wantErr: "function fn: handler error TypeError: boom",
+		},
+		{
+			name: "handler error in plain text",
+			act: func(w fakeWorker, id string) answer {
+				return w.do("POST", "/2018-06-01/runtime/invocation/"+id+"/error", "  it broke\n",
+					"Lambda-Runtime-Function-Error-Type", "Runtime.Crash")
+			},
+			wantStatus: http.StatusAccepted, wantErr: "handler error Runtime.Crash: it broke",
+		},
+		{
+			name: "response too large",
+			act: func(w fakeWorker, id string) answer {
+				return w.do("POST", "/2018-06-01/runtime/invocation/"+id+"/response", strings.Repeat("x", maxResponseBytes+1))
+			},
+			wantStatus: http.StatusRequestEntityTooLarge, wantErr: "exceeds Lambda's 6291456-byte limit",
+		},
+		{
+			name: "next without answering",
+			act: func(w fakeWorker, id string) answer {
+				// The second poll stays open until the test's cleanup.
+				w.poll()
+				return answer{}
+			},
+			wantErr: "worker asked for the next invocation without answering",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newServer(Options{})
+			w := fakeWorker{serve(t, s)}
+			poll := w.poll()
+			inv := NewInvocation([]byte(`{}`), time.Minute)
+			hand(t, s, inv)
+			received(t, poll)
+			if a := tt.act(w, inv.ID); a.err != nil || a.status != tt.wantStatus {
+				t.Errorf("the worker's request = %d %s (%v), want %d", a.status, a.body, a.err, tt.wantStatus)
+			}
+			res := outcome(t, inv)
+			if string(res.Body) != tt.wantBody {
+				t.Errorf("result body %q, want %q", res.Body, tt.wantBody)
+			}
+			if tt.wantErr == "" && res.Err != nil || tt.wantErr != "" && (res.Err == nil || !strings.Contains(res.Err.Error(), tt.wantErr)) {
+				t.Errorf("result error %v, want %q", res.Err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestInitError checks that an init error posted before the worker's
+// first poll is accepted and handed to Options.InitError, decoded.
+func TestInitError(t *testing.T) {
+	var (
+		mu  sync.Mutex
+		got []ErrorReport
+	)
+	s := newServer(Options{InitError: func(e ErrorReport) {
+		mu.Lock()
+		got = append(got, e)
+		mu.Unlock()
+	}})
+	w := fakeWorker{serve(t, s)}
+	a := w.do("POST", "/2018-06-01/runtime/init/error",
+		`{"errorType":"Runtime.HandlerNotFound","errorMessage":"index.handler is undefined or not exported","trace":["at a","at b"]}`,
+		"Lambda-Runtime-Function-Error-Type", "Runtime.HandlerNotFound")
+	if a.err != nil || a.status != http.StatusAccepted {
+		t.Fatalf("POST /init/error = %d %s (%v), want 202", a.status, a.body, a.err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := ErrorReport{Type: "Runtime.HandlerNotFound", Message: "index.handler is undefined or not exported",
+		Stack: []string{"at a", "at b"}, Trace: []string{"at a", "at b"}}
+	if len(got) != 1 || got[0].Type != want.Type || got[0].Message != want.Message || !slices.Equal(got[0].Stack, want.Stack) {
+		t.Errorf("InitError got %+v, want one %+v", got, want)
+	}
+	select {
+	case <-s.Ready():
+		t.Error("a worker that never polled is ready")
+	default:
+	}
+}
+
 // TestNextContentLength checks that GET /next answers an event with its
 // length, whatever its size, rather than in chunks once it outgrows the
 // server's buffer, as Lambda's Runtime API does.
@@ -228,5 +337,70 @@ func TestNextContentLength(t *testing.T) {
 	}
 	if got := res.Header.Get("Lambda-Runtime-Aws-Request-Id"); got != inv.ID {
 		t.Errorf("Lambda-Runtime-Aws-Request-Id = %q, want %q", got, inv.ID)
+	}
+}
+
+// TestParseErrorReport checks how error reports are read, as the runtimes
+// that post them write them.
+func TestParseErrorReport(t *testing.T) {
+	tests := []struct {
+		name, body, header string
+		want               ErrorReport
+	}{
+		{"aws-lambda-go", `{"errorMessage":"boom","errorType":"errorString","stackTrace":["main.go:3"]}`, "",
+			ErrorReport{Message: "boom", Type: "errorString", Stack: []string{"main.go:3"}}},
+		{"node RIC", `{"errorType":"TypeError","errorMessage":"x is not a function","trace":["TypeError: x","    at f"]}`, "",
+			ErrorReport{Message: "x is not a function", Type: "TypeError", Stack: []string{"TypeError: x", "    at f"}, Trace: []string{"TypeError: x", "    at f"}}},
+		{"type from the header", `{"errorMessage":"boom"}`, "Runtime.ExitError",
+			ErrorReport{Message: "boom", Type: "Runtime.ExitError"}},
+		{"the body's type wins", `{"errorMessage":"boom","errorType":"ValueError"}`, "Runtime.ExitError",
+			ErrorReport{Message: "boom", Type: "ValueError"}},
+		{"plain text", "Traceback (most recent call last):\n  boom\n", "",
+			ErrorReport{Message: "Traceback (most recent call last):\n  boom", Type: "Unknown"}},
+		{"empty", "", "", ErrorReport{Type: "Unknown"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := parseErrorReport([]byte(tt.body), tt.header)
+			if got.Message != tt.want.Message || got.Type != tt.want.Type ||
+				!slices.Equal(got.Stack, tt.want.Stack) || !slices.Equal(got.Trace, tt.want.Trace) {
+				t.Errorf("parseErrorReport(%q, %q) = %+v, want %+v", tt.body, tt.header, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestClose checks that Close ends the worker's poll and the server: Serve
+// returns http.ErrServerClosed, and the address refuses connections.
+func TestClose(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newServer(Options{})
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ln) }()
+	w := fakeWorker{ln.Addr().String()}
+	poll := w.poll()
+	waitUntil(t, "the worker's poll to wait", s.Waiting)
+
+	s.Close()
+	s.Close() // twice is fine
+	select {
+	case err := <-served:
+		if !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("Serve returned %v, want http.ErrServerClosed", err)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("Serve did not return after Close")
+	}
+	select {
+	case <-poll:
+	case <-time.After(waitTimeout):
+		t.Fatal("the worker's poll still waits after Close")
+	}
+	if c, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+		c.Close()
+		t.Errorf("%s still accepts connections after Close", ln.Addr())
 	}
 }
