@@ -4,8 +4,9 @@
 //
 // The packages below it each do one thing: config reads inquir.toml, policy
 // compiles it into who-may-call-what, gateway serves HTTP under that policy,
-// runtimes runs the functions, lint, verify and export check and carry the
-// same policy elsewhere, inquirscript is the testscript harness.
+// runtimes runs the functions, runtimeapi serves each worker the Lambda
+// Runtime API, lint, verify and export check and carry the same policy
+// elsewhere, inquirscript is the testscript harness.
 //
 // The reference a user reads sits beside the code it describes, as
 // README.md files: this folder's (reloads and key rotation, the security
