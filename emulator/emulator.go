@@ -4,8 +4,9 @@
 //
 // The packages below it each do one thing: config reads inquir.toml, policy
 // compiles it into who-may-call-what, gateway serves HTTP under that policy,
-// runtimes runs the functions, lint, verify and export check and carry the
-// same policy elsewhere, inquirscript is the testscript harness.
+// runtimes runs the functions, runtimeapi serves each worker the Lambda
+// Runtime API, lint, verify and export check and carry the same policy
+// elsewhere, inquirscript is the testscript harness.
 //
 // The reference a user reads sits beside the code it describes, as
 // README.md files: this folder's (reloads and key rotation, the security
@@ -164,7 +165,14 @@ func Start(opts Options) (*Emulator, error) {
 		}
 		rt.SetFunctions(p.Config.Functions)
 		e.runtimes = rt
-		gwOpts.Invoker, gwOpts.FunctionStats = rt, rt.Stats
+		gwOpts.Invoker, gwOpts.FunctionStats = rt, func() map[string]gateway.FunctionStats {
+			stats := rt.Stats()
+			out := make(map[string]gateway.FunctionStats, len(stats))
+			for name, s := range stats {
+				out[name] = s
+			}
+			return out
+		}
 	}
 	e.gateway = gateway.New(gwOpts)
 	e.gateway.SetPolicy(p)

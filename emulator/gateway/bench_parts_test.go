@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/inquir-dev/inquir/emulator/config"
-	"github.com/inquir-dev/inquir/emulator/runtimes"
 )
 
 // benchBody is the JSON a benchmarked request sends and its function echoes.
@@ -122,8 +121,8 @@ var echoHeaders = map[string]string{"Content-Type": "application/json"}
 
 func (echoValueInvoker) TakesEvent(string) bool { return true }
 
-func (echoValueInvoker) InvokeEvent(_ context.Context, _ string, ev *events.APIGatewayProxyRequest) (runtimes.Response, error) {
-	return runtimes.Response{Value: &events.APIGatewayProxyResponse{StatusCode: 200, Headers: echoHeaders, Body: ev.Body}}, nil
+func (echoValueInvoker) InvokeEvent(_ context.Context, _ string, ev *events.APIGatewayProxyRequest) (Response, error) {
+	return Response{Value: &events.APIGatewayProxyResponse{StatusCode: 200, Headers: echoHeaders, Body: ev.Body}}, nil
 }
 
 // BenchmarkOverHTTP sends requests over a real loopback connection, one

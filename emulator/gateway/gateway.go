@@ -16,41 +16,16 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/inquir-dev/inquir/emulator/config"
 	"github.com/inquir-dev/inquir/emulator/internal/uuid"
 	"github.com/inquir-dev/inquir/emulator/plans"
 	"github.com/inquir-dev/inquir/emulator/policy"
 	"github.com/inquir-dev/inquir/emulator/redact"
-	"github.com/inquir-dev/inquir/emulator/runtimes"
 )
 
 // MaxBodyBytes is the largest request body a function is handed, as AWS
 // Lambda's 6 MB payload limit; a larger one gets 413.
 const MaxBodyBytes = 6 << 20
-
-// Invoker runs a function with an event and returns its raw response.
-// runtimes.Manager is the Invoker inquir dev uses.
-type Invoker interface {
-	Invoke(ctx context.Context, function string, event []byte) ([]byte, error)
-}
-
-// EventInvoker is an Invoker that runs some functions in inquir's own
-// process (go-plugin) and can hand them the event as a value: the JSON that
-// Invoke takes would be encoded here only to be decoded there. A
-// runtimes.Manager is one.
-type EventInvoker interface {
-	Invoker
-	// TakesEvent reports whether function is to be invoked with
-	// InvokeEvent.
-	TakesEvent(function string) bool
-	// InvokeEvent runs function with ev, the event as aws-lambda-go
-	// decodes its JSON, and returns its response: as a value when the
-	// function returned one (Response.Value), else as JSON (Response.JSON).
-	// The gateway maps a value exactly as it would map the value's JSON.
-	InvokeEvent(ctx context.Context, function string, ev *events.APIGatewayProxyRequest) (runtimes.Response, error)
-}
 
 // Options configure a Gateway.
 type Options struct {
@@ -75,7 +50,7 @@ type Options struct {
 	// it alone). If nil, Clock.Now.
 	Now func() time.Time
 	// FunctionStats, if set, adds the runtimes' counters to /_inquir/stats.
-	FunctionStats func() map[string]runtimes.FunctionStats
+	FunctionStats func() map[string]FunctionStats
 	// Redactor, if set, learns the secrets of every policy put in force and
 	// hides them in the error text /_inquir/stats shows and the log's
 	// error fields. If nil, nothing is redacted.
@@ -241,7 +216,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec.requestID = reqID
 	ev := newEvent(r, m, d, body, reqID, p.Config.Gateway.KeyHeader, names, now)
 	g.stats.invoke(route.Function)
-	var out runtimes.Response
+	var out Response
 	if ei, ok := g.opts.Invoker.(EventInvoker); ok && ei.TakesEvent(route.Function) {
 		out, err = ei.InvokeEvent(r.Context(), route.Function, ev.typed())
 	} else {
@@ -249,7 +224,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		rec.err = err
-		if errors.Is(err, runtimes.ErrBuildFailed) {
+		if errors.Is(err, ErrBuildFailed) {
 			// The compiler's output was logged, as lines, as the build
 			// failed; the request's one line names the failure alone.
 			first, _, _ := strings.Cut(err.Error(), "\n")
@@ -337,16 +312,16 @@ func (g *Gateway) fail(w http.ResponseWriter, code int, errCode, message string)
 // goes to the log, never to the caller: it may hold a stack trace.
 func (g *Gateway) invokeFailed(w http.ResponseWriter, err error) int {
 	switch {
-	case errors.Is(err, runtimes.ErrTimeout):
+	case errors.Is(err, ErrTimeout):
 		g.stats.functionError()
 		return g.fail(w, http.StatusGatewayTimeout, "function_timeout", "the function did not answer in time")
-	case errors.Is(err, runtimes.ErrBusy):
+	case errors.Is(err, ErrBusy):
 		w.Header().Set("Retry-After", "1")
 		return g.fail(w, http.StatusServiceUnavailable, "function_busy", "every worker of the function is busy; retry")
-	case errors.Is(err, runtimes.ErrBuilding):
+	case errors.Is(err, ErrBuilding):
 		w.Header().Set("Retry-After", "10")
 		return g.fail(w, http.StatusServiceUnavailable, "function_building", "the function is still being built; retry")
-	case errors.Is(err, runtimes.ErrBuildFailed):
+	case errors.Is(err, ErrBuildFailed):
 		g.stats.functionError()
 		return g.fail(w, http.StatusBadGateway, "function_build_failed", "the function does not build; the inquir dev log has the compiler's output")
 	case errors.Is(err, context.Canceled):

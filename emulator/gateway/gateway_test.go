@@ -24,7 +24,6 @@ import (
 
 	"github.com/inquir-dev/inquir/emulator/config"
 	"github.com/inquir-dev/inquir/emulator/policy"
-	"github.com/inquir-dev/inquir/emulator/runtimes"
 )
 
 // spy is an Invoker that records every call and answers as told.
@@ -455,10 +454,10 @@ func TestResponses(t *testing.T) {
 		{name: "not JSON", answer: `Traceback: secret stuff at line 3`, status: 502, body: `{"error":"function_error","message":"the function failed"}` + "\n"},
 		{name: "bad base64", answer: `{"statusCode":200,"isBase64Encoded":true,"body":"!!"}`, status: 502},
 		{name: "handler error", err: errors.New("panic: secret stack trace"), status: 502, body: `{"error":"function_error","message":"the function failed"}` + "\n"},
-		{name: "timeout", err: runtimes.ErrTimeout, status: 504, body: `{"error":"function_timeout","message":"the function did not answer in time"}` + "\n"},
-		{name: "busy", err: runtimes.ErrBusy, status: 503, headers: http.Header{"Retry-After": {"1"}}},
-		{name: "building", err: fmt.Errorf("function f: still building after 10m0s: %w", runtimes.ErrBuilding), status: 503, headers: http.Header{"Retry-After": {"10"}}, body: `{"error":"function_building","message":"the function is still being built; retry"}` + "\n"},
-		{name: "build failed", err: fmt.Errorf("function f: go build failed (exit status 1):\n./secret.go:1:1: undefined: x: %w", runtimes.ErrBuildFailed), status: 502,
+		{name: "timeout", err: ErrTimeout, status: 504, body: `{"error":"function_timeout","message":"the function did not answer in time"}` + "\n"},
+		{name: "busy", err: ErrBusy, status: 503, headers: http.Header{"Retry-After": {"1"}}},
+		{name: "building", err: fmt.Errorf("function f: still building after 10m0s: %w", ErrBuilding), status: 503, headers: http.Header{"Retry-After": {"10"}}, body: `{"error":"function_building","message":"the function is still being built; retry"}` + "\n"},
+		{name: "build failed", err: fmt.Errorf("function f: go build failed (exit status 1):\n./secret.go:1:1: undefined: x: %w", ErrBuildFailed), status: 502,
 			body: `{"error":"function_build_failed","message":"the function does not build; the inquir dev log has the compiler's output"}` + "\n"},
 	}
 	for _, tt := range tests {

@@ -19,8 +19,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-
-	"github.com/inquir-dev/inquir/emulator/runtimes"
 )
 
 // viaJSON is what the gateway made of a go-plugin handler's response
@@ -175,10 +173,10 @@ func (v *valueInvoker) Invoke(context.Context, string, []byte) ([]byte, error) {
 
 func (v *valueInvoker) TakesEvent(string) bool { return true }
 
-func (v *valueInvoker) InvokeEvent(context.Context, string, *events.APIGatewayProxyRequest) (runtimes.Response, error) {
+func (v *valueInvoker) InvokeEvent(context.Context, string, *events.APIGatewayProxyRequest) (Response, error) {
 	v.calls.Add(1)
 	resp := v.answer
-	return runtimes.Response{Value: &resp}, nil
+	return Response{Value: &resp}, nil
 }
 
 // logError is the error field of a request's log line.

@@ -8,7 +8,6 @@ import (
 
 	"github.com/inquir-dev/inquir/emulator/plans"
 	"github.com/inquir-dev/inquir/emulator/policy"
-	"github.com/inquir-dev/inquir/emulator/runtimes"
 )
 
 // stats are the gateway's counters, shown at /_inquir/stats.
@@ -72,13 +71,13 @@ func (s *stats) reload(err error) {
 
 // Stats is the body of /_inquir/stats.
 type Stats struct {
-	Config         string                            `json:"config"`
-	Requests       int64                             `json:"requests"`
-	Invocations    map[string]int64                  `json:"invocations"`
-	Rejections     map[string]int64                  `json:"rejections"`
-	FunctionErrors int64                             `json:"function_errors"`
-	Reloads        ReloadStats                       `json:"reloads"`
-	Functions      map[string]runtimes.FunctionStats `json:"functions,omitempty"`
+	Config         string                   `json:"config"`
+	Requests       int64                    `json:"requests"`
+	Invocations    map[string]int64         `json:"invocations"`
+	Rejections     map[string]int64         `json:"rejections"`
+	FunctionErrors int64                    `json:"function_errors"`
+	Reloads        ReloadStats              `json:"reloads"`
+	Functions      map[string]FunctionStats `json:"functions,omitempty"`
 	// Usage is each planned key's plan and what it spent of its quota
 	// window (see plans.KeyUsage); absent when no key has a plan.
 	Usage map[string]plans.KeyUsage `json:"usage,omitempty"`
@@ -132,9 +131,7 @@ func (g *Gateway) Stats() Stats {
 		// A function's own error text may quote its env: an init error
 		// holding the database password it failed to connect with.
 		for name, fs := range out.Functions {
-			fs.LastExit = g.opts.Redactor.String(fs.LastExit)
-			fs.LastBuildError = g.opts.Redactor.String(fs.LastBuildError)
-			out.Functions[name] = fs
+			out.Functions[name] = fs.Redacted(g.opts.Redactor.String)
 		}
 	}
 	return out

@@ -3,13 +3,11 @@
 package runtimes
 
 import (
-	"bufio"
-	"encoding/binary"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/inquir-dev/inquir/emulator/runtimeapi"
 )
 
 // TestNodeChannel checks that a node worker takes its invocations over the
@@ -24,10 +22,7 @@ func TestNodeChannel(t *testing.T) {
 	h.anyCaller = true // the second poller is this process
 	pid := h.pid(t, "fn")
 	w := liveWorker(t, h, "fn")
-	w.mu.Lock()
-	open := w.conn != nil
-	w.mu.Unlock()
-	if !open {
+	if !w.api.Channel() {
 		t.Fatal("the node worker waits without an invocation channel open")
 	}
 
@@ -40,7 +35,7 @@ func TestNodeChannel(t *testing.T) {
 		t.Fatal(err)
 	}
 	req.Header.Set("Connection", "Upgrade")
-	req.Header.Set("Upgrade", channelProtocol)
+	req.Header.Set("Upgrade", runtimeapi.ChannelProtocol)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -59,74 +54,4 @@ func TestNodeChannel(t *testing.T) {
 	if got := h.Stats()["fn"]; got.Invocations != 3 || got.WorkersStarted != 1 || got.Crashes != 0 {
 		t.Errorf("Stats = %+v, want 3 invocations by 1 worker", got)
 	}
-}
-
-// outcomeFrame is a worker's frame: kind, id, body.
-func outcomeFrame(kind byte, id, body string) []byte {
-	b := binary.BigEndian.AppendUint32(nil, uint32(2+len(id)+len(body)))
-	b = append(b, kind, byte(len(id)))
-	return append(append(b, id...), body...)
-}
-
-// TestChannelOutcomes checks what readOutcome makes of a worker's frames:
-// a response and an error reach the invocation they name; an outcome for
-// an id not in progress is refused and delivers nothing; an outcome past
-// Lambda's limit fails the invocation and the channel reads on.
-func TestChannelOutcomes(t *testing.T) {
-	m := &Manager{log: slog.New(slog.DiscardHandler)}
-	// read reads the frame made for the invocation in progress.
-	read := func(t *testing.T, frame func(id string) []byte) (*invocation, error) {
-		t.Helper()
-		w := &worker{name: "fn"}
-		inv := newInvocation([]byte(`{}`), time.Minute)
-		w.current = inv
-		br := bufio.NewReader(strings.NewReader(string(frame(inv.id))))
-		err := m.readOutcome(br, w)
-		if err == nil && w.current != nil {
-			t.Errorf("the invocation is still in progress after its outcome")
-		}
-		return inv, err
-	}
-
-	t.Run("response", func(t *testing.T) {
-		inv, err := read(t, func(id string) []byte { return outcomeFrame('R', id, `{"statusCode":200}`) })
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res := <-inv.result; res.err != nil || string(res.body) != `{"statusCode":200}` {
-			t.Errorf("result %q, %v", res.body, res.err)
-		}
-	})
-	t.Run("error", func(t *testing.T) {
-		inv, err := read(t, func(id string) []byte {
-			return outcomeFrame('E', id, `{"errorType":"TypeError","errorMessage":"boom"}`)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res := <-inv.result; res.err == nil || !strings.Contains(res.err.Error(), "handler error TypeError: boom") {
-			t.Errorf("result %q, %v; want the handler error", res.body, res.err)
-		}
-	})
-	t.Run("foreign id", func(t *testing.T) {
-		inv, err := read(t, func(string) []byte { return outcomeFrame('R', "some-id", `{"statusCode":200}`) })
-		if err == nil {
-			t.Error("an outcome for another id was accepted")
-		}
-		select {
-		case res := <-inv.result:
-			t.Errorf("the invocation got %q, %v from an outcome for another id", res.body, res.err)
-		default:
-		}
-	})
-	t.Run("too large", func(t *testing.T) {
-		big := strings.Repeat("x", maxResponseBytes+300)
-		inv, err := read(t, func(id string) []byte { return outcomeFrame('R', id, big) })
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res := <-inv.result; res.err == nil || !strings.Contains(res.err.Error(), "exceeds Lambda's") {
-			t.Errorf("result of %d bytes, %v; want the limit's error", len(res.body), res.err)
-		}
-	})
 }

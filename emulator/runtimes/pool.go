@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/inquir-dev/inquir/emulator/config"
+	"github.com/inquir-dev/inquir/emulator/runtimeapi"
 )
 
 // errRetry means nothing of the function ran for this event and Invoke may
@@ -95,10 +96,10 @@ func (p *pool) invoke(ctx context.Context, event []byte) ([]byte, error) {
 	// The deadline starts here, once the worker waits in /next: neither the
 	// build nor the wait for a free worker nor a cold start counts against
 	// the function's timeout.
-	inv := newInvocation(event, p.timeout)
+	inv := runtimeapi.NewInvocation(event, p.timeout)
 	deadline := time.After(p.timeout)
 	select {
-	case w.next <- inv:
+	case w.api.Next() <- inv:
 	case <-w.done:
 		// The worker had reached /next, so it started fine and died since;
 		// no handler code has seen this event, so another worker may.
@@ -116,29 +117,29 @@ func (p *pool) invoke(ctx context.Context, event []byte) ([]byte, error) {
 
 // await waits for the outcome of inv, handed to w, and puts w back in the
 // pool or discards it.
-func (p *pool) await(ctx context.Context, w *worker, inv *invocation, deadline <-chan time.Time) ([]byte, error) {
+func (p *pool) await(ctx context.Context, w *worker, inv *runtimeapi.Invocation, deadline <-chan time.Time) ([]byte, error) {
 	select {
-	case res := <-inv.result:
+	case res := <-inv.Result():
 		// The worker answered, even if with the handler's error: whatever
 		// failed before, the function runs.
 		p.loop.succeed()
 		p.release(w)
-		return res.body, res.err
+		return res.Body, res.Err
 	case <-w.done:
 		// A worker may post its response and exit at once; the response
 		// was delivered before the exit was noticed, and it stands.
 		select {
-		case res := <-inv.result:
-			return res.body, res.err
+		case res := <-inv.Result():
+			return res.Body, res.Err
 		default:
 		}
 		return nil, fmt.Errorf("function %s: worker (pid %d) exited during invocation %s (%s); its last output lines are in the log",
-			p.fn.Name, w.pid, inv.id, w.status())
+			p.fn.Name, w.pid, inv.ID, w.status())
 	case <-deadline:
 		select {
-		case res := <-inv.result:
+		case res := <-inv.Result():
 			p.release(w)
-			return res.body, res.err
+			return res.Body, res.Err
 		default:
 		}
 		p.c.timeouts.Add(1)
@@ -146,8 +147,8 @@ func (p *pool) await(ctx context.Context, w *worker, inv *invocation, deadline <
 		// never returns; only killing its process group frees the slot
 		// and whatever it spawned.
 		p.discard(w)
-		p.m.log.Warn("function timed out; worker killed", "function", p.fn.Name, "request_id", inv.id, "pid", w.pid, "timeout", p.timeout)
-		return nil, fmt.Errorf("function %s: invocation %s ran past its %s timeout: %w", p.fn.Name, inv.id, p.timeout, ErrTimeout)
+		p.m.log.Warn("function timed out; worker killed", "function", p.fn.Name, "request_id", inv.ID, "pid", w.pid, "timeout", p.timeout)
+		return nil, fmt.Errorf("function %s: invocation %s ran past its %s timeout: %w", p.fn.Name, inv.ID, p.timeout, ErrTimeout)
 	case <-ctx.Done():
 		// The caller has gone but the handler still runs. The worker is
 		// not free until it answers or times out, so settle that in the
@@ -162,14 +163,14 @@ func (p *pool) await(ctx context.Context, w *worker, inv *invocation, deadline <
 // /next, or it failed, exited or hung, and the error says which.
 func (p *pool) awaitReady(ctx context.Context, w *worker) error {
 	select {
-	case <-w.ready:
+	case <-w.api.Ready():
 		return nil
 	default:
 	}
 	t := time.NewTimer(max(p.timeout, minStartTimeout))
 	defer t.Stop()
 	select {
-	case <-w.ready:
+	case <-w.api.Ready():
 		return nil
 	case <-w.initFailed:
 		p.discard(w)

@@ -27,6 +27,13 @@ const buildOutputLines = 40
 //go:embed bootstrap.mjs
 var bootstrapJS []byte
 
+// channelFlag is the bootstrap's argument that tells it to open an
+// invocation channel (runtimeapi.ChannelProtocol) rather than poll: an
+// argument, not a variable, so the handler's environment stays as
+// documented. Without it the bootstrap speaks the Runtime API, as it does
+// against any Runtime API but inquir's.
+const channelFlag = "--inquir-channel"
+
 // prepare makes the function ready to start workers and returns the argv
 // they run: it builds a Go function, finds node and writes the bootstrap,
 // or resolves a process function's command. A go-plugin function has no

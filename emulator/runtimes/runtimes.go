@@ -35,28 +35,30 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/inquir-dev/inquir/emulator/config"
+	"github.com/inquir-dev/inquir/emulator/gateway"
 )
 
-// Errors Invoke returns that the gateway answers with a status of their own.
-// Any other error means the function failed (502); its text is diagnostic
-// and belongs in the log, never in a response.
+// Errors Invoke returns. ErrTimeout, ErrBusy, ErrBuilding and
+// ErrBuildFailed are the gateway's: it says what they mean to a caller and
+// answers each with a status of its own. Any other error means the function failed (502); its
+// text is diagnostic and belongs in the log, never in a response.
 var (
 	// ErrTimeout means the invocation ran past Function.Timeout (504). The
 	// worker has been killed.
-	ErrTimeout = errors.New("function timed out")
+	ErrTimeout = gateway.ErrTimeout
 	// ErrBusy means every one of the function's Concurrency workers stayed
 	// busy for a whole Function.Timeout (503, with Retry-After).
-	ErrBusy = errors.New("all workers of the function are busy")
+	ErrBusy = gateway.ErrBusy
 	// ErrUnknownFunction means no function of that name is configured.
 	ErrUnknownFunction = errors.New("unknown function")
 	// ErrBuilding means the function's build was still running after
 	// Options.MaxBuildWait (503, with Retry-After). The build goes on.
-	ErrBuilding = errors.New("function is still building")
+	ErrBuilding = gateway.ErrBuilding
 	// ErrBuildFailed means the function's sources did not build (go,
 	// go-plugin): 502, function_build_failed. The error's text carries the
 	// compiler's output, which the log showed as a block when the build
 	// failed; FunctionStats.LastBuildError holds it too.
-	ErrBuildFailed = errors.New("function does not build")
+	ErrBuildFailed = gateway.ErrBuildFailed
 	// ErrCrashLoop means the function's workers kept dying and no new one
 	// may start until its backoff ends (502, like any function failure).
 	ErrCrashLoop = errors.New("function is crash-looping")
@@ -155,6 +157,15 @@ type FunctionStats struct {
 	// Lambda Runtime API were refused because a process other than the
 	// worker (or one it started) opened them.
 	RuntimeAPIRefused int64 `json:"runtime_api_refused,omitempty"`
+}
+
+// Redacted returns s with redact applied to LastExit and LastBuildError,
+// which may quote the function's env; so FunctionStats is a
+// gateway.FunctionStats.
+func (s FunctionStats) Redacted(redact func(string) string) gateway.FunctionStats {
+	s.LastExit = redact(s.LastExit)
+	s.LastBuildError = redact(s.LastBuildError)
+	return s
 }
 
 // Values of FunctionStats.Build.
@@ -451,13 +462,10 @@ func (m *Manager) TakesEvent(name string) bool {
 	return err == nil && p.fn.Runtime == config.RuntimeGoPlugin
 }
 
-// Response is a function's answer to InvokeEvent: Value, the response as
-// a go-plugin Handler returned it, or else JSON, the bytes a worker posted
-// (what Invoke returns).
-type Response struct {
-	Value *events.APIGatewayProxyResponse
-	JSON  []byte
-}
+// Response is a function's answer to InvokeEvent, as the gateway takes it:
+// Value, the response as a go-plugin Handler returned it, or else JSON, the
+// bytes a worker posted (what Invoke returns).
+type Response = gateway.Response
 
 // InvokeEvent is Invoke with the event as a value, as aws-lambda-go decodes
 // it: a go-plugin function gets it as it is and its response comes back

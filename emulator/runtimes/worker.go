@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"maps"
 	"net"
 	"net/http"
@@ -20,8 +19,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/inquir-dev/inquir/emulator/config"
+	"github.com/inquir-dev/inquir/emulator/runtimeapi"
 )
 
 const (
@@ -44,17 +45,12 @@ type worker struct {
 	name string // the function's
 
 	// Its Runtime API server, closed when the process exits.
-	addr    string // 127.0.0.1:PORT
-	srv     *http.Server
-	served  chan struct{} // closed when srv.Serve returned
+	api     *runtimeapi.Server
+	addr    string        // 127.0.0.1:PORT
+	served  chan struct{} // closed when api.Serve returned; nil if it never ran
 	apiGone chan struct{} // closed when the server is closed
 	apiOnce sync.Once
 
-	// next hands an invocation to the worker's pending GET /next.
-	next chan *invocation
-
-	ready      chan struct{} // closed at its first GET /next
-	readyOnce  sync.Once
 	initFailed chan struct{} // closed when it posts /init/error
 	initOnce   sync.Once
 	started    chan struct{} // closed once a start was attempted
@@ -69,9 +65,6 @@ type worker struct {
 	stderr lineTail
 
 	mu       sync.Mutex
-	current  *invocation // handed to the worker and not yet answered
-	polling  bool        // a GET /invocation/next is waiting, or a channel is open
-	conn     net.Conn    // the invocation channel's connection, while open
 	initErr  error
 	stopping bool // asked to stop: its exit is not a crash
 
@@ -82,18 +75,24 @@ type worker struct {
 }
 
 func (m *Manager) newWorker(p *pool) *worker {
-	return &worker{
+	w := &worker{
 		m:          m,
 		p:          p,
 		name:       p.fn.Name,
 		apiGone:    make(chan struct{}),
-		next:       make(chan *invocation),
-		ready:      make(chan struct{}),
 		initFailed: make(chan struct{}),
 		started:    make(chan struct{}),
 		done:       make(chan struct{}),
 		stderr:     lineTail{max: tailLines},
 	}
+	w.api = runtimeapi.New(runtimeapi.Options{
+		Function:    p.fn.Name,
+		FunctionARN: p.arn(),
+		Log:         m.log,
+		PID:         func() int { return w.pid },
+		InitError:   w.failInit,
+	})
+	return w
 }
 
 // startWorker starts w's process running argv. On error w has been
@@ -143,17 +142,10 @@ func (w *worker) serveAPI() error {
 	if w.m.anyCaller {
 		ln = tcp
 	}
-	w.srv = &http.Server{
-		Handler:           w.m.runtimeAPI(w),
-		ReadHeaderTimeout: 10 * time.Second,
-		// No read or write timeout: /next is a long poll that lasts as long
-		// as the worker stays idle.
-		ErrorLog: slog.NewLogLogger(w.m.log.Handler(), slog.LevelDebug),
-	}
 	w.served = make(chan struct{})
 	go func() {
 		defer close(w.served)
-		if err := w.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := w.api.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			w.m.log.Error("lambda runtime API server stopped", "function", w.name, "err", err)
 		}
 	}()
@@ -206,17 +198,10 @@ func (l *callerListener) Accept() (net.Conn, error) {
 func (w *worker) closeAPI() {
 	w.apiOnce.Do(func() {
 		close(w.apiGone)
-		if w.srv != nil {
-			_ = w.srv.Close()
+		w.api.Close()
+		if w.served != nil {
 			<-w.served
 		}
-		// A channel's connection was hijacked from the server, so Close
-		// left it open.
-		w.mu.Lock()
-		if w.conn != nil {
-			_ = w.conn.Close()
-		}
-		w.mu.Unlock()
 	})
 }
 
@@ -375,8 +360,6 @@ func (w *worker) exited() bool {
 	}
 }
 
-func (w *worker) markReady() { w.readyOnce.Do(func() { close(w.ready) }) }
-
 // status describes how the process ended: "exit status 3", "signal: killed".
 // It is only meaningful once the process has been reaped.
 func (w *worker) status() string {
@@ -389,6 +372,35 @@ func (w *worker) status() string {
 	default:
 		return w.exitErr.Error()
 	}
+}
+
+// failInit takes the report of a worker that posted /init/error
+// before its first poll: the start waiting for it fails and the worker is
+// discarded.
+func (w *worker) failInit(e runtimeapi.ErrorReport) {
+	w.m.log.Warn("function failed to initialise", "function", w.name, "error_type", e.Type, "error_message", e.Message,
+		"stack", strings.Join(e.Stack, "\n"))
+	err := fmt.Errorf("function %s: init error %s: %s", w.name, e.Type, e.Message)
+	// Not a crash (the worker is asked to stop), but a start that failed:
+	// it counts towards a crash loop like one.
+	w.p.failed(truncate(fmt.Sprintf("init error %s: %s", e.Type, e.Message), 300))
+	w.setInitError(err)
+	// Marked before the worker hears back and exits on its own, so its
+	// exit does not count as a crash.
+	w.markStopping()
+	go w.stop()
+}
+
+// truncate shortens s to at most n bytes, on a rune boundary, saying
+// that it did.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }
 
 // setInitError records what the worker reported to /init/error.

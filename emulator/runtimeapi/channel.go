@@ -1,4 +1,4 @@
-package runtimes
+package runtimeapi
 
 import (
 	"bufio"
@@ -39,13 +39,10 @@ import (
 // An error the bootstrap reports outside an invocation's outcome (an
 // uncaught exception, an init error) still goes over HTTP: it is posted on
 // a connection of its own as the bootstrap exits.
-const channelProtocol = "inquir-frames"
 
-// channelFlag is the bootstrap's argument that tells it to open a channel
-// rather than poll: an argument, not a variable, so the handler's
-// environment stays as documented. Without it the bootstrap speaks the
-// Runtime API, as it does against any Runtime API but inquir's.
-const channelFlag = "--inquir-channel"
+// ChannelProtocol is the Upgrade a GET /next names to open an invocation
+// channel.
+const ChannelProtocol = "inquir-frames"
 
 // maxFrameBytes bounds a frame from a worker: a response at Lambda's limit
 // and its id. Larger frames are read and dropped, failing the invocation.
@@ -53,56 +50,56 @@ const maxFrameBytes = maxResponseBytes + 1 + 1 + 255
 
 // wantsChannel says whether r asks to open an invocation channel.
 func wantsChannel(r *http.Request) bool {
-	return strings.EqualFold(r.Header.Get("Upgrade"), channelProtocol)
+	return strings.EqualFold(r.Header.Get("Upgrade"), ChannelProtocol)
 }
 
-// channel serves an invocation channel on r's connection, the poll of w
-// having been taken for it, until the connection or the worker's Runtime
-// API closes.
-func (m *Manager) channel(rw http.ResponseWriter, w *worker) {
+// channel serves an invocation channel on r's connection, the worker's
+// poll having been taken for it, until the connection or the server
+// closes.
+func (s *Server) channel(rw http.ResponseWriter) {
 	conn, brw, err := http.NewResponseController(rw).Hijack()
 	if err != nil {
-		w.stopPolling()
+		s.stopPolling()
 		apiError(rw, http.StatusInternalServerError, "ServiceException", "cannot open an invocation channel on this connection")
 		return
 	}
-	w.mu.Lock()
-	w.conn = conn
-	w.mu.Unlock()
+	s.mu.Lock()
+	s.conn = conn
+	s.mu.Unlock()
 	defer func() {
 		conn.Close()
-		w.mu.Lock()
-		w.conn = nil
-		w.polling = false
-		w.mu.Unlock()
+		s.mu.Lock()
+		s.conn = nil
+		s.polling = false
+		s.mu.Unlock()
 	}()
-	if _, err := io.WriteString(conn, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: "+channelProtocol+"\r\n\r\n"); err != nil {
+	if _, err := io.WriteString(conn, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: "+ChannelProtocol+"\r\n\r\n"); err != nil {
 		return
 	}
 	// The worker's closed end shows as an error on the next read; while it
 	// waits for an invocation, its exit closes the Runtime API.
 	br := brw.Reader
-	arn := appendJSONString(nil, w.p.arn())
+	arn := appendJSONString(nil, s.opts.FunctionARN)
 	var out []byte
-	w.markReady()
+	s.markReady()
 	for {
-		var inv *invocation
+		var inv *Invocation
 		select {
-		case inv = <-w.next:
-		case <-w.apiGone:
+		case inv = <-s.next:
+		case <-s.gone:
 			return
 		}
-		w.mu.Lock()
-		w.current = inv
-		w.mu.Unlock()
+		s.mu.Lock()
+		s.current = inv
+		s.mu.Unlock()
 		out = appendInvocationFrame(out[:0], inv, arn)
 		if _, err := conn.Write(out); err != nil {
 			// The worker is gone; its exit fails the invocation.
 			return
 		}
-		if err := m.readOutcome(br, w); err != nil {
+		if err := s.readOutcome(br); err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
-				m.log.Warn("closing a worker's invocation channel", "function", w.name, "pid", w.pid, "err", err)
+				s.log.Warn("closing a worker's invocation channel", s.workerAttrs("err", err)...)
 			}
 			return
 		}
@@ -111,21 +108,21 @@ func (m *Manager) channel(rw http.ResponseWriter, w *worker) {
 
 // appendInvocationFrame appends inv's frame to b; arn is the function's
 // ARN as a JSON string.
-func appendInvocationFrame(b []byte, inv *invocation, arn []byte) []byte {
+func appendInvocationFrame(b []byte, inv *Invocation, arn []byte) []byte {
 	start := len(b)
 	b = append(b, 0, 0, 0, 0, 0, 0, 0, 0)
 	b = append(b, `{"lambda-runtime-aws-request-id":`...)
-	b = strconv.AppendQuote(b, inv.id)
+	b = strconv.AppendQuote(b, inv.ID)
 	b = append(b, `,"lambda-runtime-deadline-ms":"`...)
-	b = strconv.AppendInt(b, inv.deadline.UnixMilli(), 10)
+	b = strconv.AppendInt(b, inv.Deadline.UnixMilli(), 10)
 	b = append(b, `","lambda-runtime-invoked-function-arn":`...)
 	b = append(b, arn...)
 	b = append(b, `,"lambda-runtime-trace-id":`...)
-	b = strconv.AppendQuote(b, inv.traceID)
+	b = strconv.AppendQuote(b, inv.TraceID)
 	b = append(b, '}')
 	binary.BigEndian.PutUint32(b[start:], uint32(len(b)-start-8))
-	binary.BigEndian.PutUint32(b[start+4:], uint32(len(inv.event)))
-	return append(b, inv.event...)
+	binary.BigEndian.PutUint32(b[start+4:], uint32(len(inv.Event)))
+	return append(b, inv.Event...)
 }
 
 // appendJSONString appends s as a JSON string: a function name may hold
@@ -138,16 +135,16 @@ func appendJSONString(b []byte, s string) []byte {
 // readOutcome reads one outcome frame from the worker and delivers it to
 // the invocation it names, as POST /response or /error would. An error
 // means the channel cannot go on.
-func (m *Manager) readOutcome(br *bufio.Reader, w *worker) error {
+func (s *Server) readOutcome(br *bufio.Reader) error {
 	var head [4]byte
 	if _, err := io.ReadFull(br, head[:]); err != nil {
 		return err
 	}
 	n := binary.BigEndian.Uint32(head[:])
 	if n > maxFrameBytes {
-		inv := w.takeCurrent()
+		inv := s.takeCurrent()
 		if inv != nil {
-			inv.result <- result{err: fmt.Errorf("function %s: response to %s exceeds Lambda's %d-byte limit", w.name, inv.id, maxResponseBytes)}
+			inv.result <- Result{Err: fmt.Errorf("function %s: response to %s exceeds Lambda's %d-byte limit", s.opts.Function, inv.ID, maxResponseBytes)}
 		}
 		_, err := br.Discard(int(n))
 		return err
@@ -164,20 +161,20 @@ func (m *Manager) readOutcome(br *bufio.Reader, w *worker) error {
 		return fmt.Errorf("an outcome frame's id runs past its end")
 	}
 	id, body := string(frame[2:2+idLen]), frame[2+idLen:]
-	inv := w.take(id)
+	inv := s.take(id)
 	if inv == nil {
 		return fmt.Errorf("an outcome for %q, which is not the invocation in progress on this worker", id)
 	}
 	switch kind {
 	case 'R':
-		inv.result <- result{body: body}
+		inv.result <- Result{Body: body}
 	case 'E':
 		e := parseErrorReport(body, "")
-		m.log.Warn("function returned an error", "function", w.name, "request_id", inv.id,
+		s.log.Warn("function returned an error", "function", s.opts.Function, "request_id", inv.ID,
 			"error_type", e.Type, "error_message", e.Message, "stack", strings.Join(e.Stack, "\n"))
-		inv.result <- result{err: fmt.Errorf("function %s: handler error %s: %s", w.name, e.Type, e.Message)}
+		inv.result <- Result{Err: fmt.Errorf("function %s: handler error %s: %s", s.opts.Function, e.Type, e.Message)}
 	default:
-		inv.result <- result{err: fmt.Errorf("function %s: the worker sent an outcome of unknown kind %q for %s", w.name, kind, inv.id)}
+		inv.result <- Result{Err: fmt.Errorf("function %s: the worker sent an outcome of unknown kind %q for %s", s.opts.Function, kind, inv.ID)}
 		return fmt.Errorf("an outcome frame of unknown kind %q", kind)
 	}
 	return nil
@@ -185,10 +182,10 @@ func (m *Manager) readOutcome(br *bufio.Reader, w *worker) error {
 
 // takeCurrent returns the worker's current invocation, whatever its id,
 // and clears it.
-func (w *worker) takeCurrent() *invocation {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	inv := w.current
-	w.current = nil
+func (s *Server) takeCurrent() *Invocation {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	inv := s.current
+	s.current = nil
 	return inv
 }
