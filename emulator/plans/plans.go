@@ -165,7 +165,7 @@ type Limiter struct {
 type keyState struct {
 	mu     sync.Mutex
 	plan   *Plan
-	bucket *rate.Limiter            // the plan's; nil with no throttle
+	bucket *rate.Limiter           // the plan's; nil with no throttle
 	routes map[Route]*rate.Limiter // per-route throttles
 	// The quota: the window in force (and when it ends, in Unix
 	// nanoseconds, so most requests compare one number), what was spent in
