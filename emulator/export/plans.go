@@ -89,18 +89,55 @@ func planEntries(c *config.Config, routes []*policy.Route) ([]string, error) {
 			if !plainName.MatchString(pr.Method) {
 				return nil, c.ErrorAt([]string{"plans", p.Name, "routes", strconv.Itoa(pr.Index), "method"}, "cannot export to HAProxy: %q is not a method", pr.Method)
 			}
-			// The gateway keys a route's throttle by the request's method
-			// and the path template of the route that serves it: listed
-			// for each route that may serve that method (HEAD as GET).
-			for _, r := range routes {
-				if r.Path == pr.Path && (r.Method == pr.Method || r.Method == config.MethodAny || r.Method == http.MethodGet && pr.Method == http.MethodHead) {
-					out = append(out, fmt.Sprintf("route/%s/%s/%s p%d", p.Name, pr.Method, routeName(r), pr.Index))
+			out = append(out, bucketEntries(name, b)...)
+		}
+		// Which throttle each request takes, by the request's method and
+		// the route that serves it, as the gateway chooses it
+		// (gateway.planRoute): the route's own method (a HEAD a GET route
+		// serves is that GET), or on an ANY route the request's, then a
+		// throttle of every method on the path, else the plan's bucket.
+		for _, r := range routes {
+			for _, m := range servedMethods(r) {
+				want := r.Method
+				if want == config.MethodAny {
+					want = m
+				}
+				if i := throttleFor(p.Routes, want, r.Path); i >= 0 {
+					out = append(out, fmt.Sprintf("route/%s/%s/%s p%d", p.Name, m, routeName(r), i))
 				}
 			}
-			out = append(out, bucketEntries(name, b)...)
 		}
 	}
 	return out, nil
+}
+
+// servedMethods are the request methods route r may serve: its own, HEAD
+// too for a GET route (the gateway authorises a HEAD as the GET unless a
+// HEAD route takes it), every method for an ANY route.
+func servedMethods(r *policy.Route) []string {
+	switch r.Method {
+	case config.MethodAny:
+		return []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions}
+	case http.MethodGet:
+		return []string{http.MethodGet, http.MethodHead}
+	}
+	return []string{r.Method}
+}
+
+// throttleFor returns the index of the throttle among routes for method on
+// path, else of the one for every method (ANY) on path, else -1.
+func throttleFor(routes []config.PlanRoute, method, path string) int {
+	anyMethod := -1
+	for _, pr := range routes {
+		switch {
+		case pr.Path != path:
+		case pr.Method == method:
+			return pr.Index
+		case pr.Method == config.MethodAny:
+			anyMethod = pr.Index
+		}
+	}
+	return anyMethod
 }
 
 // gcra is a token bucket in GCRA's terms, in microseconds.
