@@ -83,7 +83,9 @@ func TestRules(t *testing.T) {
 		rule  string
 		toml  string
 		files map[string]string
-		want  []brief
+		// enable turns optional rules on.
+		enable []string
+		want   []brief
 	}{
 		{
 			name: "open route without reason", rule: "INQ001",
@@ -423,10 +425,30 @@ command = ["./proc"]
 				route("GET", "/reports", "function = \"f\"\nkeys = [\"partner\", \"admin\"]") +
 				route("HEAD", "/reports", "function = \"f\"\nkeys = [\"partner\"]"),
 		},
+		{
+			name: "a plan no key uses", rule: "INQ017",
+			toml: "\n[plans.gold]\nrate = 5\nburst = 10\n\n[plans.silver]\nrate = 1\nburst = 2\n" + `
+[keys.partner]
+secret = "env:PARTNER_KEY"
+groups = ["partners"]
+plan = "silver"
+` + fn + route("GET", "/a", "function = \"f\"\ngroup = \"partners\""),
+			want: []brief{{"INQ017", "plans.gold", `plan "gold" limits no key: no key has plan = "gold"; give it to the keys it is meant for, or remove [plans.gold]`, 2}},
+		},
+		{
+			name: "a disabled key still uses its plan", rule: "INQ017",
+			toml: "\n[plans.gold]\nrate = 5\nburst = 10\n" + `
+[keys.partner]
+secret = "env:PARTNER_KEY"
+groups = ["partners"]
+plan = "gold"
+disabled = true
+` + fn + route("GET", "/a", "function = \"f\"\ngroup = \"partners\""),
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.rule+"/"+tc.name, func(t *testing.T) {
-			rep := lintProject(t, tc.toml, tc.files, Options{})
+			rep := lintProject(t, tc.toml, tc.files, Options{Enable: tc.enable})
 			if diff := cmp.Diff(tc.want, briefs(rep, tc.rule)); diff != "" {
 				t.Errorf("%s findings (-want +got):\n%s", tc.rule, diff)
 			}

@@ -69,6 +69,7 @@ func Rules() []*Rule {
 		ruleEncodedSlash(),
 		ruleMethodSideDoor(),
 		ruleNoRoutes(),
+		ruleUnusedPlan(),
 	}
 }
 
