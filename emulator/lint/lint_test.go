@@ -445,6 +445,82 @@ plan = "gold"
 disabled = true
 ` + fn + route("GET", "/a", "function = \"f\"\ngroup = \"partners\""),
 		},
+		{
+			name: "throttles that no request takes", rule: "INQ018",
+			toml: `
+[plans.p]
+rate = 50
+burst = 100
+
+[[plans.p.routes]]
+method = "POST"
+path = "/orders/{id}"
+rate = 1
+burst = 1
+
+[[plans.p.routes]]
+method = "GET"
+path = "/orders/{orderId}"
+rate = 1
+burst = 1
+
+[[plans.p.routes]]
+method = "ANY"
+path = "/any"
+rate = 1
+burst = 1
+
+[[plans.p.routes]]
+method = "GET"
+path = "/health"
+rate = 1
+burst = 1
+
+[[plans.p.routes]]
+method = "DELETE"
+path = "/nowhere"
+rate = 1
+burst = 1
+` + partner + fn +
+				route("GET", "/orders/{id}", "function = \"f\"\ngroup = \"partners\"") +
+				route("ANY", "/any", "function = \"f\"\ngroup = \"partners\"") +
+				route("GET", "/health", "function = \"f\"\nauth = \"none\"\nreason = \"probes\""),
+			want: []brief{
+				{"INQ018", "plans.p.routes[0]", `plan "p" throttles POST /orders/{id}, which names no route: no route on /orders/{id} serves POST (its routes take GET); fix the method or the path`, 6},
+				{"INQ018", "plans.p.routes[1]", `plan "p" throttles GET /orders/{orderId}, which names no route: no route on /orders/{orderId} serves GET; a throttle names a route's path as written, as in GET /orders/{id}; fix the method or the path`, 12},
+				{"INQ018", "plans.p.routes[2]", `plan "p" throttles ANY /any, which no request takes: the gateway takes a route's throttle by the request's method (a POST to an ANY route takes POST /any), never ANY; write one entry for each method to throttle`, 18},
+				{"INQ018", "plans.p.routes[3]", `plan "p" throttles GET /health, which GET /health serves, open to anyone (auth = "none"): no key and so no plan is checked there; throttle a protected route`, 24},
+				{"INQ018", "plans.p.routes[4]", `plan "p" throttles DELETE /nowhere, which names no route: no route on /nowhere serves DELETE; fix the method or the path`, 30},
+			},
+		},
+		{
+			name: "throttles an ANY route, HEAD on a GET route and a method route take", rule: "INQ018",
+			toml: `
+[plans.p]
+rate = 50
+burst = 100
+
+[[plans.p.routes]]
+method = "POST"
+path = "/any/{proxy+}"
+rate = 1
+burst = 1
+
+[[plans.p.routes]]
+method = "HEAD"
+path = "/orders/{id}"
+rate = 1
+burst = 1
+
+[[plans.p.routes]]
+method = "GET"
+path = "/orders/{id}"
+rate = 1
+burst = 1
+` + partner + fn +
+				route("GET", "/orders/{id}", "function = \"f\"\ngroup = \"partners\"") +
+				route("ANY", "/any/{proxy+}", "function = \"f\"\ngroup = \"partners\""),
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.rule+"/"+tc.name, func(t *testing.T) {

@@ -70,6 +70,7 @@ func Rules() []*Rule {
 		ruleMethodSideDoor(),
 		ruleNoRoutes(),
 		ruleUnusedPlan(),
+		ruleThrottleNamesNoRoute(),
 	}
 }
 
