@@ -521,6 +521,50 @@ burst = 1
 				route("GET", "/orders/{id}", "function = \"f\"\ngroup = \"partners\"") +
 				route("ANY", "/any/{proxy+}", "function = \"f\"\ngroup = \"partners\""),
 		},
+		{
+			name: "keys on non-internal groups without a plan", rule: "INQ019", enable: []string{"INQ019"},
+			toml: `
+[plans.p]
+rate = 5
+burst = 10
+
+[groups.ops]
+internal = true
+
+[keys.partner]
+secret = "env:PARTNER_KEY"
+groups = ["partners"]
+
+[keys.planned]
+secret = "env:PLANNED_KEY"
+groups = ["partners"]
+plan = "p"
+
+[keys.ops]
+secret = "env:OPS_KEY"
+groups = ["ops"]
+
+[keys.named]
+secret = "env:NAMED_KEY"
+
+[keys.gone]
+secret = "env:GONE_KEY"
+groups = ["partners"]
+disabled = true
+` + fn +
+				route("GET", "/a", "function = \"f\"\ngroup = \"partners\"") +
+				route("POST", "/reindex", "function = \"f\"\ngroup = \"ops\"") +
+				route("GET", "/reports", "function = \"f\"\ngroup = \"reports\"\nkeys = [\"named\", \"ops\"]"),
+			want: []brief{
+				{"INQ019", "keys.partner", `key "partner" may call non-internal group "partners" and has no usage plan, so nothing bounds how fast or how much it calls; give it plan = "NAME"`, 9},
+				{"INQ019", "keys.ops", `key "ops" may call non-internal group "reports" and has no usage plan, so nothing bounds how fast or how much it calls; give it plan = "NAME"`, 18},
+				{"INQ019", "keys.named", `key "named" may call non-internal group "reports" and has no usage plan, so nothing bounds how fast or how much it calls; give it plan = "NAME"`, 22},
+			},
+		},
+		{
+			name: "off unless enabled", rule: "INQ019",
+			toml: partner + fn + route("GET", "/a", "function = \"f\"\ngroup = \"partners\""),
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.rule+"/"+tc.name, func(t *testing.T) {

@@ -71,6 +71,7 @@ func Rules() []*Rule {
 		ruleNoRoutes(),
 		ruleUnusedPlan(),
 		ruleThrottleNamesNoRoute(),
+		ruleKeyWithoutPlan(),
 	}
 }
 

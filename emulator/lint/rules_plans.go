@@ -213,3 +213,112 @@ func servedBy(routes []*policy.Route, method, path string) *policy.Route {
 	}
 	return nil
 }
+
+func ruleKeyWithoutPlan() *Rule {
+	return &Rule{
+		ID: "INQ019", Name: "KeyWithoutPlan", Severity: Warning, Optional: true,
+		Title: "a key allowed on a group that is not internal = true, with no usage plan",
+		Explanation: `A key without plan = "NAME" may call as fast and as often as it likes: nothing in the gateway stops a partner's runaway retry loop, or a leaked key, from running up the functions' bill. Keys that callers outside your organisation hold are the ones to bound; a group marked internal = true is for callers inside it.
+
+A key is allowed on a group when its groups list it, or when a route of that group names the key in keys. Disabled and expired keys are not reported (INQ010 reports them). Projects that do not bound their partners per key leave this rule off.`,
+		Fix:              `give the key plan = "NAME" of a [plans.NAME] table that bounds its rate, burst and quota`,
+		SecuritySeverity: "4.0", Tags: []string{"security", "rate-limiting"}, Precision: "medium",
+		Bad: Example{Config: `[keys.partner]
+secret = "env:PARTNER_KEY"
+groups = ["partners"]
+
+[keys.indexer]
+secret = "env:INDEXER_KEY"
+groups = ["internal"]
+
+[groups.internal]
+internal = true
+
+[functions.search]
+runtime = "node"
+path = "handler.mjs"
+
+[[routes]]
+method = "GET"
+path = "/search"
+function = "search"
+group = "partners"
+
+[[routes]]
+method = "POST"
+path = "/internal/reindex"
+function = "search"
+group = "internal"
+`},
+		Good: Example{Config: `[plans.partner]
+rate = 50
+burst = 100
+quota = { limit = 10000, period = "MONTH" }
+
+[keys.partner]
+secret = "env:PARTNER_KEY"
+groups = ["partners"]
+plan = "partner"
+
+[keys.indexer]
+secret = "env:INDEXER_KEY"
+groups = ["internal"]
+
+[groups.internal]
+internal = true
+
+[functions.search]
+runtime = "node"
+path = "handler.mjs"
+
+[[routes]]
+method = "GET"
+path = "/search"
+function = "search"
+group = "partners"
+
+[[routes]]
+method = "POST"
+path = "/internal/reindex"
+function = "search"
+group = "internal"
+`},
+		check: func(v *View) []Finding {
+			var out []Finding
+			for _, k := range v.Config.Keys {
+				if k.Plan != "" {
+					continue
+				}
+				if pk := v.Policy.Key(k.ID); pk == nil || pk.Validity(v.Now) == policy.ReasonExpired || pk.Validity(v.Now) == policy.ReasonDisabled {
+					continue
+				}
+				var external []string
+				for _, g := range allowedGroups(v, k.ID, k.Groups) {
+					if cg := v.Config.Group(g); cg == nil || !cg.Internal {
+						external = append(external, g)
+					}
+				}
+				if len(external) == 0 {
+					continue
+				}
+				out = append(out, v.at("key "+k.ID,
+					fmt.Sprintf(`key %q may call %s and has no usage plan, so nothing bounds how fast or how much it calls; give it plan = "NAME"`, k.ID, groupList("non-internal group", external)),
+					"keys", k.ID))
+			}
+			return out
+		},
+	}
+}
+
+// allowedGroups are the groups key id may call, sorted: its own groups,
+// and the group of each route that names it in keys.
+func allowedGroups(v *View, id string, groups []string) []string {
+	out := slices.Clone(groups)
+	for _, r := range v.Routes {
+		if r.Group != "" && slices.Contains(r.Keys, id) {
+			out = append(out, r.Group)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
