@@ -291,7 +291,7 @@ func (pp *planProber) spend(c Cell, tg planTarget, n int, reason string, before 
 			continue
 		}
 		c.Invoked, c.Status = invoked, a.status
-		fault := pp.refusedFor(a, reason)
+		fault := pp.refusedFor(a, tg.method, reason)
 		switch {
 		case a.kind == reached:
 			c.Got = fmt.Sprintf("%d × function, never 429", n)
@@ -305,21 +305,23 @@ func (pp *planProber) spend(c Cell, tg planTarget, n int, reason string, before 
 	return c
 }
 
-// refusedFor says what is wrong with a as the gateway's 429 for reason,
-// or "" when nothing is: inquir's body with Retry-After, or under compat =
-// "aws" API Gateway's body.
-func (pp *planProber) refusedFor(a answer, reason string) string {
+// refusedFor says what is wrong with a, the answer to method, as the
+// gateway's 429 for reason, or "" when nothing is: inquir's body with
+// Retry-After, or under compat = "aws" API Gateway's body. An answer to
+// HEAD has no body to read: its status and fields say it.
+func (pp *planProber) refusedFor(a answer, method, reason string) string {
 	switch {
 	case a.kind != throttled:
 		return a.got()
-	case a.reason == "":
+	case a.reason == "" && method != http.MethodHead:
 		if pp.aws() {
 			return a.got() + ", not API Gateway's body"
 		}
 		return a.got() + ", not inquir's body"
-	case a.reason != reason:
+	case a.reason != "" && a.reason != reason:
 		return a.got() + ", not " + reason
-	case !pp.aws():
+	}
+	if !pp.aws() {
 		if s, err := strconv.Atoi(a.header.Get("Retry-After")); err != nil || s < 0 {
 			return a.got() + " with no Retry-After"
 		}
@@ -392,7 +394,7 @@ func (pp *planProber) outpace(c Cell, tg planTarget, rate float64, size int) Cel
 			return c
 		case limited != nil:
 			c.Status = limited.status
-			if fault := pp.refusedFor(*limited, rateLimited); fault != "" {
+			if fault := pp.refusedFor(*limited, tg.method, rateLimited); fault != "" {
 				c.Got = fault
 				return c
 			}

@@ -387,3 +387,65 @@ func TestLocalPlanCellFailsWhenRefusedRequestRuns(t *testing.T) {
 		t.Errorf("%d refusal cells failed, report OK %v; want 3 and not OK", bad, rep.OK())
 	}
 }
+
+// TestRefusedFor pins which 429 counts as the gateway's: inquir's body
+// for the reason the cell expects, with Retry-After; under compat = "aws",
+// API Gateway's; for HEAD, which has no body, the status and fields.
+func TestRefusedFor(t *testing.T) {
+	inquir := &planProber{p: &policy.Policy{Config: &config.Config{}}}
+	aws := &planProber{p: &policy.Policy{Config: &config.Config{Gateway: config.Gateway{Compat: config.CompatAWS}}}}
+	retry := http.Header{"Retry-After": {"1"}}
+	for _, tc := range []struct {
+		name         string
+		pp           *planProber
+		method, body string
+		header       http.Header
+		reason, want string
+	}{
+		{"inquir's", inquir, "GET", `{"error":"rate_limited","message":"…"}`, retry, rateLimited, ""},
+		{"no Retry-After", inquir, "GET", `{"error":"rate_limited","message":"…"}`, nil, rateLimited, "429 rate_limited with no Retry-After"},
+		{"the other reason", inquir, "GET", `{"error":"quota_exceeded","message":"…"}`, retry, rateLimited, "429 quota_exceeded, not rate_limited"},
+		{"another gateway's body", inquir, "GET", `{"message":"API rate limit exceeded"}`, retry, rateLimited, "429, not inquir's body"},
+		{"AWS's body under inquir", inquir, "GET", `{"message":"Too Many Requests"}`, retry, rateLimited, "429, not inquir's body"},
+		{"AWS's", aws, "GET", `{"message":"Limit Exceeded"}`, nil, quotaExceeded, ""},
+		{"inquir's body under aws", aws, "GET", `{"error":"rate_limited"}`, retry, rateLimited, "429, not API Gateway's body"},
+		{"HEAD", inquir, "HEAD", "", retry, rateLimited, ""},
+		{"HEAD without Retry-After", inquir, "HEAD", "", nil, rateLimited, "429 with no Retry-After"},
+		{"the function", inquir, "GET", `ok`, nil, rateLimited, "function (200)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status := http.StatusTooManyRequests
+			if tc.body == "ok" {
+				status = http.StatusOK
+			}
+			a := answer{status: status, kind: classify(status, []byte(tc.body), tc.pp.aws()), header: tc.header, body: []byte(tc.body)}
+			if a.kind == throttled {
+				a.reason, a.said = throttleReason(a.body, tc.pp.aws())
+			}
+			if got := tc.pp.refusedFor(a, tc.method, tc.reason); got != tc.want {
+				t.Errorf("refusedFor = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestLocalProbesHEADThrottle: a throttle of HEAD on a GET route (HEAD is
+// routed as GET) is probed with HEAD, whose 429 has no body to read.
+func TestLocalProbesHEADThrottle(t *testing.T) {
+	toml := strings.Replace(plansTOML, `method = "POST"
+path = "/search/{index}"`, `method = "HEAD"
+path = "/orders/{id}"`, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, Options{ConfigPath: writeConfig(t, toml), Now: func() time.Time { return verifyNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, ok := planCells(rep)["key partner (plan partner, HEAD /orders/{id} throttle) HEAD /orders/inquir-verify 429 rate_limited"]
+	if !ok || !c.OK || c.Got != "2 × function, then 429" {
+		t.Errorf("HEAD throttle cell %+v; plan cells %v", c, cellNames(planCells(rep)))
+	}
+	if !rep.OK() || rep.NotProbed() > 0 {
+		t.Errorf("report not OK: %q, %d not probed", rep.Problems, rep.NotProbed())
+	}
+}
