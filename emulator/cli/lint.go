@@ -17,6 +17,8 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	failOn := fs.String("fail-on", "error", "exit 1 on findings of this `severity` or above: error or warning")
 	listRules := fs.Bool("list-rules", false, "list every rule and exit")
 	explain := fs.String("explain", "", "explain the rule `INQnnn`, with a bad and a good example, and exit")
+	var enable enableFlags
+	fs.Var(&enable, "enable", "turn on the rule `INQnnn`, which is off by default (repeatable, or a comma-separated list)")
 	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
@@ -24,6 +26,12 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	threshold, _ := lint.ParseSeverity(*failOn)
+	for _, id := range enable {
+		if lint.RuleByID(id) == nil {
+			fmt.Fprintf(stderr, "inquir lint: --enable: no rule %q; inquir lint --list-rules lists them\n", id)
+			return exitUsage
+		}
+	}
 	switch {
 	case *listRules:
 		_ = lint.WriteRuleList(stdout)
@@ -38,7 +46,7 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 
-	rep, err := lint.Run(*cfgPath, lint.Options{Strict: *strict})
+	rep, err := lint.Run(*cfgPath, lint.Options{Strict: *strict, Enable: enable})
 	if err != nil {
 		if *format == "sarif" {
 			_ = lint.WriteSARIFFailure(stdout, *cfgPath, err)
@@ -62,4 +70,19 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	return exitOK
+}
+
+// enableFlags collects --enable INQnnn, repeated or comma-separated, in
+// upper case (ids are not case-sensitive, as --explain takes them).
+type enableFlags []string
+
+func (e *enableFlags) String() string { return strings.Join(*e, ",") }
+
+func (e *enableFlags) Set(v string) error {
+	for _, id := range strings.Split(v, ",") {
+		if id = strings.ToUpper(strings.TrimSpace(id)); id != "" {
+			*e = append(*e, id)
+		}
+	}
+	return nil
 }

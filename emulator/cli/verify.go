@@ -34,10 +34,11 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	keys := keyFlags{}
 	fs.Var(keys, "key", "a key to probe with, as `ID=SECRET` (repeatable)")
 	echo := fs.String("echo", "", "an echo `ROUTE` of the config (\"GET /echo\"): its function answers what it received, so verify also proves what a function is handed")
+	probePlans := fs.Bool("plans", false, "against --url, also probe the usage plans with a burst beyond each bucket (it spends the keys' quotas); the local emulator's are always probed")
 	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
-	rep, err := verify.Run(ctx, verify.Options{ConfigPath: *cfgPath, URL: strings.TrimSuffix(*url, "/"), Keys: keys, Echo: *echo})
+	rep, err := verify.Run(ctx, verify.Options{ConfigPath: *cfgPath, URL: strings.TrimSuffix(*url, "/"), Keys: keys, Echo: *echo, Plans: *probePlans})
 	if errors.Is(err, verify.ErrUsage) {
 		fmt.Fprintf(stderr, "inquir verify: %v\n", err)
 		return exitUsage
@@ -63,7 +64,11 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		if c.Invoked > 0 && c.Want != verify.Reach {
 			got += invokedTimes(c.Function, c.Invoked)
 		}
-		fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\t%s\t%s\n", c.Route, c.Method, c.Path, c.Credential, c.Want, got, result)
+		req := c.Method + " " + c.Path
+		if c.Sent > 1 {
+			req += fmt.Sprintf(" ×%d", c.Sent)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Route, req, c.Credential, c.Expectation(), got, result)
 	}
 	_ = tw.Flush()
 	for _, p := range rep.Problems {

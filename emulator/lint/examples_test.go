@@ -93,18 +93,25 @@ func ruleIDs(rep *Report) []string {
 }
 
 // TestExamples checks that every rule's bad example triggers it and its
-// good example does not.
+// good example does not. An optional rule is turned on for it, and its bad
+// example must not trigger it without --enable.
 func TestExamples(t *testing.T) {
 	for _, r := range Rules() {
 		t.Run(r.ID, func(t *testing.T) {
-			for _, tc := range []struct {
-				name string
-				ex   Example
-				want bool
-			}{{"bad", r.Bad, true}, {"good", r.Good, false}} {
+			type example struct {
+				name   string
+				ex     Example
+				enable []string
+				want   bool
+			}
+			tests := []example{{"bad", r.Bad, []string{r.ID}, true}, {"good", r.Good, []string{r.ID}, false}}
+			if r.Optional {
+				tests = append(tests, example{"bad, not enabled", r.Bad, nil, false})
+			}
+			for _, tc := range tests {
 				dir := t.TempDir()
 				writeFiles(t, dir, exampleFiles(tc.ex))
-				rep, err := Run(filepath.Join(dir, "inquir.toml"), Options{Now: func() time.Time { return exampleNow }})
+				rep, err := Run(filepath.Join(dir, "inquir.toml"), Options{Now: func() time.Time { return exampleNow }, Enable: tc.enable})
 				if err != nil {
 					t.Fatalf("%s example: %v", tc.name, err)
 				}

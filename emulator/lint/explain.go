@@ -17,12 +17,15 @@ func WriteRuleList(w io.Writer) error {
 		if r.StrictSeverity != 0 {
 			sev += " (" + r.StrictSeverity.String() + " with --strict)"
 		}
+		if r.Optional {
+			sev += " (off by default)"
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.ID, sev, r.Title)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintln(w, "\ninquir lint --explain INQnnn explains a rule, with a bad and a good example.")
+	_, err := fmt.Fprintln(w, "\ninquir lint --explain INQnnn explains a rule, with a bad and a good example;\ninquir lint --enable INQnnn turns on a rule that is off by default.")
 	return err
 }
 
@@ -41,7 +44,13 @@ func helpText(r *Rule) string {
 	if r.StrictSeverity != 0 {
 		sev += ", " + r.StrictSeverity.String() + " with --strict"
 	}
+	if r.Optional {
+		sev += ", off by default"
+	}
 	fmt.Fprintf(&b, "%s (%s): %s\n\n", r.ID, sev, r.Title)
+	if r.Optional {
+		fmt.Fprintf(&b, "This rule is off by default; inquir lint --enable %s turns it on.\n\n", r.ID)
+	}
 	for _, p := range paragraphs(r.Explanation) {
 		b.WriteString(wrap(p, 78))
 		b.WriteString("\n\n")
@@ -63,6 +72,9 @@ func helpText(r *Rule) string {
 func helpMarkdown(r *Rule) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "**%s**: %s\n\n", r.ID, r.Title)
+	if r.Optional {
+		fmt.Fprintf(&b, "This rule is off by default; `inquir lint --enable %s` turns it on.\n\n", r.ID)
+	}
 	for _, p := range paragraphs(r.Explanation) {
 		b.WriteString(p)
 		b.WriteString("\n\n")

@@ -9,9 +9,11 @@ import (
 
 // guardRules are the error rules inquir dev holds every config it serves
 // to, not only lint in CI: each finds a route that is open, or that nobody
-// can call, by accident. A config with such a finding is refused at start
-// and on reload (the last good config stays in force).
-var guardRules = []string{"INQ001", "INQ003", "INQ004", "INQ016"}
+// can call, by accident, or a limit that applies to nothing (INQ018: a
+// plan's per-route throttle that no request takes, so the requests it was
+// meant for run at the plan's rate). A config with such a finding is
+// refused at start and on reload (the last good config stays in force).
+var guardRules = []string{"INQ001", "INQ003", "INQ004", "INQ016", "INQ018"}
 
 // GuardRules returns the ids of the rules Guard applies.
 func GuardRules() []string { return append([]string(nil), guardRules...) }

@@ -84,6 +84,10 @@ type Options struct {
 	Strict bool
 	// Now is the clock INQ004 and INQ010 judge keys by. If nil, time.Now.
 	Now func() time.Time
+	// Enable turns on optional rules (Rule.Optional), by id ("INQ019").
+	// Naming a rule that is on anyway changes nothing. If empty, only the
+	// rules that are on by default run.
+	Enable []string
 }
 
 // Report is the outcome of a run.
@@ -135,6 +139,9 @@ func Run(path string, opts Options) (*Report, error) {
 func Check(v *View, opts Options) *Report {
 	rep := &Report{Config: v.Config.File}
 	for _, r := range Rules() {
+		if r.Optional && !slices.Contains(opts.Enable, r.ID) {
+			continue
+		}
 		sev := r.Severity
 		if opts.Strict && r.StrictSeverity != 0 {
 			sev = r.StrictSeverity

@@ -83,7 +83,9 @@ func TestRules(t *testing.T) {
 		rule  string
 		toml  string
 		files map[string]string
-		want  []brief
+		// enable turns optional rules on.
+		enable []string
+		want   []brief
 	}{
 		{
 			name: "open route without reason", rule: "INQ001",
@@ -423,10 +425,150 @@ command = ["./proc"]
 				route("GET", "/reports", "function = \"f\"\nkeys = [\"partner\", \"admin\"]") +
 				route("HEAD", "/reports", "function = \"f\"\nkeys = [\"partner\"]"),
 		},
+		{
+			name: "a plan no key uses", rule: "INQ017",
+			toml: "\n[plans.gold]\nrate = 5\nburst = 10\n\n[plans.silver]\nrate = 1\nburst = 2\n" + `
+[keys.partner]
+secret = "env:PARTNER_KEY"
+groups = ["partners"]
+plan = "silver"
+` + fn + route("GET", "/a", "function = \"f\"\ngroup = \"partners\""),
+			want: []brief{{"INQ017", "plans.gold", `plan "gold" limits no key: no key has plan = "gold"; give it to the keys it is meant for, or remove [plans.gold]`, 2}},
+		},
+		{
+			name: "a disabled key still uses its plan", rule: "INQ017",
+			toml: "\n[plans.gold]\nrate = 5\nburst = 10\n" + `
+[keys.partner]
+secret = "env:PARTNER_KEY"
+groups = ["partners"]
+plan = "gold"
+disabled = true
+` + fn + route("GET", "/a", "function = \"f\"\ngroup = \"partners\""),
+		},
+		{
+			name: "throttles that no request takes", rule: "INQ018",
+			toml: `
+[plans.p]
+rate = 50
+burst = 100
+
+[[plans.p.routes]]
+method = "POST"
+path = "/orders/{id}"
+rate = 1
+burst = 1
+
+[[plans.p.routes]]
+method = "GET"
+path = "/orders/{orderId}"
+rate = 1
+burst = 1
+
+[[plans.p.routes]]
+method = "ANY"
+path = "/any"
+rate = 1
+burst = 1
+
+[[plans.p.routes]]
+method = "GET"
+path = "/health"
+rate = 1
+burst = 1
+
+[[plans.p.routes]]
+method = "DELETE"
+path = "/nowhere"
+rate = 1
+burst = 1
+` + partner + fn +
+				route("GET", "/orders/{id}", "function = \"f\"\ngroup = \"partners\"") +
+				route("ANY", "/any", "function = \"f\"\ngroup = \"partners\"") +
+				route("GET", "/health", "function = \"f\"\nauth = \"none\"\nreason = \"probes\""),
+			want: []brief{
+				{"INQ018", "plans.p.routes[0]", `plan "p" throttles POST /orders/{id}, which names no route: no route on /orders/{id} serves POST (its routes take GET); fix the method or the path`, 6},
+				{"INQ018", "plans.p.routes[1]", `plan "p" throttles GET /orders/{orderId}, which names no route: no route on /orders/{orderId} serves GET; a throttle names a route's path as written, as in GET /orders/{id}; fix the method or the path`, 12},
+				{"INQ018", "plans.p.routes[2]", `plan "p" throttles ANY /any, which no request takes: the gateway takes a route's throttle by the request's method (a POST to an ANY route takes POST /any), never ANY; write one entry for each method to throttle`, 18},
+				{"INQ018", "plans.p.routes[3]", `plan "p" throttles GET /health, which GET /health serves, open to anyone (auth = "none"): no key and so no plan is checked there; throttle a protected route`, 24},
+				{"INQ018", "plans.p.routes[4]", `plan "p" throttles DELETE /nowhere, which names no route: no route on /nowhere serves DELETE; fix the method or the path`, 30},
+			},
+		},
+		{
+			name: "throttles an ANY route, HEAD on a GET route and a method route take", rule: "INQ018",
+			toml: `
+[plans.p]
+rate = 50
+burst = 100
+
+[[plans.p.routes]]
+method = "POST"
+path = "/any/{proxy+}"
+rate = 1
+burst = 1
+
+[[plans.p.routes]]
+method = "HEAD"
+path = "/orders/{id}"
+rate = 1
+burst = 1
+
+[[plans.p.routes]]
+method = "GET"
+path = "/orders/{id}"
+rate = 1
+burst = 1
+` + partner + fn +
+				route("GET", "/orders/{id}", "function = \"f\"\ngroup = \"partners\"") +
+				route("ANY", "/any/{proxy+}", "function = \"f\"\ngroup = \"partners\""),
+		},
+		{
+			name: "keys on non-internal groups without a plan", rule: "INQ019", enable: []string{"INQ019"},
+			toml: `
+[plans.p]
+rate = 5
+burst = 10
+
+[groups.ops]
+internal = true
+
+[keys.partner]
+secret = "env:PARTNER_KEY"
+groups = ["partners"]
+
+[keys.planned]
+secret = "env:PLANNED_KEY"
+groups = ["partners"]
+plan = "p"
+
+[keys.ops]
+secret = "env:OPS_KEY"
+groups = ["ops"]
+
+[keys.named]
+secret = "env:NAMED_KEY"
+
+[keys.gone]
+secret = "env:GONE_KEY"
+groups = ["partners"]
+disabled = true
+` + fn +
+				route("GET", "/a", "function = \"f\"\ngroup = \"partners\"") +
+				route("POST", "/reindex", "function = \"f\"\ngroup = \"ops\"") +
+				route("GET", "/reports", "function = \"f\"\ngroup = \"reports\"\nkeys = [\"named\", \"ops\"]"),
+			want: []brief{
+				{"INQ019", "keys.partner", `key "partner" may call non-internal group "partners" and has no usage plan, so nothing bounds how fast or how much it calls; give it plan = "NAME"`, 9},
+				{"INQ019", "keys.ops", `key "ops" may call non-internal group "reports" and has no usage plan, so nothing bounds how fast or how much it calls; give it plan = "NAME"`, 18},
+				{"INQ019", "keys.named", `key "named" may call non-internal group "reports" and has no usage plan, so nothing bounds how fast or how much it calls; give it plan = "NAME"`, 22},
+			},
+		},
+		{
+			name: "off unless enabled", rule: "INQ019",
+			toml: partner + fn + route("GET", "/a", "function = \"f\"\ngroup = \"partners\""),
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.rule+"/"+tc.name, func(t *testing.T) {
-			rep := lintProject(t, tc.toml, tc.files, Options{})
+			rep := lintProject(t, tc.toml, tc.files, Options{Enable: tc.enable})
 			if diff := cmp.Diff(tc.want, briefs(rep, tc.rule)); diff != "" {
 				t.Errorf("%s findings (-want +got):\n%s", tc.rule, diff)
 			}

@@ -27,6 +27,11 @@ type Rule struct {
 	// Precision is how often a finding is a real fault, as SARIF's
 	// precision property says it: "very-high", "high" or "medium".
 	Precision string
+	// Optional rules are off by default: they judge a policy some projects
+	// hold and others do not (every partner key on a usage plan, say), so
+	// a project turns them on with inquir lint --enable INQnnn
+	// (Options.Enable). The zero value is a rule that always runs.
+	Optional bool
 
 	check func(v *View) []Finding
 }
@@ -64,6 +69,9 @@ func Rules() []*Rule {
 		ruleEncodedSlash(),
 		ruleMethodSideDoor(),
 		ruleNoRoutes(),
+		ruleUnusedPlan(),
+		ruleThrottleNamesNoRoute(),
+		ruleKeyWithoutPlan(),
 	}
 }
 

@@ -18,14 +18,21 @@ const (
 	refusal                 // the gateway refused (400, 401 or 403)
 	redirect                // a 3xx, not followed
 	notFunction             // 404, 405 or 5xx: a gateway, proxy or dead upstream
+	throttled               // 429 from the gateway: a usage plan refused it
 )
 
 // answer is one response, read.
 type answer struct {
 	status int
 	kind   kind
+	header http.Header
 	body   []byte
 	err    error
+	// reason is why a throttled answer's body says it was refused
+	// (rateLimited or quotaExceeded), read in the words of the config's
+	// compat mode (throttleReason); "" when the body does not say. said
+	// is those words, for the GOT column.
+	reason, said string
 }
 
 // got says what came back, for the GOT column.
@@ -41,6 +48,11 @@ func (a answer) got() string {
 		return fmt.Sprintf("redirect (%d), not followed", a.status)
 	case notFunction:
 		return fmt.Sprintf("%d (not the function)", a.status)
+	case throttled:
+		if a.said != "" {
+			return fmt.Sprintf("%d %s", a.status, a.said)
+		}
+		return fmt.Sprint(a.status)
 	}
 	return fmt.Sprintf("function (%d)", a.status)
 }
@@ -55,6 +67,15 @@ var gatewayErrors = map[int][]string{
 // awsMessages are the "message"s of API Gateway's 403 refusals: a key that
 // may not call the route, and a path or method with no resource behind it.
 var awsMessages = []string{"Forbidden", "Missing Authentication Token"}
+
+// Why a usage plan refuses a request, as inquir's 429 bodies say it, and
+// as API Gateway's THROTTLED and QUOTA_EXCEEDED answers say it.
+const (
+	rateLimited   = "rate_limited"
+	quotaExceeded = "quota_exceeded"
+)
+
+var awsThrottleMessages = map[string]string{"Too Many Requests": rateLimited, "Limit Exceeded": quotaExceeded}
 
 // classify reads an answer as a gateway's refusal, a function's answer, or
 // neither. The rules, which README.md "Prove that no route is open" states:
@@ -73,6 +94,9 @@ var awsMessages = []string{"Forbidden", "Missing Authentication Token"}
 //     a 403's message must be "Forbidden" or "Missing Authentication
 //     Token". A body that names another code is the function's own 401 or
 //     403, and counts as reached;
+//   - 429 is a usage plan's refusal, judged by status as a refusal is,
+//     except that a JSON "error" other than rate_limited or
+//     quota_exceeded is the function's own 429;
 //   - anything else is the function.
 func classify(status int, body []byte, aws bool) kind {
 	switch {
@@ -80,6 +104,14 @@ func classify(status int, body []byte, aws bool) kind {
 		return redirect
 	case status == http.StatusNotFound || status == http.StatusMethodNotAllowed || status >= 500:
 		return notFunction
+	case status == http.StatusTooManyRequests:
+		var named struct {
+			Error *string `json:"error"`
+		}
+		if json.Unmarshal(body, &named) == nil && named.Error != nil && *named.Error != rateLimited && *named.Error != quotaExceeded {
+			return reached
+		}
+		return throttled
 	case status != http.StatusBadRequest && status != http.StatusUnauthorized && status != http.StatusForbidden:
 		return reached
 	}
@@ -133,5 +165,34 @@ func request(ctx context.Context, client *http.Client, method, url string, heade
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
-	return answer{status: resp.StatusCode, kind: classify(resp.StatusCode, body, aws), body: body}
+	a := answer{status: resp.StatusCode, kind: classify(resp.StatusCode, body, aws), header: resp.Header, body: body}
+	if a.kind == throttled {
+		a.reason, a.said = throttleReason(body, aws)
+	}
+	return a
+}
+
+// throttleReason reads why a 429 says a plan refused it, spelled as the
+// config's compat mode has the gateway spell it: inquir's "error" code, or
+// under compat = "aws" API Gateway's "message". It returns inquir's code
+// and the words the body used, or "" for both when the body does not say
+// so in those words.
+func throttleReason(body []byte, aws bool) (reason, said string) {
+	var named struct {
+		Error   string `json:"error"`
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(body, &named) != nil {
+		return "", ""
+	}
+	if aws {
+		if r := awsThrottleMessages[named.Message]; r != "" {
+			return r, named.Message
+		}
+		return "", ""
+	}
+	if named.Error == rateLimited || named.Error == quotaExceeded {
+		return named.Error, named.Error
+	}
+	return "", ""
 }

@@ -465,6 +465,12 @@ func TestClassify(t *testing.T) {
 		{403, `{"message":"not your order"}`, true, reached},
 		{400, `{"error":"bad_request"}`, false, refusal},
 		{400, `{"error":"invalid_json"}`, false, reached},
+		{429, `{"error":"rate_limited","message":"…"}`, false, throttled},
+		{429, `{"error":"quota_exceeded","message":"…"}`, false, throttled},
+		{429, `{"message":"Too Many Requests"}`, true, throttled},
+		{429, `{"message":"API rate limit exceeded"}`, false, throttled}, // Kong's
+		{429, "", false, throttled},
+		{429, `{"error":"upstream_busy"}`, false, reached}, // the function's own 429
 	} {
 		if got := classify(tc.status, []byte(tc.body), tc.aws); got != tc.want {
 			t.Errorf("classify(%d, %q, aws=%v) = %d, want %d", tc.status, tc.body, tc.aws, got, tc.want)

@@ -387,6 +387,13 @@ func (pr *prober) send(rt *policy.Route, method, path string, cr Credential, wan
 	switch want {
 	case Reach:
 		cell.OK = a.kind == reached && cell.Invoked != 0 && fault == ""
+		if a.kind == throttled && cell.Invoked <= 0 {
+			// The key's usage plan refused it, after the key check: the
+			// cell shows nothing either way about who may call the
+			// route. (Plans are probed on their own; see plans.go.)
+			cell.NotProbed = true
+			cell.Got += " (the key's usage plan refused it; not probed)"
+		}
 	case Unauthorized:
 		if aws {
 			cell.OK = refusedAs(http.StatusForbidden) // AWS API Gateway refuses everything with 403

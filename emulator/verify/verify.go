@@ -17,8 +17,16 @@
 // every route is also checked as an echo route is (see Options.Echo).
 //
 // Against a URL, an answer proves the function was reached only if it is
-// not a refusal, a redirect, a 404, a 405 or a 5xx (classify); a key with no
-// secret given is listed as not probed, never passed.
+// not a refusal, a redirect, a 404, a 405, a 429 or a 5xx (classify); a key
+// with no secret given is listed as not probed, never passed.
+//
+// After the matrix, each usage plan is probed (plans.go): a burst beyond
+// its bucket must get the gateway's 429 and run nothing, its quota must
+// run out and start again in the next window, and a key with no plan must
+// never be limited. Locally the matrix runs with the plans out of force
+// and the emulator on a clock verify controls; against a URL the plans are
+// probed only when Options.Plans asks, since a burst spends the real
+// keys' quotas, and a quota never.
 package verify
 
 import (
@@ -28,6 +36,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,10 +59,18 @@ const (
 	// refuse it (400, 401 or 403) and run nothing of the more protected
 	// route's function.
 	Refused
+	// Limited is a usage plan's bucket refusing a burst beyond it: 429
+	// rate_limited (Too Many Requests under compat = "aws"), and the
+	// function not run.
+	Limited
+	// QuotaSpent is a usage plan's quota refusing a request past it: 429
+	// quota_exceeded (Limit Exceeded under compat = "aws"), and the
+	// function not run.
+	QuotaSpent
 )
 
 func (e Expect) String() string {
-	return [...]string{"function", "401", "403", "refused"}[e]
+	return [...]string{"function", "401", "403", "refused", "429 " + rateLimited, "429 " + quotaExceeded}[e]
 }
 
 // Credential is one column of the matrix.
@@ -79,6 +96,20 @@ type Cell struct {
 	Got       string // what came back: "function (200)", "401", "403", or an error
 	Invoked   int    // local emulator only: invocations the request caused; -1 if unknown
 	OK        bool
+	// Sent is how many requests the cell sent, when it sent more than one:
+	// a usage plan's cells send a burst. Zero means one.
+	Sent int
+	// Expected says what the cell expects when Want alone does not (a
+	// burst's "3 × function, then 429 rate_limited"); "" means Want says it.
+	Expected string
+}
+
+// Expectation is what the cell expects, as the EXPECT column says it.
+func (c Cell) Expectation() string {
+	if c.Expected != "" {
+		return c.Expected
+	}
+	return c.Want.String()
 }
 
 // Options say what to verify and where.
@@ -105,6 +136,12 @@ type Options struct {
 	// routes to the echo route itself. Against the local emulator every
 	// route is checked so (its recorder echoes), Echo or not.
 	Echo string
+	// Plans has verify probe the config's usage plans against URL (see
+	// plans.go): a burst beyond each bucket, which spends the quota of the
+	// keys it sends, so it is off unless asked for; a quota is never spent
+	// against a URL. The local emulator's plans are always probed. If
+	// false, the plan cells against a URL are listed as not probed.
+	Plans bool
 }
 
 // Report is the whole matrix.
@@ -180,6 +217,8 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 		pr := &prober{ctx: ctx, client: opts.Client, p: p, url: opts.URL, now: opts.Now(), echo: func(rt *policy.Route) bool { return rt == echo }}
 		pr.run(rep, creds, unprobed(p, opts.Keys))
+		pp := &planProber{ctx: ctx, client: opts.Client, p: p, url: opts.URL, now: opts.Now(), creds: byKeyID(creds), probe: opts.Plans}
+		pp.run(rep)
 		return rep, nil
 	}
 
@@ -191,15 +230,23 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	} else if len(opts.Keys) > 0 {
 		rep.Problems = append(rep.Problems, fmt.Sprintf("cannot check the --key secrets against the config: %v", err))
 	}
-	local, creds, err := withMadeSecrets(cfg)
+	made, creds := withMadeSecrets(cfg)
+	// The matrix is probed with the plans out of force: its hundreds of
+	// requests would otherwise spend the planned keys' buckets and quotas
+	// and be refused 429 by the plan, not by the policy the matrix is
+	// about. The plans are probed after it, on their own (plans.go).
+	local, err := policy.Compile(withoutPlans(made))
 	if err != nil {
 		return nil, err
 	}
 	if _, err := echoRoute(local, opts.Echo); err != nil {
 		return nil, err
 	}
+	// A manual clock: the matrix is judged at one instant, and the plans'
+	// buckets do not refill between the requests of a burst.
+	clock := policy.NewManualClock(opts.Now())
 	rec := &recorder{calls: map[string]int{}}
-	e, err := emulator.Start(emulator.Options{ConfigPath: opts.ConfigPath, Listen: "127.0.0.1:0", Invoker: rec, Policy: local})
+	e, err := emulator.Start(emulator.Options{ConfigPath: opts.ConfigPath, Listen: "127.0.0.1:0", Invoker: rec, Policy: local, Clock: clock})
 	if err != nil {
 		return nil, err
 	}
@@ -210,6 +257,20 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}()
 	pr := &prober{ctx: ctx, client: opts.Client, p: local, url: e.URL(), now: opts.Now(), rec: rec, echo: func(*policy.Route) bool { return true }}
 	pr.run(rep, creds, nil)
+	if len(made.Plans) > 0 {
+		planned, err := policy.Compile(alwaysValid(made))
+		if err != nil {
+			return nil, err
+		}
+		pp := &planProber{ctx: ctx, client: opts.Client, p: planned, url: e.URL(), now: opts.Now(), creds: byKeyID(creds), probe: true,
+			rec: rec, clock: clock, reset: func() {
+				// A key that loses its plan loses its buckets and quota;
+				// given it again, it starts afresh (plans.Limiter.SetPlans).
+				e.Gateway().SetPolicy(local)
+				e.Gateway().SetPolicy(planned)
+			}}
+		pp.run(rep)
+	}
 	return rep, nil
 }
 
@@ -235,16 +296,49 @@ func (r *Report) knownKeys(p *policy.Policy, keys map[string]string) []Credentia
 	return creds
 }
 
-// withMadeSecrets compiles cfg with a fresh secret for every key.
-func withMadeSecrets(cfg *config.Config) (*policy.Policy, []Credential, error) {
+// withMadeSecrets returns cfg with a fresh secret for every key.
+func withMadeSecrets(cfg *config.Config) (*config.Config, []Credential) {
 	var creds []Credential
 	made := cfg.WithSecrets(func(k config.Key) []config.SecretRef {
 		secret := "verify-" + randomString()
 		creds = append(creds, Credential{Label: "key " + k.ID, Secret: secret, ID: k.ID})
 		return []config.SecretRef{{Kind: config.SecretLiteral, Value: secret}}
 	})
-	p, err := policy.Compile(made)
-	return p, creds, err
+	return made, creds
+}
+
+// withoutPlans returns cfg with no usage plan, and no key on one.
+func withoutPlans(cfg *config.Config) *config.Config {
+	out := *cfg
+	out.Plans = nil
+	out.Keys = slices.Clone(cfg.Keys)
+	for i := range out.Keys {
+		out.Keys[i].Plan = ""
+	}
+	return &out
+}
+
+// alwaysValid returns cfg with every key valid at every instant: no
+// not_before, no expires, none disabled. The plans are probed on a clock
+// verify moves across quota windows, days or a month ahead; whether a key
+// is valid then is the matrix's question, asked at one instant, not theirs.
+func alwaysValid(cfg *config.Config) *config.Config {
+	out := *cfg
+	out.Keys = slices.Clone(cfg.Keys)
+	for i := range out.Keys {
+		k := &out.Keys[i]
+		k.NotBefore, k.Expires, k.Disabled = time.Time{}, time.Time{}, false
+	}
+	return &out
+}
+
+// byKeyID indexes credentials by key id.
+func byKeyID(creds []Credential) map[string]Credential {
+	out := make(map[string]Credential, len(creds))
+	for _, c := range creds {
+		out[c.ID] = c
+	}
+	return out
 }
 
 func randomString() string {
