@@ -2,8 +2,9 @@ package export
 
 import (
 	"fmt"
+	"maps"
 	"math"
-	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -93,51 +94,17 @@ func planEntries(c *config.Config, routes []*policy.Route) ([]string, error) {
 		}
 		// Which throttle each request takes, by the request's method and
 		// the route that serves it, as the gateway chooses it
-		// (gateway.planRoute): the route's own method (a HEAD a GET route
-		// serves is that GET), or on an ANY route the request's, then a
-		// throttle of every method on the path, else the plan's bucket.
+		// (policy.Route.ThrottleRequests).
 		for _, r := range routes {
-			for _, m := range servedMethods(r) {
-				want := r.Method
-				if want == config.MethodAny {
-					want = m
-				}
-				if i := throttleFor(p.Routes, want, r.Path); i >= 0 {
+			taken := r.ThrottleRequests(p.Routes)
+			for _, i := range slices.Sorted(maps.Keys(taken)) {
+				for _, m := range taken[i] {
 					out = append(out, fmt.Sprintf("route/%s/%s/%s p%d", p.Name, m, routeName(r), i))
 				}
 			}
 		}
 	}
 	return out, nil
-}
-
-// servedMethods are the request methods route r may serve: its own, HEAD
-// too for a GET route (the gateway authorises a HEAD as the GET unless a
-// HEAD route takes it), every method for an ANY route.
-func servedMethods(r *policy.Route) []string {
-	switch r.Method {
-	case config.MethodAny:
-		return []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions}
-	case http.MethodGet:
-		return []string{http.MethodGet, http.MethodHead}
-	}
-	return []string{r.Method}
-}
-
-// throttleFor returns the index of the throttle among routes for method on
-// path, else of the one for every method (ANY) on path, else -1.
-func throttleFor(routes []config.PlanRoute, method, path string) int {
-	anyMethod := -1
-	for _, pr := range routes {
-		switch {
-		case pr.Path != path:
-		case pr.Method == method:
-			return pr.Index
-		case pr.Method == config.MethodAny:
-			anyMethod = pr.Index
-		}
-	}
-	return anyMethod
 }
 
 // gcra is a token bucket in GCRA's terms, in microseconds.

@@ -2,6 +2,7 @@ package lint
 
 import (
 	"fmt"
+	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
@@ -83,7 +84,7 @@ func ruleThrottleNamesNoRoute() *Rule {
 		Title: "a plan's per-route throttle that no request takes (no route on its path serves its method)",
 		Explanation: `A [[plans.NAME.routes]] entry throttles one method on one route, as API Gateway keys per-method throttling by /{path}/{METHOD}: the gateway takes it for a request whose method is the entry's, on a route whose path template is the entry's path, as written. An entry that names no such route throttles nothing, and the requests it was meant for take the plan's own rate and burst, usually far higher. The path is compared as written, so /orders/{orderId} does not name the route /orders/{id}.
 
-Lint reports an entry when no route with its path serves its method (an ANY route serves every method, and a GET route serves HEAD); when the route that serves it is open (auth = "none"), where no key and so no plan is checked; and an entry whose method is ANY: a request's method is never ANY, so the gateway never takes it (a POST to an ANY route takes the POST entry of its path).
+A request takes the entry that names the method its route was chosen for (the route's own, so a HEAD that a GET route serves takes the GET entry; on an ANY route, the request's own method) on the route's path, else an entry whose method is ANY on that path. Lint reports an entry no request takes that way: no route on its path serves its method, or only a GET route does for a HEAD entry (that HEAD takes the GET entry), or another entry names every method it would take; and an entry taken only on routes open to anyone (auth = "none"), where no key and so no plan is checked.
 
 inquir dev refuses such a config at start and on reload (the last good config stays in force), with this rule's message.`,
 		Fix:              "name the method and the path template of a protected route, as [[routes]] writes them",
@@ -142,7 +143,7 @@ group = "partners"
 			var out []Finding
 			for _, p := range v.Config.Plans {
 				for _, pr := range p.Routes {
-					msg := throttleFault(v, pr)
+					msg := throttleFault(v, p, pr)
 					if msg == "" {
 						continue
 					}
@@ -156,18 +157,22 @@ group = "partners"
 	}
 }
 
-// throttleFault says why no request takes the per-route throttle pr, or
-// "" when some does. It asks what the gateway asks: the request's method,
-// and the path template of the route that serves it.
-func throttleFault(v *View, pr config.PlanRoute) string {
-	if pr.Method == config.MethodAny {
-		return fmt.Sprintf("which no request takes: the gateway takes a route's throttle by the request's method (a POST to an ANY route takes POST %s), never ANY; write one entry for each method to throttle", pr.Path)
-	}
-	if rt := servedBy(v.Routes, pr.Method, pr.Path); rt != nil {
-		if rt.Public() {
-			return fmt.Sprintf("which %s serves, open to anyone (auth = \"none\"): no key and so no plan is checked there; throttle a protected route", rt)
+// throttleFault says why no request takes the per-route throttle pr of
+// plan, or "" when some does. It asks the policy which requests take it
+// (policy.Route.ThrottleRequests), as the gateway decides.
+func throttleFault(v *View, plan config.Plan, pr config.PlanRoute) string {
+	var public *policy.Route
+	for _, rt := range v.Routes {
+		if len(rt.ThrottleRequests(plan.Routes)[pr.Index]) == 0 {
+			continue
 		}
-		return ""
+		if !rt.Public() {
+			return ""
+		}
+		public = rt
+	}
+	if public != nil {
+		return fmt.Sprintf("which %s serves, open to anyone (auth = \"none\"): no key and so no plan is checked there; throttle a protected route", public)
 	}
 	var onPath, sameShape []string
 	for _, rt := range v.Routes {
@@ -177,6 +182,9 @@ func throttleFault(v *View, pr config.PlanRoute) string {
 		case paramShape(rt.Path) == paramShape(pr.Path):
 			sameShape = append(sameShape, rt.String())
 		}
+	}
+	if pr.Method == http.MethodHead && slices.Contains(onPath, http.MethodGet) {
+		return fmt.Sprintf("which no request takes: a HEAD that GET %s serves takes that route's GET throttle, as the gateway authorises it as the GET; throttle GET %s", pr.Path, pr.Path)
 	}
 	msg := fmt.Sprintf("which names no route: no route on %s serves %s", pr.Path, pr.Method)
 	switch {
@@ -194,25 +202,6 @@ var paramName = regexp.MustCompile(`\{[^}]*?(\+?)\}`)
 
 // paramShape spells a path template with its parameters unnamed.
 func paramShape(path string) string { return paramName.ReplaceAllString(path, "{$1}") }
-
-// servedBy is the route among routes that serves method on the path
-// template path, as the router picks it: a route of that method, then for
-// HEAD a GET route (HEAD is routed as GET), then an ANY route; nil if none.
-func servedBy(routes []*policy.Route, method, path string) *policy.Route {
-	order := []string{method}
-	if method == "HEAD" {
-		order = append(order, "GET")
-	}
-	order = append(order, config.MethodAny)
-	for _, m := range order {
-		for _, rt := range routes {
-			if rt.Path == path && rt.Method == m {
-				return rt
-			}
-		}
-	}
-	return nil
-}
 
 func ruleKeyWithoutPlan() *Rule {
 	return &Rule{

@@ -1,10 +1,12 @@
 package verify
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -118,10 +120,11 @@ func (pp *planProber) bucketRequests(plan *config.Plan) []candidate {
 		if rt.Public() {
 			continue
 		}
+		throttled := rt.ThrottleRequests(plan.Routes)
 	samples:
 		for _, s := range samples(pp.p, rt) {
-			for _, t := range plan.Routes {
-				if t.Method == s.method && t.Path == rt.Path {
+			for _, methods := range throttled {
+				if slices.Contains(methods, s.method) {
 					continue samples
 				}
 			}
@@ -136,24 +139,34 @@ func (pp *planProber) bucketRequests(plan *config.Plan) []candidate {
 	return append(gets, others...)
 }
 
-// throttleRequests are the requests per-route throttle t takes: its method
-// on a protected route whose path template is t's (the gateway takes a
-// throttle by the request's method and the path template of the route
-// that serves it). An ANY entry takes none.
-func (pp *planProber) throttleRequests(t config.PlanRoute) []candidate {
-	if t.Method == config.MethodAny {
-		return nil
-	}
+// throttleRequests are the requests per-route throttle t of plan takes:
+// on each protected route, the methods that take it as the gateway decides
+// (policy.Route.ThrottleRequests), t's own method first.
+func (pp *planProber) throttleRequests(plan config.Plan, t config.PlanRoute) []candidate {
 	var out []candidate
 	for _, rt := range pp.p.InFileOrder() {
-		if rt.Path != t.Path || rt.Public() {
+		if rt.Public() {
 			continue
 		}
-		if path, ok := samplePath(pp.p, rt, t.Method); ok {
-			out = append(out, candidate{rt, t.Method, path})
+		methods := rt.ThrottleRequests(plan.Routes)[t.Index]
+		slices.SortStableFunc(methods, func(a, b string) int {
+			return cmp.Compare(boolInt(b == t.Method), boolInt(a == t.Method))
+		})
+		for _, m := range methods {
+			if path, ok := samplePath(pp.p, rt, m); ok {
+				out = append(out, candidate{rt, m, path})
+				break
+			}
 		}
 	}
 	return out
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // target picks the first of reqs that a key with plan (or, for plan "",
@@ -237,7 +250,7 @@ func (pp *planProber) burst(r *Report, plan *config.Plan, t *config.PlanRoute) {
 	rate, size, reqs := plan.Rate, plan.Burst, pp.bucketRequests(plan)
 	what := fmt.Sprintf("plan %q's bucket", plan.Name)
 	if t != nil {
-		rate, size, reqs = t.Rate, t.Burst, pp.throttleRequests(*t)
+		rate, size, reqs = t.Rate, t.Burst, pp.throttleRequests(*plan, *t)
 		what = fmt.Sprintf("plan %q's throttle of %s", plan.Name, t)
 	}
 	tg, why := pp.target(plan.Name, reqs)
@@ -441,7 +454,7 @@ func (pp *planProber) quota(r *Report, plan *config.Plan) {
 		if why == "" {
 			break
 		}
-		if tg, why = pp.target(plan.Name, pp.throttleRequests(t)); why == "" {
+		if tg, why = pp.target(plan.Name, pp.throttleRequests(*plan, t)); why == "" {
 			rate, size = t.Rate, t.Burst
 		}
 	}

@@ -162,7 +162,7 @@ burst = 5000
 quota = { limit = 100000, period = "MONTH" }
 
 [[plans.big.routes]]
-method = "ANY"
+method = "HEAD"
 path = "/orders/{id}"
 rate = 1
 burst = 1
@@ -209,7 +209,7 @@ group = "partners"
 		t.Errorf("not probed:\n%s\nwant:\n%s", strings.Join(notProbed, "\n"), strings.Join(wantNotProbed, "\n"))
 	}
 	wantNotChecked := []string{
-		`plan "big"'s throttle of ANY /orders/{id}: no request takes it (lint INQ018), so it was not probed`,
+		`plan "big"'s throttle of HEAD /orders/{id}: no request takes it (lint INQ018), so it was not probed`,
 		`plan "nobody"'s bucket: no key has it, so it was not probed`,
 	}
 	if strings.Join(rep.NotChecked, "\n") != strings.Join(wantNotChecked, "\n") {
@@ -429,19 +429,19 @@ func TestRefusedFor(t *testing.T) {
 	}
 }
 
-// TestLocalProbesHEADThrottle: a throttle of HEAD on a GET route (HEAD is
-// routed as GET) is probed with HEAD, whose 429 has no body to read.
+// TestLocalProbesHEADThrottle: a throttle of HEAD on an ANY route is
+// probed with HEAD, whose 429 has no body to read.
 func TestLocalProbesHEADThrottle(t *testing.T) {
 	toml := strings.Replace(plansTOML, `method = "POST"
 path = "/search/{index}"`, `method = "HEAD"
-path = "/orders/{id}"`, 1)
+path = "/search/{index}"`, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	rep, err := Run(ctx, Options{ConfigPath: writeConfig(t, toml), Now: func() time.Time { return verifyNow }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, ok := planCells(rep)["key partner (plan partner, HEAD /orders/{id} throttle) HEAD /orders/inquir-verify 429 rate_limited"]
+	c, ok := planCells(rep)["key partner (plan partner, HEAD /search/{index} throttle) HEAD /search/inquir-verify 429 rate_limited"]
 	if !ok || !c.OK || c.Got != "2 × function, then 429" {
 		t.Errorf("HEAD throttle cell %+v; plan cells %v", c, cellNames(planCells(rep)))
 	}
