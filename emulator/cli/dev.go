@@ -74,6 +74,20 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if host, _, err := net.SplitHostPort(e.URL()[len("http://"):]); err == nil && !isLoopback(host) {
 		log.Warn("listening beyond loopback: other machines can reach the gateway and, through it, your functions", "address", e.URL())
 	}
+	// Watching and SIGHUP start before "listening" is said: whoever waits
+	// for that line (a script, a test harness) may edit the config or send
+	// SIGHUP at once, and neither may be missed, nor SIGHUP kill the
+	// process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	stopWatch := func() {}
+	if !*noWatch {
+		if stopWatch, err = e.Watch(); err != nil {
+			log.Error("config changes will not reload; SIGHUP still does", "error", err)
+			stopWatch = func() {}
+		}
+	}
 	p := e.Policy()
 	fmt.Fprintln(out, listening(e.URL(), p.ID(), len(p.Routes), len(p.Config.Functions)))
 
@@ -91,17 +105,6 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	prepCtx, stopPrep := context.WithCancel(ctx)
 	prepared := make(chan struct{})
 	go func() { defer close(prepared); e.Prepare(prepCtx) }()
-	stopWatch := func() {}
-	if !*noWatch {
-		if stopWatch, err = e.Watch(); err != nil {
-			log.Error("config changes will not reload; SIGHUP still does", "error", err)
-			stopWatch = func() {}
-		}
-	}
-
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	for done := false; !done; {
 		select {
 		case <-hup:
