@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inquir-dev/inquir/emulator/export"
 	"github.com/inquir-dev/inquir/emulator/gateway"
 	"github.com/inquir-dev/inquir/emulator/policy"
 )
@@ -417,5 +418,59 @@ function = "f"
 	applyMaps(t, h.Socket, dir)
 	if got := send(3); fmt.Sprint(got) != "[200 200 429]" {
 		t.Errorf("with plan two (burst 2) given through the runtime API: %v, want [200 200 429]", got)
+	}
+}
+
+// TestPlansVerifyBehindHAProxy: inquir verify --url --plans passes against
+// the exported HAProxy with every plan key's secret, and fails (a
+// MISMATCH, exit 1) against a copy whose 429 answers were removed, so that
+// buckets and quotas no longer hold (issue 17).
+func TestPlansVerifyBehindHAProxy(t *testing.T) {
+	requireHAProxy(t)
+	config := writePlanConfig(t, "")
+	keys := map[string]string{}
+	for _, id := range []string{"limited", "daily", "weekly", "monthly", "free"} {
+		keys[id] = "export-plan-" + id
+	}
+	for _, weaken := range []bool{false, true} {
+		name := "as exported"
+		if weaken {
+			name = "429s removed"
+		}
+		t.Run(name, func(t *testing.T) {
+			up := newUpstream(t, "all")
+			dir := exportTo(t, config, up.URL)
+			if weaken {
+				cfgPath := filepath.Join(dir, export.ConfigFile)
+				b, err := os.ReadFile(cfgPath)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var kept []string
+				for _, l := range strings.Split(string(b), "\n") {
+					if !strings.Contains(l, "return status 429") {
+						kept = append(kept, l)
+					}
+				}
+				if len(kept) == len(strings.Split(string(b), "\n")) {
+					t.Fatal("haproxy.cfg has no 429 answer to remove")
+				}
+				if err := os.WriteFile(cfgPath, []byte(strings.Join(kept, "\n")), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			h := startHAProxy(t, dir)
+			defer h.stop(t)
+			code, out := runCLI(t, append([]string{"verify", "--config", config, "--url", h.URL, "--plans"}, keyArgs(keys)...)...)
+			switch {
+			case !weaken && code != 0:
+				t.Fatalf("inquir verify --plans against the exported HAProxy: exit %d, want 0\n%s", code, out)
+			case weaken && (code != 1 || !strings.Contains(out, "MISMATCH")):
+				t.Fatalf("inquir verify --plans against HAProxy without its 429s: exit %d, want 1 with a MISMATCH\n%s", code, out)
+			}
+			if testing.Verbose() {
+				t.Logf("%s", out)
+			}
+		})
 	}
 }
