@@ -265,8 +265,13 @@ func TestInPlaceSaveAppliedWhole(t *testing.T) {
 	if strings.Join(applied, " ") != strings.Join(want, " ") {
 		t.Errorf("configs applied: %v, want only the two whole ones %v (all: %v)", applied, want, seen)
 	}
-	if st := e.Gateway().Stats(); st.Reloads.Applied != 2 || st.Reloads.Refused != 1 {
-		t.Errorf("stats count %d reloads applied and %d refused, want 2 and 1", st.Reloads.Applied, st.Reloads.Refused)
+	// Applied is exact: a re-read of a whole config in force is unchanged.
+	// Refused is not: a save's last write event may reach the watcher after
+	// the reload that read it (see TestRereadIsNoReload), and a re-read of
+	// a refused file is refused again; the v3 save's late event can even
+	// arrive once the empty file is written.
+	if st := e.Gateway().Stats(); st.Reloads.Applied != 2 || st.Reloads.Refused < 1 {
+		t.Errorf("stats count %d reloads applied and %d refused, want 2 and at least 1", st.Reloads.Applied, st.Reloads.Refused)
 	}
 	off.stop()
 	t.Logf("the disabled key knocked %d times", off.sent.Load())

@@ -41,9 +41,16 @@
 //	    Print the dev log so far (after stopdev: all of it), for stdout.
 //	invocations FUNCTION N
 //	    Check the function ran N times; with 0, that no worker of it started.
+//	    It reads once: the gateway counts a request before it hands it to
+//	    the function, so once a request's answer is in, its count is too.
 //	reloads APPLIED [REFUSED]
-//	    Wait for that many config reloads applied (and refused); print the
-//	    last refusal's error.
+//	    Wait for at least that many config reloads applied (and refused);
+//	    print the last refusal's error.
+//	waitstats PATH OP VALUE
+//	    Wait (up to WaitTimeout) until the value at PATH in /_inquir/stats
+//	    compares to VALUE by OP, for counts a busy machine settles later (a
+//	    killed worker reaped) or that only a wait for the right state pins
+//	    (the refusal of this edit, not of the one before).
 //	waitstatus STATUS METHOD URL ['Name: value']...
 //	    Repeat a request until it answers STATUS (a key's expiry).
 //	timestamp NAME DURATION
@@ -66,6 +73,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/big"
 	"net/http"
 	"os"
 	"os/exec"
@@ -177,8 +185,8 @@ func findProject() (string, error) {
 }
 
 // Commands returns the script commands: dev, stopdev, noworkers, waitbuilt,
-// waitlog, devlog, invocations, reloads, waitstatus, mkfile, timestamp and
-// expand.
+// waitlog, devlog, invocations, reloads, waitstats, waitstatus, mkfile,
+// timestamp and expand.
 func Commands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"dev":         cmdDev,
@@ -190,6 +198,7 @@ func Commands() map[string]func(ts *testscript.TestScript, neg bool, args []stri
 		"invocations": cmdInvocations,
 		"mkfile":      cmdMkfile,
 		"reloads":     cmdReloads,
+		"waitstats":   cmdWaitStats,
 		"waitstatus":  cmdWaitStatus,
 		"timestamp":   cmdTimestamp,
 		"clock":       cmdClock,
@@ -490,6 +499,12 @@ func cmdDevLog(ts *testscript.TestScript, neg bool, args []string) {
 // (from /_inquir/stats). With 0, it also checks that no worker of the
 // function was ever started.
 //
+// It reads the count once, and needs no wait: the gateway counts an
+// invocation before it hands the request to the function, and a refused
+// request is never counted, so once the answers of the requests sent so far
+// are in, nothing can move the count. (A request still under way in the
+// background, `exec ... &`, is not settled: `wait` for it first.)
+//
 //	usage: invocations FUNCTION N
 func cmdInvocations(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
@@ -537,13 +552,18 @@ type devStats struct {
 }
 
 func stats(ts *testscript.TestScript, s *server) devStats {
+	var st devStats
+	ts.Check(json.Unmarshal(statsBody(ts, s), &st))
+	return st
+}
+
+// statsBody returns the body of the running gateway's /_inquir/stats.
+func statsBody(ts *testscript.TestScript, s *server) []byte {
 	status, body := get(ts, "GET", s.url+"/_inquir/stats", nil)
 	if status != http.StatusOK {
 		ts.Fatalf("/_inquir/stats answered %d", status)
 	}
-	var st devStats
-	ts.Check(json.Unmarshal(body, &st))
-	return st
+	return body
 }
 
 // get sends one request, bounded by WaitTimeout.
@@ -593,6 +613,122 @@ func cmdReloads(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// cmdWaitStats waits, up to WaitTimeout, until the value at PATH in
+// /_inquir/stats compares to VALUE by OP, and fails with the stats as they
+// last were if it never does. PATH is the value's JSON keys joined by dots:
+// reloads.applied, reloads.last_error, invocations.orders,
+// functions.gofn.workers_running. OP is one of == != < <= > >= (numbers;
+// == and != compare any other value as text) or ~, for a value whose text
+// VALUE, a regular expression, matches. An absent value (an error that is
+// not there yet) satisfies nothing.
+//
+// Counts a busy machine settles late (a killed worker is reaped a moment
+// after its request was answered) are waited for with it, not read once;
+// so are counts only the right state pins (the refusal of the last edit,
+// rather than a second refusal of the one before).
+//
+//	usage: waitstats PATH OP VALUE
+func cmdWaitStats(ts *testscript.TestScript, neg bool, args []string) {
+	const usage = "usage: waitstats PATH OP VALUE (OP: == != < <= > >= ~)"
+	if neg || len(args) != 3 {
+		ts.Fatalf(usage)
+	}
+	path, op, want := args[0], args[1], args[2]
+	check, err := statsPredicate(op, want)
+	if err != nil {
+		ts.Fatalf("%v; %s", err, usage)
+	}
+	s := running(ts)
+	deadline := time.Now().Add(WaitTimeout)
+	pause := 5 * time.Millisecond
+	for {
+		body := statsBody(ts, s)
+		got, ok, err := statsValue(body, path)
+		if err != nil {
+			ts.Fatalf("waitstats: %v", err)
+		}
+		if ok && check(got) {
+			return
+		}
+		if time.Now().After(deadline) {
+			if !ok {
+				got = "absent"
+			}
+			ts.Fatalf("after %s, %s is %s, want %s %s; /_inquir/stats:\n%s", WaitTimeout, path, got, op, want, body)
+		}
+		// Each poll is a line in the dev log: poll fast at first, for what
+		// settles in a moment, then back off.
+		time.Sleep(pause)
+		pause = min(2*pause, 100*time.Millisecond)
+	}
+}
+
+// statsPredicate returns the test OP makes of a value's text against want.
+func statsPredicate(op, want string) (func(got string) bool, error) {
+	if op == "~" {
+		re, err := regexp.Compile(want)
+		if err != nil {
+			return nil, err
+		}
+		return re.MatchString, nil
+	}
+	cmp := map[string]func(int) bool{
+		"==": func(c int) bool { return c == 0 },
+		"!=": func(c int) bool { return c != 0 },
+		"<":  func(c int) bool { return c < 0 },
+		"<=": func(c int) bool { return c <= 0 },
+		">":  func(c int) bool { return c > 0 },
+		">=": func(c int) bool { return c >= 0 },
+	}[op]
+	if cmp == nil {
+		return nil, fmt.Errorf("unknown OP %q", op)
+	}
+	wantN, numeric := new(big.Float), true
+	if _, ok := wantN.SetString(want); !ok {
+		if op != "==" && op != "!=" {
+			return nil, fmt.Errorf("%s compares numbers, and %q is not one", op, want)
+		}
+		numeric = false
+	}
+	return func(got string) bool {
+		if numeric {
+			gotN, ok := new(big.Float).SetString(got)
+			return ok && cmp(gotN.Cmp(wantN))
+		}
+		return cmp(strings.Compare(got, want))
+	}, nil
+}
+
+// statsValue returns the text of the value at path (keys joined by dots)
+// in the JSON body: a string as it is, anything else as JSON. ok is false
+// if the value is absent; err is set if path leads into a value that is
+// not an object, which no wait will change.
+func statsValue(body []byte, path string) (text string, ok bool, err error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return "", false, fmt.Errorf("/_inquir/stats is not JSON: %v", err)
+	}
+	for _, key := range strings.Split(path, ".") {
+		obj, isObj := v.(map[string]any)
+		if !isObj {
+			return "", false, fmt.Errorf("%s: %q is inside a value that is not an object", path, key)
+		}
+		if v, ok = obj[key]; !ok {
+			return "", false, nil
+		}
+	}
+	if s, isString := v.(string); isString {
+		return s, true, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", false, err
+	}
+	return string(b), true, nil
 }
 
 // cmdWaitStatus sends a request again and again until it gets STATUS, for

@@ -197,10 +197,13 @@ func TestBusy(t *testing.T) {
 	fn := processFunction(t, "busy")
 	fn.Timeout = time.Second
 	fn.Concurrency = 1
-	// The slow call's worker takes half a second to start. Its own timeout
-	// only runs from then, so it holds the only slot past the whole wait of
-	// a caller that comes in meanwhile.
-	fn.Env = map[string]string{"INIT_SLEEP": "0.5"}
+	// The slow call's worker stays in its init until the test creates the
+	// file release, and its own timeout only runs from then: it holds the
+	// only slot past the whole wait of a caller that comes in meanwhile,
+	// however late a busy machine lets the test send that call. (Half a
+	// second of init sleep did, unless the test came in later than that.)
+	release := filepath.Join(t.TempDir(), "release")
+	fn.Env = map[string]string{"INIT_UNTIL": release}
 	h := newManager(t, fn)
 
 	slow := make(chan error, 1)
@@ -223,6 +226,9 @@ func TestBusy(t *testing.T) {
 	}
 	if elapsed := time.Since(start); elapsed < fn.Timeout {
 		t.Errorf("gave up after %s, before the %s timeout", elapsed, fn.Timeout)
+	}
+	if err := os.WriteFile(release, nil, 0o600); err != nil {
+		t.Fatal(err)
 	}
 	if err := <-slow; !errors.Is(err, ErrTimeout) {
 		t.Errorf("slow call: got error %v, want ErrTimeout", err)

@@ -32,6 +32,13 @@ def post(path, body):
 if os.environ.get("INIT_SLEEP"):
     time.sleep(float(os.environ["INIT_SLEEP"]))
 
+# Init lasts until the test creates this file (a minute at most).
+if os.environ.get("INIT_UNTIL"):
+    for _ in range(6000):
+        if os.path.exists(os.environ["INIT_UNTIL"]):
+            break
+        time.sleep(0.01)
+
 while True:
     with urllib.request.urlopen(BASE + "/invocation/next") as res:
         request_id = res.headers["Lambda-Runtime-Aws-Request-Id"]
