@@ -547,9 +547,18 @@ func readResponse(conn net.Conn, method string) (*http.Response, []byte, error) 
 // some spellings up) and returns the response and its body.
 func rawRequest(t *testing.T, addr, method, target string, header ...string) (*http.Response, []byte) {
 	t.Helper()
+	resp, body, err := sendRaw(addr, method, target, header...)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, target, err)
+	}
+	return resp, body
+}
+
+// sendRaw is rawRequest without a test, for goroutines.
+func sendRaw(addr, method, target string, header ...string) (*http.Response, []byte, error) {
 	conn, err := net.DialTimeout("tcp", addr, 10*time.Second)
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
@@ -560,13 +569,9 @@ func rawRequest(t *testing.T, addr, method, target string, header ...string) (*h
 	}
 	b.WriteString("Connection: close\r\n\r\n")
 	if _, err := conn.Write([]byte(b.String())); err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
-	resp, body, err := readResponse(conn, method)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, target, err)
-	}
-	return resp, body
+	return readResponse(conn, method)
 }
 
 // invoker answers for the functions of the in-process gateway as the

@@ -9,7 +9,6 @@ package export_test
 
 import (
 	"fmt"
-	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -323,7 +322,10 @@ function = "f"
 		for i := 0; i < n; i++ {
 			go func() {
 				<-start
-				status, _ := rawRequestNoFatal(addr, "GET", "/items/1", "X-Api-Key", c.secret)
+				status := 0
+				if resp, _, err := sendRaw(addr, "GET", "/items/1", "X-Api-Key", c.secret); err == nil {
+					status = resp.StatusCode
+				}
 				statuses <- status
 			}()
 		}
@@ -338,31 +340,6 @@ function = "f"
 			t.Errorf("%s: %d requests at once: answers %v, %d reached the upstream; want at most %d through and the rest 429", c.secret, n, counts, reached, c.most)
 		}
 	}
-}
-
-// rawRequestNoFatal is rawRequest for a goroutine: the status, or 0 when
-// the exchange failed.
-func rawRequestNoFatal(addr, method, target string, header ...string) (int, error) {
-	conn, err := net.DialTimeout("tcp", addr, 10*time.Second)
-	if err != nil {
-		return 0, err
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: example.test\r\n", method, target)
-	for i := 0; i < len(header); i += 2 {
-		fmt.Fprintf(&b, "%s: %s\r\n", header[i], header[i+1])
-	}
-	b.WriteString("Connection: close\r\n\r\n")
-	if _, err := conn.Write([]byte(b.String())); err != nil {
-		return 0, err
-	}
-	resp, _, err := readResponse(conn, method)
-	if err != nil {
-		return 0, err
-	}
-	return resp.StatusCode, nil
 }
 
 // TestPlanFollowsRotation: a plan given to a key through the runtime API
