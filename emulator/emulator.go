@@ -18,6 +18,8 @@ package emulator
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -94,9 +96,13 @@ type Emulator struct {
 	listener net.Listener
 	served   chan error
 
-	reloadMu  sync.Mutex // one reload at a time
-	closeOnce sync.Once
-	closeErr  error
+	reloadMu sync.Mutex // one reload at a time
+	// lastRefused identifies the last refused read (its error and the
+	// config file's digest), so reading the same broken file again is not
+	// a second refusal; guarded by reloadMu.
+	lastRefused string
+	closeOnce   sync.Once
+	closeErr    error
 
 	// watchHook, if set before Watch, hears each reload the watcher tries:
 	// its outcome (reloadApplied, ...) and the id of the config it read.
@@ -298,14 +304,28 @@ func (e *Emulator) reload(unchanged func() bool) (string, error) {
 		return p.ID(), errSuperseded
 	}
 	if err != nil {
-		e.gateway.RecordReload(err)
-		e.log.Error("config refused; the last good config stays in force", "config", old.ID(), "error", err)
 		id := ""
 		if p != nil {
 			id = p.ID()
 		}
+		// The same broken file read again (a save's late event, SIGHUP) is
+		// not a second refusal: one save, one refusal.
+		refused := err.Error()
+		if b, rerr := os.ReadFile(e.opts.ConfigPath); rerr == nil {
+			sum := sha256.Sum256(b)
+			refused += "\x00" + hex.EncodeToString(sum[:])
+		}
+		if refused == e.lastRefused {
+			e.gateway.RecordUnchangedReload()
+			e.log.Info("config read again, still refused for the same reasons; the last good config stays in force", "config", old.ID())
+			return id, errUnchanged
+		}
+		e.lastRefused = refused
+		e.gateway.RecordReload(err)
+		e.log.Error("config refused; the last good config stays in force", "config", old.ID(), "error", err)
 		return id, err
 	}
+	e.lastRefused = ""
 	if p.SameAs(old) {
 		// Nothing to apply: a save with no change, SIGHUP, or a save whose
 		// last event reached the watcher after the reload that read it.

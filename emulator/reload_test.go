@@ -29,7 +29,7 @@ func TestRereadIsNoReload(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := e.gateway.Stats().Reloads
-		if got.Applied != wantApplied || got.Unchanged != wantUnchanged || got.Refused != 0 {
+		if got.Applied != wantApplied || got.Unchanged != wantUnchanged {
 			t.Fatalf("reloads %+v, want %d applied and %d unchanged", got, wantApplied, wantUnchanged)
 		}
 	}
@@ -42,5 +42,23 @@ func TestRereadIsNoReload(t *testing.T) {
 	reload(2, 2)
 	if id := e.Policy().ID(); id == "" {
 		t.Fatal("no config in force")
+	}
+
+	// A broken save is one refusal, however often it is read.
+	write(path, brokenConfig)
+	for i := range 3 {
+		_ = e.Reload()
+		got := e.gateway.Stats().Reloads
+		if got.Refused != 1 || got.Applied != 2 || got.Unchanged != int64(2+i) {
+			t.Fatalf("read %d of a broken save: reloads %+v, want 1 refused, 2 applied, %d unchanged", i+1, got, 2+i)
+		}
+	}
+	// Fixed, then broken the same way again: a new refusal.
+	write(path, rotationConfig(rotatingSecret(2)))
+	reload(3, 4)
+	write(path, brokenConfig)
+	_ = e.Reload()
+	if got := e.gateway.Stats().Reloads; got.Refused != 2 {
+		t.Errorf("a second broken save after a good one: reloads %+v, want 2 refused", got)
 	}
 }
