@@ -38,9 +38,9 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"dev", runDev, []string{"[--config inquir.toml] [--listen 127.0.0.1:8787] [--no-watch] [--clock system|manual]"}, "serve the functions behind the gateway"},
-		{"lint", runLint, []string{"[--config inquir.toml] [--format text|json|sarif] [--strict] [--fail-on error|warning]", "--list-rules | --explain INQnnn"}, "flag open routes and key-hygiene faults"},
+		{"lint", runLint, []string{"[--config inquir.toml] [--format text|json|sarif] [--strict] [--fail-on error|warning] [--enable INQnnn]", "--list-rules | --explain INQnnn"}, "flag open routes and key-hygiene faults"},
 		{"routes", runRoutes, []string{"[--config inquir.toml] [--format text|json]"}, "print the effective route table"},
-		{"verify", runVerify, []string{"[--config inquir.toml] [--url URL] [--key ID=SECRET]... [--echo ROUTE]"}, "probe a gateway with the config's auth matrix"},
+		{"verify", runVerify, []string{"[--config inquir.toml] [--url URL] [--key ID=SECRET]... [--echo ROUTE] [--plans]"}, "probe a gateway with the config's auth matrix"},
 		{"export", runExport, []string{"--target haproxy [--config inquir.toml] --out DIR [--upstream [FUNCTION=]URL]..."}, "write a production gateway's configuration (HAProxy) for the config"},
 		{"request", runRequest, []string{"METHOD URL [-i] [-H 'Name: value']... [-d BODY|@FILE] [--timeout 60s]"}, "send one HTTP request; print the status, then the body"},
 		{"keys", runKeys, []string{"new", "hash   (reads the key on stdin)"}, "make a new API key (new), or hash one read on stdin for inquir.toml (hash)"},
