@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -158,8 +159,8 @@ func (g *Gateway) serveUsage(w http.ResponseWriter, r *http.Request) int {
 	now := g.opts.Now().UTC()
 	q := r.URL.Query()
 	today := now.Format(time.DateOnly)
-	start, err1 := time.Parse(time.DateOnly, cmpOr(q.Get("startDate"), today))
-	end, err2 := time.Parse(time.DateOnly, cmpOr(q.Get("endDate"), today))
+	start, err1 := time.Parse(time.DateOnly, cmp.Or(q.Get("startDate"), today))
+	end, err2 := time.Parse(time.DateOnly, cmp.Or(q.Get("endDate"), today))
 	switch {
 	case err1 != nil || err2 != nil:
 		return g.fail(w, http.StatusBadRequest, "bad_request", "startDate and endDate are dates, as in "+today)
@@ -190,13 +191,6 @@ func (g *Gateway) serveUsage(w http.ResponseWriter, r *http.Request) int {
 	}
 	writeJSON(w, http.StatusOK, body)
 	return http.StatusOK
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // clockRequest is the body of POST /_inquir/clock.
