@@ -185,6 +185,7 @@ func TestLoadErrors(t *testing.T) {
 		{"undefined plan", "[keys.k]\nsecret = \"env:K\"\nplan = \"gold\"\n", []string{`inquir.toml:3:1: keys.k.plan: plan "gold" is not defined`}},
 		{"burst 0 with a rate", "[plans.p]\nrate = 5\nburst = 0\n", []string{`inquir.toml:3:1: plans.p.burst: burst must be at least 1 with a rate of 5`}},
 		{"rate without burst", "[plans.p]\nrate = 5\n", []string{`inquir.toml:2:1: plans.p.rate: rate needs a burst`}},
+		{"a bucket that takes years to refill", "[plans.p]\nrate = 1e-300\nburst = 1\n", []string{`inquir.toml:2:1: plans.p.rate: a burst of 1 at 1e-300 requests per second takes over a year to refill`}},
 		{"negative rate", "[plans.p]\nrate = -1\nburst = 3\n", []string{`inquir.toml:2:1: plans.p.rate: rate must be a positive number`}},
 		{"negative quota limit", "[plans.p]\nquota = { limit = -1, period = \"DAY\" }\n", []string{`inquir.toml:2:1: plans.p.quota: quota limit must be at least 1, not -1`}},
 		{"quota period", "[plans.p]\nquota = { limit = 10, period = \"YEAR\" }\n", []string{`plans.p.quota: quota period must be "DAY", "WEEK" or "MONTH", not "YEAR"`}},

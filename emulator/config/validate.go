@@ -208,6 +208,9 @@ func (c *Config) buildPlan(name string, p rawPlan, fail func(*Error)) Plan {
 	return plan
 }
 
+// maxRefill is the longest a plan's bucket may take to refill from empty.
+const maxRefill = 365 * 24 * time.Hour
+
 // throttle checks a rate and a burst, given or left out together.
 func (c *Config) throttle(rate *float64, burst *int, at func(...string) []string, fail func(*Error)) (float64, int) {
 	switch {
@@ -221,6 +224,10 @@ func (c *Config) throttle(rate *float64, burst *int, at func(...string) []string
 		fail(c.ErrorAt(at("rate"), "rate must be a positive number of requests per second, not %v (leave rate and burst out for no throttle)", *rate))
 	case *burst < 1:
 		fail(c.ErrorAt(at("burst"), "burst must be at least 1 with a rate of %v: a bucket of %d lets no request through", *rate, *burst))
+	case float64(*burst) / *rate > maxRefill.Seconds():
+		// Past this a bucket is a quota in disguise, and the seconds of its
+		// RateLimit fields and Retry-After would overflow.
+		fail(c.ErrorAt(at("rate"), "a burst of %d at %v requests per second takes over a year to refill; for limits over days use quota", *burst, *rate))
 	default:
 		return *rate, *burst
 	}
