@@ -5,8 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,71 +12,18 @@ import (
 	"github.com/inquir-dev/inquir/emulator/policy"
 )
 
-// caseConfig puts partner routes beside admin routes whose paths differ
-// from theirs only in letter case: a {param} route beside a literal one,
-// and a greedy route beside routes named as ASP.NET names controllers
-// (Admin) and in lower case. One function serves them all, as one web app
-// behind the gateway does.
-var caseConfig = `
-[keys.partner]
-secret = "sha256:` + sha(partnerSecret) + `"
-groups = ["partners"]
-
-[keys.admin]
-secret = "sha256:` + sha(internalSecret) + `"
-groups = ["admins"]
-
-[functions.api]
-runtime = "node"
-path = "fn.mjs"
-
-[[routes]]
-method = "GET"
-path = "/api/{section}/users"
-function = "api"
-group = "partners"
-
-[[routes]]
-method = "GET"
-path = "/api/admin/users"
-function = "api"
-group = "admins"
-
-[[routes]]
-method = "ANY"
-path = "/v1/{proxy+}"
-function = "api"
-group = "partners"
-
-[[routes]]
-method = "ANY"
-path = "/v1/Admin/{proxy+}"
-function = "api"
-group = "admins"
-
-[[routes]]
-method = "ANY"
-path = "/v1/secrets/{proxy+}"
-function = "api"
-group = "admins"
-
-[[routes]]
-method = "ANY"
-path = "/v1/keys/{proxy+}"
-function = "api"
-group = "admins"
-`
+// caseConfig is issue 22's routes that differ only in letter case
+// (fixtures/lettercase): partner routes beside admin routes whose paths
+// differ from theirs only in letter case. Its keys are partnerSecret and
+// internalSecret.
+const caseConfig = "../../fixtures/lettercase/inquir.toml"
 
 // caseGateway serves caseConfig, logging into the buffer it returns.
 func caseGateway(t testing.TB) (*Gateway, *spy, *bytes.Buffer) {
 	t.Helper()
-	dir := t.TempDir()
-	for name, content := range map[string]string{"inquir.toml": caseConfig, "fn.mjs": "export async function handler() {}\n"} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	p, err := policy.Load(filepath.Join(dir, "inquir.toml"))
+	t.Setenv("INQUIR_LETTERCASE_PARTNER", partnerSecret)
+	t.Setenv("INQUIR_LETTERCASE_ADMIN", internalSecret)
+	p, err := policy.Load(caseConfig)
 	if err != nil {
 		t.Fatal(err)
 	}

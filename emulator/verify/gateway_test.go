@@ -66,49 +66,23 @@ group = "partners"
 
 var gatewayKeys = map[string]string{"partner": partnerSecret, "admin": adminSecret}
 
-// caseTOML has partner routes beside admin routes whose paths differ from
-// theirs in letter case only (issue 22): /api/ADMIN/users is the partners'
-// GET /api/{section}/users as spelled, and, to a router that ignores case,
-// the admins' GET /api/admin/users; /v1/admin/x is the partners' ANY
-// /v1/{proxy+}, and the admins' ANY /v1/Admin/{proxy+} (an ASP.NET
-// controller's name) to such a router.
-var caseTOML = `
-[keys.partner]
-secret = "` + digest(partnerSecret) + `"
-groups = ["partners"]
-
-[keys.admin]
-secret = "` + digest(adminSecret) + `"
-groups = ["admins"]
-
-[functions.api]
-runtime = "node"
-path = "fn.mjs"
-
-[[routes]]
-method = "GET"
-path = "/api/{section}/users"
-function = "api"
-group = "partners"
-
-[[routes]]
-method = "GET"
-path = "/api/admin/users"
-function = "api"
-group = "admins"
-
-[[routes]]
-method = "ANY"
-path = "/v1/{proxy+}"
-function = "api"
-group = "partners"
-
-[[routes]]
-method = "ANY"
-path = "/v1/Admin/{proxy+}"
-function = "api"
-group = "admins"
-`
+// letterCaseConfig is issue 22's routes that differ only in letter case
+// (fixtures/lettercase, shared with the gateway's tests): /api/ADMIN/users
+// is the partners' GET /api/{section}/users as spelled, and, to a router
+// that ignores case, the admins' GET /api/admin/users; /v1/admin/x is the
+// partners' ANY /v1/{proxy+}, and the admins' ANY /v1/Admin/{proxy+} (an
+// ASP.NET controller's name) to such a router. It returns the file's text,
+// with its keys' secrets (gatewayKeys') set in the environment.
+func letterCaseConfig(t *testing.T) string {
+	t.Helper()
+	t.Setenv("INQUIR_LETTERCASE_PARTNER", partnerSecret)
+	t.Setenv("INQUIR_LETTERCASE_ADMIN", adminSecret)
+	b, err := os.ReadFile("../../fixtures/lettercase/inquir.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
 
 // itemsTOML has an ANY route for partners beside an admin route whose path
 // holds a reserved character (a custom method, as Google's APIs spell
@@ -328,6 +302,7 @@ func runAgainst(t *testing.T, cfgPath, url, echo string, keys map[string]string)
 // method per ANY route), and %3A decoded in the path handed over (verify
 // encoded "/" and "\" only).
 func TestURLFailsAgainstFlawedGateways(t *testing.T) {
+	caseTOML := letterCaseConfig(t)
 	for _, tc := range []struct {
 		flaw string
 		// a mismatched cell whose request, credential and GOT hold these
@@ -377,6 +352,7 @@ func TestURLFailsAgainstFlawedGateways(t *testing.T) {
 // reached its upstream.
 func TestURLPassesCorrectGateways(t *testing.T) {
 	const echoRoute = "GET /echo/{proxy+}"
+	caseTOML := letterCaseConfig(t)
 	for _, tc := range []struct{ name, config, bodies, echo string }{
 		{"inquir bodies", gatewayTOML, "inquir", echoRoute},
 		{"another gateway's bodies", gatewayTOML, "kong", echoRoute},

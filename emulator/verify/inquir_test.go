@@ -22,6 +22,7 @@ func TestURLPassesInquirGateway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	caseTOML := letterCaseConfig(t)
 	for _, tc := range []struct{ name, config, echo string }{
 		{"issue 9's overlapping routes", string(overlap), ""},
 		{"an ANY route beside a reserved character", itemsTOML, "ANY /v1/{name}"},
