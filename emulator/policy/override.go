@@ -52,6 +52,7 @@ func (p *Policy) MatchRequest(r *http.Request) Match {
 	if m.Route == nil || m.Refused != "" {
 		return m
 	}
+	var j overrideJudge
 	// http.Header canonicalizes a dashed name one way and a name with "_"
 	// another (X_http_method_override), so every key is compared; the
 	// refusal names the first header of the list that overrides, whatever
@@ -63,7 +64,7 @@ func (p *Policy) MatchRequest(r *http.Request) Match {
 			continue
 		}
 		for _, v := range values {
-			if p.overridden(m, v) {
+			if j.overridden(p, m, v) {
 				refused = i
 				break
 			}
@@ -73,7 +74,7 @@ func (p *Policy) MatchRequest(r *http.Request) Match {
 		m.Refused = "the " + methodOverrideHeaders[refused] + " header names a method another route serves; send the request with that method instead"
 		return m
 	}
-	if q := r.URL.RawQuery; q != "" && overrideField(q, func(v string) bool { return p.overridden(m, v) }) {
+	if q := r.URL.RawQuery; q != "" && overrideField(q, func(v string) bool { return j.overridden(p, m, v) }) {
 		m.Refused = "the " + MethodOverrideField + " query parameter names a method another route serves; send the request with that method instead"
 	}
 	return m
@@ -94,22 +95,20 @@ func (p *Policy) MatchForm(m Match, contentTypes []string, body []byte) Match {
 	if m.Route == nil || m.Refused != "" || len(body) == 0 {
 		return m
 	}
-	overridden := func(v string) bool { return p.overridden(m, v) }
+	var j overrideJudge
+	overridden := func(v string) bool { return j.overridden(p, m, v) }
 	found := false
 	if len(contentTypes) == 0 {
 		found = overrideField(body, overridden)
 	}
 	for _, ct := range contentTypes {
-		media, params, err := mime.ParseMediaType(ct)
-		if err != nil {
-			media, _, _ = strings.Cut(ct, ";")
-			media = strings.ToLower(strings.TrimSpace(media))
-		}
+		media, boundary := formType(ct)
 		switch media {
-		case "application/x-www-form-urlencoded":
+		case "", "application/x-www-form-urlencoded":
+			// An empty Content-Type is read as none, as Rack reads it.
 			found = overrideField(body, overridden)
 		case "multipart/form-data":
-			found = params["boundary"] != "" && multipartOverride(body, params["boundary"], overridden)
+			found = boundary != "" && multipartOverride(body, boundary, overridden)
 		}
 		if found {
 			break
@@ -121,20 +120,84 @@ func (p *Policy) MatchForm(m Match, contentTypes []string, body []byte) Match {
 	return m
 }
 
+// maxOverrideMethods bounds the methods one request's overrides may name,
+// all its headers, query fields and form fields together: past it the
+// request is refused without routing more (a header or a form repeating a
+// method thousands of times would otherwise route the path each time).
+const maxOverrideMethods = 16
+
+// overrideJudge judges the method overrides of one request: each distinct
+// method is routed once, and at most maxOverrideMethods are looked at. The
+// zero value is ready.
+type overrideJudge struct {
+	named   int
+	judged  [maxOverrideMethods]string
+	verdict [maxOverrideMethods]bool
+	n       int
+}
+
 // overridden reports whether an override naming v (a method, or several
 // joined by commas as repeated headers are) selects another route than
 // m's for m's path, or one refused there.
-func (p *Policy) overridden(m Match, v string) bool {
-	for _, method := range strings.Split(v, ",") {
+func (j *overrideJudge) overridden(p *Policy, m Match, v string) bool {
+	for rest := v; rest != ""; {
+		var method string
+		method, rest, _ = strings.Cut(rest, ",")
 		method = strings.ToUpper(strings.TrimSpace(method))
 		if method == "" {
 			continue
 		}
-		if o := p.Match(method, m.Path); o.Route != m.Route || o.Refused != "" {
+		if j.named++; j.named > maxOverrideMethods {
+			return true
+		}
+		if over, ok := j.lookup(method); ok {
+			if over {
+				return true
+			}
+			continue
+		}
+		o := p.Match(method, m.Path)
+		over := o.Route != m.Route || o.Refused != ""
+		j.judged[j.n], j.verdict[j.n] = method, over
+		j.n++
+		if over {
 			return true
 		}
 	}
 	return false
+}
+
+func (j *overrideJudge) lookup(method string) (over, ok bool) {
+	for i := range j.n {
+		if j.judged[i] == method {
+			return j.verdict[i], true
+		}
+	}
+	return false, false
+}
+
+// formType reads a Content-Type as Rack and PHP do when deciding whether a
+// body is a form: the media type cut at ";" or ",", lower-cased, and the
+// boundary parameter even where Go's MIME parser refuses the rest (a
+// parameter without a value, a list of types).
+func formType(ct string) (media, boundary string) {
+	if m, params, err := mime.ParseMediaType(ct); err == nil {
+		return m, params["boundary"]
+	}
+	media = ct
+	if i := strings.IndexAny(media, ";,"); i >= 0 {
+		media = media[:i]
+	}
+	media = strings.ToLower(strings.TrimSpace(media))
+	lower := strings.ToLower(ct)
+	if i := strings.Index(lower, "boundary="); i >= 0 {
+		boundary = ct[i+len("boundary="):]
+		if k := strings.IndexAny(boundary, ";,"); k >= 0 {
+			boundary = boundary[:k]
+		}
+		boundary = strings.Trim(strings.TrimSpace(boundary), `"`)
+	}
+	return media, boundary
 }
 
 // overrideHeader returns the index in methodOverrideHeaders of the header

@@ -73,6 +73,11 @@ func TestMatchFormAndQuery(t *testing.T) {
 		{[]string{"text/plain", "application/x-www-form-urlencoded"}, "_method=GET", true},
 		{[]string{"multipart/form-data; boundary=xyz"}, "--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\n" + strings.Repeat("a", 1<<20) + "\r\n--xyz\r\nContent-Disposition: form-data; name=\"_method\"\r\n\r\nGET\r\n--xyz--\r\n", true},
 		{[]string{"multipart/form-data; boundary=xyz"}, "--xyz\r\nContent-Disposition: form-data; name=\"_method\"\r\n\r\nPUT\r\n--xyz--\r\n", false},
+		// Spellings Rack and PHP read as forms though Go's MIME parser
+		// refuses them: a parameter without a value, a list, nothing.
+		{[]string{"multipart/form-data; boundary=xyz; x"}, "--xyz\r\nContent-Disposition: form-data; name=\"_method\"\r\n\r\nGET\r\n--xyz--\r\n", true},
+		{[]string{"application/x-www-form-urlencoded, text/plain"}, "_method=GET", true},
+		{[]string{""}, "_method=GET", true},
 		{[]string{"application/json"}, "_method=GET", false},
 		{[]string{"text/plain"}, "_method=GET", false},
 		{nil, "", false},
@@ -80,5 +85,37 @@ func TestMatchFormAndQuery(t *testing.T) {
 		if f := p.MatchForm(m, tc.types, []byte(tc.body)); (f.Refused != "") != tc.refused {
 			t.Errorf("%q, %.40q: refused %q, want refused %v", tc.types, tc.body, f.Refused, tc.refused)
 		}
+	}
+}
+
+// TestOverrideListIsBounded: an override naming a method thousands of times
+// (in one header value, or in many query fields) is refused without
+// routing the path each time: each distinct method is routed once, and a
+// request naming more than maxOverrideMethods is refused outright. Before,
+// a 28 KB path and a 28 KB header held a core for seconds, before the key
+// check.
+func TestOverrideListIsBounded(t *testing.T) {
+	p := compile(t, caseKeys+routeTOML("ANY", "/reports/{id}", `group = "partners"`))
+	long := "/reports/" + strings.Repeat("a%2Cb;", 4000)
+	for _, tc := range []struct{ name, target, header string }{
+		{"header", long, strings.Repeat("PUT,", 7000) + "PUT"},
+		{"query", long + "?" + strings.Repeat("_method=PUT&", 2000), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("POST", tc.target, nil)
+			if tc.header != "" {
+				r.Header.Set("X-HTTP-Method-Override", tc.header)
+			}
+			routed := 0
+			p.matchHook = func() { routed++ }
+			defer func() { p.matchHook = nil }()
+			m := p.MatchRequest(r)
+			if m.Refused == "" {
+				t.Errorf("an override naming thousands of methods was let through")
+			}
+			if routed > maxOverrideMethods+1 {
+				t.Errorf("the path was routed %d times for one request, want at most %d", routed, maxOverrideMethods+1)
+			}
+		})
 	}
 }

@@ -45,6 +45,10 @@ type Policy struct {
 	// over into revoked.
 	fileDigests map[fileRef][][sha256.Size]byte
 	router      router
+
+	// matchHook, if set, is called by every Match: tests count how often
+	// one request routes its path.
+	matchHook func()
 	// folded is the routes' trie with literal segments case-folded (see
 	// foldCase), for Match to ask which route a router that ignores
 	// letter case would serve; nil when no path could be served by a

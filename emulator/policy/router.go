@@ -69,6 +69,9 @@ type router interface {
 // the GET handler for HEAD, so GET's route, not a weaker ANY beside it,
 // must authorise it.
 func (p *Policy) Match(method, escapedPath string) Match {
+	if p.matchHook != nil {
+		p.matchHook()
+	}
 	norm, ok := normalizePath(escapedPath)
 	if !ok {
 		return Match{}
