@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
+	"io"
 	"strconv"
 	"testing"
 )
@@ -51,5 +52,20 @@ func BenchmarkString(b *testing.B) {
 				_ = r.String(line)
 			}
 		})
+	}
+}
+
+// BenchmarkWriterLongLine writes a 200 KB line 16 bytes at a time, as a
+// function printing without newlines would: the Writer's cost must grow
+// with the line, not with its square.
+func BenchmarkWriterLongLine(b *testing.B) {
+	r := New()
+	chunk := []byte("0123456789abcdef")
+	for b.Loop() {
+		w := r.Writer(io.Discard)
+		for range 200 << 10 / len(chunk) {
+			_, _ = w.Write(chunk)
+		}
+		_ = w.Flush()
 	}
 }

@@ -314,8 +314,15 @@ type Writer struct {
 func (w *Writer) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	held := len(w.buf)
 	w.buf = append(w.buf, p...)
-	end := bytes.LastIndexByte(w.buf, '\n') + 1
+	// Only p can hold a newline: what was held had none. Scanning the whole
+	// buffer would make a long line written a few bytes at a time cost the
+	// square of its length.
+	end := 0
+	if i := bytes.LastIndexByte(p, '\n'); i >= 0 {
+		end = held + i + 1
+	}
 	if end == 0 && len(w.buf) < maxLine {
 		return len(p), nil
 	}
