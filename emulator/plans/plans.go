@@ -239,6 +239,12 @@ func newKeyState(p *Plan, now time.Time) *keyState {
 
 // retune applies p to a key's buckets, keeping what they hold.
 func (ks *keyState) retune(p *Plan, now time.Time) {
+	if old := ks.plan; old != nil && (old.Quota == nil) != (p.Quota == nil) ||
+		old != nil && old.Quota != nil && p.Quota != nil && old.Quota.Period != p.Quota.Period {
+		// Another window: roll finds it on the next request, and the
+		// quota counts afresh there.
+		ks.window, ks.windowEnd, ks.used = time.Time{}, 0, 0
+	}
 	ks.plan = p
 	ks.bucket = tune(ks.bucket, p.Rate, p.Burst, now)
 	routes := make(map[Route]*rate.Limiter, len(p.Routes))
@@ -286,12 +292,7 @@ func (l *Limiter) Take(keyID string, route Route, now time.Time) (Decision, Tick
 		b, ok = ks.routes[route]
 	}
 	if ok {
-		bucket = b
-		for _, rt := range ks.plan.Routes {
-			if rt.Route == route {
-				burst, r = rt.Burst, rt.Rate
-			}
-		}
+		bucket, burst, r = b, b.Burst(), float64(b.Limit())
 	}
 	if bucket != nil && !bucket.AllowN(now, 1) {
 		// The time until one token is back: what AllowN found missing.
@@ -435,25 +436,36 @@ func (l *Limiter) Usage(keyID string, start, end, now time.Time) (plan string, d
 	if q != nil {
 		ks.roll(now)
 	}
+	used := make(map[time.Time]int64, len(ks.days))
+	for _, dc := range ks.days {
+		used[dc.day] = dc.used
+	}
 	first, _ := Day.Window(start)
 	last, _ := Day.Window(end)
-	for d := first; !d.After(last); d = d.AddDate(0, 0, 1) {
-		u := DayUsage{Day: d, Used: ks.usedOn(d), Remaining: -1}
+	// What was left at each day's end: the window's limit less what the
+	// window's days up to that one spent, summed from the window's start.
+	from := first
+	if q != nil {
+		from, _ = q.Period.Window(first)
+	}
+	var window time.Time
+	var spent int64
+	for d := from; !d.After(last); d = d.AddDate(0, 0, 1) {
+		u := DayUsage{Day: d, Used: used[d], Remaining: -1}
 		if q != nil {
-			// What was left at the day's end: the window's limit less what
-			// the window's days up to this one spent.
-			wStart, _ := q.Period.Window(d)
-			var spent int64
-			for x := wStart; !x.After(d); x = x.AddDate(0, 0, 1) {
-				spent += ks.usedOn(x)
+			if w, _ := q.Period.Window(d); !w.Equal(window) {
+				window, spent = w, 0
 			}
+			spent += u.Used
 			limit := q.Limit
-			if wStart.Equal(ks.first) {
+			if window.Equal(ks.first) {
 				limit = max(q.Limit-q.Offset, 0)
 			}
 			u.Remaining = max(limit-spent, 0)
 		}
-		days = append(days, u)
+		if !d.Before(first) {
+			days = append(days, u)
+		}
 	}
 	return ks.plan.Name, days, true
 }

@@ -156,6 +156,15 @@ func TestSetPlans(t *testing.T) {
 	if d, _ := l.Take("drop", Route{"GET", "/x"}, t0); !d.Allowed || d.Throttled {
 		t.Errorf("a key with no plan any more is still limited: %+v", d)
 	}
+	// keep's quota moves from a month to a day: its window is the day's
+	// from the next request, counted afresh.
+	a3 := a2
+	a3.Quota = &Quota{Limit: 1, Period: Day}
+	l.SetPlans([]Plan{a3, b}, map[string]string{"keep": "a", "move": "b"}, t0)
+	if d := take(t, l, "keep", Route{"GET", "/x"}, t0.Add(10*time.Second), ""); d.QuotaWindow != 86400 || d.QuotaRemaining != 0 {
+		t.Errorf("keep after its quota became daily: %+v, want a day's window with its one request spent", d)
+	}
+	take(t, l, "keep", Route{"GET", "/x"}, t0.Add(20*time.Second), QuotaExceeded)
 	if got := l.Keys(); fmt.Sprint(got) != "[keep move]" {
 		t.Errorf("Keys() = %v", got)
 	}
