@@ -169,9 +169,9 @@ func (g *Gateway) serveUsage(w http.ResponseWriter, r *http.Request) int {
 	case end.Sub(start) > maxUsageDays*24*time.Hour:
 		return g.fail(w, http.StatusBadRequest, "bad_request", "the range is over "+strconv.Itoa(maxUsageDays)+" days")
 	}
-	ids := g.plans.Keys()
-	if id := q.Get("keyId"); id != "" {
-		ids = []string{id}
+	ids, keyID := g.plans.Keys(), q.Get("keyId")
+	if keyID != "" {
+		ids = []string{keyID}
 	}
 	planID := q.Get("usagePlanId")
 	body := usageBody{UsagePlanID: planID, StartDate: start.Format(time.DateOnly), EndDate: end.Format(time.DateOnly), Items: map[string][][]int64{}}
@@ -186,8 +186,8 @@ func (g *Gateway) serveUsage(w http.ResponseWriter, r *http.Request) int {
 		}
 		body.Items[id] = pairs
 	}
-	if id := q.Get("keyId"); id != "" && len(body.Items) == 0 {
-		return g.fail(w, http.StatusNotFound, "not_found", "key "+strconv.Quote(id)+" has no usage plan")
+	if keyID != "" && len(body.Items) == 0 {
+		return g.fail(w, http.StatusNotFound, "not_found", "key "+strconv.Quote(keyID)+" has no usage plan")
 	}
 	writeJSON(w, http.StatusOK, body)
 	return http.StatusOK
