@@ -67,6 +67,8 @@ type Config struct {
 	Routes    []Route    // in file order
 	Plans     []Plan     // in file order
 
+	Authorizers []Authorizer // in file order
+
 	// positions of tables and fields, for Error and for lint findings.
 	positions map[string]Position
 }
@@ -84,6 +86,10 @@ type Gateway struct {
 	// (AWS_REGION, AWS_DEFAULT_REGION, invoked function ARNs). If zero,
 	// DefaultRegion.
 	Region string
+	// APIKeySource is where a route's API key is read from: KeySourceHeader
+	// (the default) or KeySourceAuthorizer (the usageIdentifierKey of the
+	// route's authorizer).
+	APIKeySource string
 }
 
 // Key is one [keys.ID] table: an API key id and the secrets that
@@ -154,6 +160,8 @@ type Group struct {
 	Name string
 	// Internal marks a group only callers inside the organisation may use.
 	Internal bool
+	// Authorizer is the authorizer of the group's routes that name none.
+	Authorizer string
 }
 
 // Function is one [functions.NAME] table.
@@ -194,12 +202,20 @@ type Route struct {
 	// Group and Keys say who may call; with neither, any valid key may.
 	Group string
 	Keys  []string
-	// Auth is AuthAPIKey (the default) or AuthNone.
+	// Auth is AuthAPIKey (the default), AuthNone or AuthAuthorizer.
 	Auth   string
 	Reason string
+	// Authorizer is the authorizer that runs after the key check (or
+	// alone, with AuthAuthorizer), the route's own or its group's; "" for
+	// none.
+	Authorizer string
 }
 
-// Public reports whether the route is open to callers without a key.
+// NeedsKey reports whether the route asks for an API key.
+func (r Route) NeedsKey() bool { return r.Auth == AuthAPIKey }
+
+// Public reports whether the route is open to every caller: no key and no
+// authorizer.
 func (r Route) Public() bool { return r.Auth == AuthNone }
 
 // String names the route as messages do: "GET /customers/{customerId}".

@@ -176,7 +176,7 @@ func TestLoadErrors(t *testing.T) {
 		{"double slash in template", fn + "[[routes]]\nmethod = \"GET\"\npath = \"/a//b\"\nfunction = \"f\"\n", []string{`has an empty segment`}},
 		{"bad method", fn + "[[routes]]\nmethod = \"FETCH\"\npath = \"/a\"\nfunction = \"f\"\n", []string{`routes[0].method: unknown method "FETCH"`}},
 		{"public with group", fn + "[[routes]]\nmethod = \"GET\"\npath = \"/a\"\nfunction = \"f\"\nauth = \"none\"\ngroup = \"g\"\n", []string{`routes[0].auth: auth = "none" makes the route public`}},
-		{"bad auth", fn + "[[routes]]\nmethod = \"GET\"\npath = \"/a\"\nfunction = \"f\"\nauth = \"basic\"\n", []string{`routes[0].auth: must be "api_key" or "none"`}},
+		{"bad auth", fn + "[[routes]]\nmethod = \"GET\"\npath = \"/a\"\nfunction = \"f\"\nauth = \"basic\"\n", []string{`routes[0].auth: must be "api_key", "none" or "authorizer"`}},
 		{"duplicate route", fn + "[[routes]]\nmethod = \"GET\"\npath = \"/a/{x}\"\nfunction = \"f\"\n[[routes]]\nmethod = \"GET\"\npath = \"/a/{y}\"\nfunction = \"f\"\n",
 			[]string{`inquir.toml:8:1: routes[1]: GET /a/{y} duplicates routes[0] (GET /a/{x})`}},
 		{"several errors at once", "[functions.f]\nruntime = \"node\"\npath = \"fn/index.mjs\"\ntimeout = \"x\"\nconcurrency = 0\n",

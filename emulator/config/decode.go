@@ -22,6 +22,8 @@ type rawFile struct {
 	Functions map[string]rawFunction `toml:"functions"`
 	Routes    []rawRoute             `toml:"routes"`
 	Plans     map[string]rawPlan     `toml:"plans"`
+
+	Authorizers map[string]rawAuthorizer `toml:"authorizers"`
 }
 
 type rawPlan struct {
@@ -49,6 +51,8 @@ type rawGateway struct {
 	KeyHeader string  `toml:"key_header"`
 	Compat    string  `toml:"compat"`
 	Region    *string `toml:"region"`
+
+	APIKeySource string `toml:"api_key_source"`
 }
 
 type rawKey struct {
@@ -62,7 +66,8 @@ type rawKey struct {
 }
 
 type rawGroup struct {
-	Internal bool `toml:"internal"`
+	Internal   bool   `toml:"internal"`
+	Authorizer string `toml:"authorizer"`
 }
 
 type rawFunction struct {
@@ -83,6 +88,8 @@ type rawRoute struct {
 	Keys     []string `toml:"keys"`
 	Auth     string   `toml:"auth"`
 	Reason   string   `toml:"reason"`
+
+	Authorizer string `toml:"authorizer"`
 }
 
 // stringOrList accepts `secret = "x"` and `secret = ["x", "y"]`.
@@ -124,7 +131,7 @@ func decode(path string, data []byte) (*rawFile, map[string]Position, error) {
 	positions := locate(data)
 	// The decoder quietly skips a table written as a plain value
 	// (keys = 3); it is a value of the wrong type like any other.
-	for _, name := range []string{"gateway", "keys", "groups", "functions", "routes", "plans"} {
+	for _, name := range []string{"gateway", "keys", "groups", "functions", "routes", "plans", "authorizers"} {
 		v, ok := doc[name]
 		if !ok {
 			continue
@@ -207,6 +214,8 @@ func decodeTables(data []byte) (decodedFile, toml.MetaData, error) {
 		Functions map[string]toml.Primitive `toml:"functions"`
 		Routes    []toml.Primitive          `toml:"routes"`
 		Plans     map[string]toml.Primitive `toml:"plans"`
+
+		Authorizers map[string]toml.Primitive `toml:"authorizers"`
 	}
 	var f decodedFile
 	md, err := toml.Decode(string(data), &top)
@@ -223,6 +232,7 @@ func decodeTables(data []byte) (decodedFile, toml.MetaData, error) {
 	f.Groups = decodeEach[rawGroup](md, top.Groups, note)
 	f.Functions = decodeEach[rawFunction](md, top.Functions, note)
 	f.Plans = decodeEach[rawPlan](md, top.Plans, note)
+	f.Authorizers = decodeEach[rawAuthorizer](md, top.Authorizers, note)
 	for _, prim := range top.Routes {
 		var r rawRoute
 		note(md.PrimitiveDecode(prim, &r))
@@ -264,14 +274,16 @@ func sortByPosition(errs []error) {
 // suggest names the fields a table does have, so a typo is easy to fix.
 func suggest(key []string) string {
 	fields := map[string]string{
-		"gateway":   "listen, key_header, compat",
-		"keys":      "secret, groups, not_before, expires, disabled, metadata",
-		"groups":    "internal",
-		"functions": "runtime, path, export, command, timeout, concurrency, env",
-		"routes":    "method, path, function, group, keys, auth, reason",
+		"gateway":     "listen, key_header, compat, region, api_key_source",
+		"keys":        "secret, groups, not_before, expires, disabled, metadata, plan",
+		"groups":      "internal, authorizer",
+		"functions":   "runtime, path, export, command, timeout, concurrency, env",
+		"routes":      "method, path, function, group, keys, auth, reason, authorizer",
+		"plans":       "rate, burst, quota, routes",
+		"authorizers": "function, type, identity_sources, ttl, token_validation, simple_responses",
 	}
 	if len(key) == 1 {
-		return " (tables are gateway, keys, groups, functions, routes)"
+		return " (tables are gateway, keys, groups, functions, routes, plans, authorizers)"
 	}
 	if f, ok := fields[key[0]]; ok {
 		return " (" + key[0] + " fields are " + f + ")"

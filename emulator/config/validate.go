@@ -49,10 +49,18 @@ func (c *Config) build(raw *rawFile) error {
 		if !idPattern.MatchString(name) {
 			fail(c.ErrorAt([]string{"groups", name}, "group name %q may only hold letters, digits, '.', '_' and '-'", name))
 		}
-		c.Groups = append(c.Groups, Group{Name: name, Internal: raw.Groups[name].Internal})
+		c.Groups = append(c.Groups, Group{Name: name, Internal: raw.Groups[name].Internal, Authorizer: raw.Groups[name].Authorizer})
 	}
 	for _, name := range c.order("functions", slices.Sorted(maps.Keys(raw.Functions))) {
 		c.Functions = append(c.Functions, c.buildFunction(name, raw.Functions[name], fail))
+	}
+	for _, name := range c.order("authorizers", slices.Sorted(maps.Keys(raw.Authorizers))) {
+		c.Authorizers = append(c.Authorizers, c.buildAuthorizer(name, raw.Authorizers[name], fail))
+	}
+	for _, g := range c.Groups {
+		if g.Authorizer != "" && c.Authorizer(g.Authorizer) == nil {
+			fail(c.undefinedAuthorizer([]string{"groups", g.Name, "authorizer"}, g.Authorizer))
+		}
 	}
 	seen := map[string]int{}
 	for i, r := range raw.Routes {
@@ -88,6 +96,13 @@ func (c *Config) buildGateway(g rawGateway, fail func(*Error)) {
 	case CompatInquir, CompatAWS:
 	default:
 		fail(c.ErrorAt([]string{"gateway", "compat"}, "must be %q or %q, not %q", CompatInquir, CompatAWS, g.Compat))
+	}
+	switch c.Gateway.APIKeySource = strings.ToLower(g.APIKeySource); c.Gateway.APIKeySource {
+	case "":
+		c.Gateway.APIKeySource = KeySourceHeader
+	case KeySourceHeader, KeySourceAuthorizer:
+	default:
+		fail(c.ErrorAt([]string{"gateway", "api_key_source"}, "must be %q or %q, not %q", KeySourceHeader, KeySourceAuthorizer, g.APIKeySource))
 	}
 	c.Gateway.Region = DefaultRegion
 	if g.Region != nil {
@@ -323,7 +338,7 @@ func (c *Config) buildRoute(i int, r rawRoute, fail func(*Error)) Route {
 	at := func(field string) []string { return []string{"routes", strconv.Itoa(i), field} }
 	route := Route{
 		Index: i, Method: strings.ToUpper(r.Method), Path: r.Path, Function: r.Function,
-		Group: r.Group, Keys: r.Keys, Auth: r.Auth, Reason: r.Reason,
+		Group: r.Group, Keys: r.Keys, Auth: r.Auth, Reason: r.Reason, Authorizer: r.Authorizer,
 	}
 	switch {
 	case r.Method == "":
@@ -351,13 +366,39 @@ func (c *Config) buildRoute(i int, r rawRoute, fail func(*Error)) Route {
 		if r.Group != "" || len(r.Keys) > 0 {
 			fail(c.ErrorAt(at("auth"), "auth = \"none\" makes the route public, so group and keys would be ignored; remove them or the auth line"))
 		}
+		if r.Authorizer != "" {
+			fail(c.ErrorAt(at("auth"), "auth = \"none\" makes the route public, so its authorizer would not run; for a route only the authorizer guards, write auth = \"authorizer\""))
+		}
+	case AuthAuthorizer:
+		if r.Group != "" || len(r.Keys) > 0 {
+			fail(c.ErrorAt(at("auth"), "auth = \"authorizer\" asks for no API key, so group and keys would be ignored; remove them or the auth line"))
+		}
 	default:
-		fail(c.ErrorAt(at("auth"), "must be %q or %q, not %q", AuthAPIKey, AuthNone, r.Auth))
+		fail(c.ErrorAt(at("auth"), "must be %q, %q or %q, not %q", AuthAPIKey, AuthNone, AuthAuthorizer, r.Auth))
+	}
+	if route.Authorizer == "" && route.Auth == AuthAPIKey {
+		if g := c.Group(r.Group); g != nil {
+			route.Authorizer = g.Authorizer
+		}
+	}
+	switch {
+	case r.Authorizer != "" && c.Authorizer(r.Authorizer) == nil:
+		fail(c.undefinedAuthorizer(at("authorizer"), r.Authorizer))
+	case route.Auth == AuthAuthorizer && route.Authorizer == "":
+		fail(c.ErrorAt(at("auth"), "auth = \"authorizer\" needs an authorizer: name one with authorizer = \"NAME\""))
+	case route.Auth == AuthAPIKey && route.Authorizer == "" && c.Gateway.APIKeySource == KeySourceAuthorizer:
+		fail(c.ErrorAt([]string{"routes", strconv.Itoa(i)}, "with gateway.api_key_source = \"authorizer\" a route's API key is the one its authorizer names, and %s has no authorizer; add authorizer = \"NAME\"", route))
 	}
 	if r.Reason != "" && route.Auth != AuthNone {
 		fail(c.ErrorAt(at("reason"), "reason explains why a route is public; this route is protected (add auth = \"none\" or remove reason)"))
 	}
 	return route
+}
+
+// undefinedAuthorizer is the error for a reference to an authorizer the
+// file does not define.
+func (c *Config) undefinedAuthorizer(at []string, name string) *Error {
+	return c.ErrorAt(at, "authorizer %q is not defined; add an [authorizers.%s] table or fix the name", name, name)
 }
 
 // checkPathTemplate accepts /literal/{param}/{rest+}.

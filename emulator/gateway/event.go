@@ -63,7 +63,7 @@ type requestContext struct {
 	Identity          identity          `json:"identity"`
 	DomainName        string            `json:"domainName"`
 	APIID             string            `json:"apiId"`
-	Authorizer        map[string]string `json:"authorizer,omitempty"`
+	Authorizer        map[string]any    `json:"authorizer,omitempty"`
 }
 
 // identity is requestContext.identity. Only sourceIp, userAgent and, with
@@ -151,7 +151,7 @@ func newEvent(r *http.Request, m policy.Match, d policy.Decision, body []byte, r
 	}
 	if d.Key != nil {
 		rc.Identity.APIKeyID = &d.Key.ID
-		rc.Authorizer = make(map[string]string, len(d.Key.Metadata)+1)
+		rc.Authorizer = make(map[string]any, len(d.Key.Metadata)+1)
 		rc.Authorizer["apiKeyId"] = d.Key.ID
 		for k, v := range d.Key.Metadata {
 			rc.Authorizer[k] = v
@@ -225,6 +225,9 @@ func (ev *proxyEvent) typed() *events.APIGatewayProxyRequest {
 	if rc.Authorizer != nil {
 		out.RequestContext.Authorizer = make(map[string]any, len(rc.Authorizer))
 		for k, v := range rc.Authorizer {
+			if n, ok := v.(int64); ok {
+				v = float64(n) // a JSON number, as json.Unmarshal decodes it
+			}
 			out.RequestContext.Authorizer[k] = v
 		}
 	}

@@ -65,6 +65,7 @@ type Gateway struct {
 	stats  stats
 	lines  *lineWriter    // nil without Options.RequestLog
 	plans  *plans.Limiter // the usage plans' buckets and quotas, across reloads
+	authz  *authorizerCache
 }
 
 // New returns a Gateway with no policy: it answers 503 until SetPolicy.
@@ -78,7 +79,7 @@ func New(opts Options) *Gateway {
 	if opts.Now == nil {
 		opts.Now = opts.Clock.Now
 	}
-	g := &Gateway{opts: opts, plans: plans.New()}
+	g := &Gateway{opts: opts, plans: plans.New(), authz: newAuthorizerCache()}
 	g.stats.init()
 	if opts.RequestLog != nil {
 		g.lines = newLineWriter(opts.RequestLog)
@@ -105,6 +106,7 @@ func (g *Gateway) SetPolicy(p *policy.Policy) {
 		// first request the new policy lets through.
 		ps, keys := plansOf(p.Config)
 		g.plans.SetPlans(ps, keys, g.opts.Now())
+		g.authz.setConfig(p.Config)
 	}
 	g.policy.Store(p)
 }
@@ -158,7 +160,28 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	route := m.Route
 	rec.function = route.Function
 
-	d, rej := g.authorize(p, route, r, now)
+	// The key, then the key's plan, then the route's Lambda authorizer,
+	// as API Gateway orders them; but when the authorizer is what picks
+	// the key (api_key_source = "authorizer"), it runs first.
+	var (
+		az  *authorized
+		ref *authorizerRefusal
+		d   policy.Decision
+		rej *rejection
+	)
+	keyFromAuthorizer := route.NeedsKey() && route.Authorizer != "" && p.Config.Gateway.APIKeySource == config.KeySourceAuthorizer
+	if keyFromAuthorizer {
+		if az, ref = g.runAuthorizer(r.Context(), p, route, r, m, d, names, now, rec); ref != nil {
+			rec.status = g.refuseByAuthorizer(w, p, rec, ref)
+			return
+		}
+		d, rej = g.authorizeSecret(p, route, az.answer.UsageIdentifierKey, now)
+		if rej != nil && d.Outcome == policy.MissingKey {
+			rej.message = "the route's authorizer named no API key (usageIdentifierKey)"
+		}
+	} else {
+		d, rej = g.authorize(p, route, r, now)
+	}
 	if d.Key != nil {
 		rec.keyID = d.Key.ID
 	}
@@ -179,6 +202,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if status, rec.reason, ticket = g.limit(w, p, r, route, d.Key, now); status != 0 {
 			g.stats.reject(rec.reason)
 			rec.status = status
+			return
+		}
+	}
+
+	if route.Authorizer != "" && !keyFromAuthorizer {
+		if az, ref = g.runAuthorizer(r.Context(), p, route, r, m, d, names, now, rec); ref != nil {
+			g.plans.Refund(ticket)
+			rec.status = g.refuseByAuthorizer(w, p, rec, ref)
 			return
 		}
 	}
@@ -215,6 +246,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := uuid.New()
 	rec.requestID = reqID
 	ev := newEvent(r, m, d, body, reqID, p.Config.Gateway.KeyHeader, names, now)
+	if az != nil {
+		ev.setAuthorizer(az)
+	}
 	g.stats.invoke(route.Function)
 	var out Response
 	if ei, ok := g.opts.Invoker.(EventInvoker); ok && ei.TakesEvent(route.Function) {
@@ -273,6 +307,12 @@ func (g *Gateway) authorize(p *policy.Policy, route *policy.Route, r *http.Reque
 	if len(values) == 1 {
 		secret = values[0]
 	}
+	return g.authorizeSecret(p, route, secret, now)
+}
+
+// authorizeSecret asks the policy about secret, read from the key header
+// or given by the route's authorizer; a nil rejection means go on.
+func (g *Gateway) authorizeSecret(p *policy.Policy, route *policy.Route, secret string, now time.Time) (policy.Decision, *rejection) {
 	d := p.Authorize(route, secret, now)
 	switch d.Outcome {
 	case policy.MissingKey:
@@ -283,6 +323,25 @@ func (g *Gateway) authorize(p *policy.Policy, route *policy.Route, r *http.Reque
 		return d, &rejection{http.StatusForbidden, "forbidden", "this API key may not call this route", "forbidden"}
 	}
 	return d, nil
+}
+
+// refuseByAuthorizer answers a request the route's Lambda authorizer
+// refused, or failed on: inquir's body, or API Gateway's under compat =
+// "aws".
+func (g *Gateway) refuseByAuthorizer(w http.ResponseWriter, p *policy.Policy, rec *logEntry, ref *authorizerRefusal) int {
+	rec.reason = ref.reason
+	if ref.err != nil {
+		rec.err = ref.err
+	}
+	g.stats.reject(ref.reason)
+	if p.Config.Gateway.Compat == config.CompatAWS {
+		if ref.status == http.StatusInternalServerError {
+			w.Header().Set("X-Amzn-ErrorType", "AuthorizerConfigurationException")
+		}
+		writeJSONBody(w, ref.status, ref.awsBody)
+		return ref.status
+	}
+	return g.fail(w, ref.status, ref.errCode, ref.message)
 }
 
 // reject answers a request the gateway refuses; under compat = "aws" every
@@ -340,6 +399,11 @@ type logEntry struct {
 	reason    string
 	requestID string
 	err       error
+	// authorizer names the route's Lambda authorizer, and authorizerCache
+	// says whether its answer came from the cache ("hit") or a run
+	// ("miss"); both "" on routes without one.
+	authorizer      string
+	authorizerCache string
 }
 
 // logRequest writes the request's one line. It names the key id, never the
@@ -368,6 +432,12 @@ func (g *Gateway) logRequest(r *http.Request, e *logEntry, d time.Duration) {
 	}
 	if e.keyID != "" {
 		attrs = append(attrs, "key", e.keyID)
+	}
+	if e.authorizer != "" {
+		attrs = append(attrs, "authorizer", e.authorizer)
+	}
+	if e.authorizerCache != "" {
+		attrs = append(attrs, "authorizer_cache", e.authorizerCache)
 	}
 	if e.reason != "" {
 		attrs = append(attrs, "reason", e.reason)

@@ -165,7 +165,7 @@ func appendRequestContext(b []byte, rc *requestContext) []byte {
 	b = appendJSONString(b, rc.APIID)
 	if len(rc.Authorizer) > 0 {
 		b = append(b, `,"authorizer":`...)
-		b = appendStringMap(b, rc.Authorizer)
+		b = appendAuthorizer(b, rc.Authorizer)
 	}
 	return append(b, '}')
 }
@@ -238,6 +238,28 @@ func appendStringMap(b []byte, m map[string]string) []byte {
 		b = appendJSONString(b, k)
 		b = append(b, ':')
 		b = appendJSONString(b, m[k])
+	}
+	return append(b, '}')
+}
+
+// appendAuthorizer writes requestContext.authorizer: string values, and
+// the integer integrationLatency.
+func appendAuthorizer(b []byte, m map[string]any) []byte {
+	b = append(b, '{')
+	for i, k := range sortedKeys(m) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		switch v := m[k].(type) {
+		case string:
+			b = appendJSONString(b, v)
+		case int64:
+			b = strconv.AppendInt(b, v, 10)
+		default:
+			b = append(b, "null"...)
+		}
 	}
 	return append(b, '}')
 }

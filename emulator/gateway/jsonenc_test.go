@@ -22,6 +22,23 @@ func randomString(r *rand.Rand) string {
 	return string(b)
 }
 
+// randomAuthorizer is a requestContext.authorizer: strings, and a
+// integrationLatency number at times.
+func randomAuthorizer(r *rand.Rand) map[string]any {
+	m := randomStringMap(r)
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]any, len(m)+1)
+	for k, v := range m {
+		out[k] = v
+	}
+	if r.IntN(2) == 0 {
+		out["integrationLatency"] = r.Int64N(1 << 40)
+	}
+	return out
+}
+
 func randomStringMap(r *rand.Rand) map[string]string {
 	switch r.IntN(4) {
 	case 0:
@@ -98,7 +115,7 @@ func TestJSONMatchesMarshal(t *testing.T) {
 				ExtendedRequestID: randomString(r), RequestTime: randomString(r), Path: randomString(r),
 				AccountID: randomString(r), Protocol: randomString(r), Stage: randomString(r),
 				DomainPrefix: randomString(r), RequestTimeEpoch: r.Int64() - r.Int64(), RequestID: randomString(r),
-				DomainName: randomString(r), APIID: randomString(r), Authorizer: randomStringMap(r),
+				DomainName: randomString(r), APIID: randomString(r), Authorizer: randomAuthorizer(r),
 				Identity: identity{
 					CognitoIdentityPoolID: randomStringPtr(r), AccountID: randomStringPtr(r), CognitoIdentityID: randomStringPtr(r),
 					Caller: randomStringPtr(r), APIKey: randomStringPtr(r), APIKeyID: randomStringPtr(r),

@@ -140,6 +140,14 @@ func appendLogLine(b []byte, t time.Time, method, path string, status int, d tim
 		b = append(b, " key="...)
 		b = appendTextValue(b, e.keyID)
 	}
+	if e.authorizer != "" {
+		b = append(b, " authorizer="...)
+		b = appendTextValue(b, e.authorizer)
+	}
+	if e.authorizerCache != "" {
+		b = append(b, " authorizer_cache="...)
+		b = appendTextValue(b, e.authorizerCache)
+	}
 	if e.reason != "" {
 		b = append(b, " reason="...)
 		b = appendTextValue(b, e.reason)

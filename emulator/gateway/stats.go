@@ -21,11 +21,57 @@ type stats struct {
 	reloadsUnchanged int64
 	reloadsRefused   int64
 	lastReloadErr    string
+	authorizers      map[string]*AuthorizerStats
+}
+
+// AuthorizerStats count what one Lambda authorizer did.
+type AuthorizerStats struct {
+	// Invocations counts the times its function ran; CacheHits the
+	// requests answered from its cache instead.
+	Invocations int64 `json:"invocations"`
+	CacheHits   int64 `json:"cache_hits"`
+	// Denials counts policies (or simple responses) that refused the
+	// request, cached or not: 403.
+	Denials int64 `json:"denials"`
+	// Unauthorized counts "Unauthorized" answers (401), MissingIdentity
+	// the requests refused before it ran (an identity source absent, a
+	// token that failed token_validation: 401), Errors the failures
+	// (crash, timeout, bad answer: 500).
+	Unauthorized    int64 `json:"unauthorized"`
+	MissingIdentity int64 `json:"missing_identity"`
+	Errors          int64 `json:"errors"`
+}
+
+// authorizer counts one event of the named authorizer: "invocation",
+// "cache_hit", "denied", "unauthorized", "missing_identity" or "error".
+func (s *stats) authorizer(name, event string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.authorizers[name]
+	if a == nil {
+		a = &AuthorizerStats{}
+		s.authorizers[name] = a
+	}
+	switch event {
+	case "invocation":
+		a.Invocations++
+	case "cache_hit":
+		a.CacheHits++
+	case "denied":
+		a.Denials++
+	case "unauthorized":
+		a.Unauthorized++
+	case "missing_identity":
+		a.MissingIdentity++
+	case "error":
+		a.Errors++
+	}
 }
 
 func (s *stats) init() {
 	s.rejections = map[string]int64{}
 	s.invocations = map[string]int64{}
+	s.authorizers = map[string]*AuthorizerStats{}
 }
 
 func (s *stats) request() {
@@ -81,6 +127,9 @@ type Stats struct {
 	// Usage is each planned key's plan and what it spent of its quota
 	// window (see plans.KeyUsage); absent when no key has a plan.
 	Usage map[string]plans.KeyUsage `json:"usage,omitempty"`
+	// Authorizers are each Lambda authorizer's counters; absent when the
+	// config defines none.
+	Authorizers map[string]AuthorizerStats `json:"authorizers,omitempty"`
 	// LogLinesDropped counts request lines not written because the
 	// request log's buffer was full (Options.RequestLog); absent when none.
 	LogLinesDropped int64 `json:"log_lines_dropped,omitempty"`
@@ -112,6 +161,12 @@ func (g *Gateway) Stats() Stats {
 		FunctionErrors: s.functionErrors,
 		Reloads:        ReloadStats{Applied: s.reloadsApplied, Refused: s.reloadsRefused, Unchanged: s.reloadsUnchanged, LastError: g.opts.Redactor.String(s.lastReloadErr)},
 	}
+	for name, a := range s.authorizers {
+		if out.Authorizers == nil {
+			out.Authorizers = map[string]AuthorizerStats{}
+		}
+		out.Authorizers[name] = *a
+	}
 	s.mu.Unlock()
 	if g.lines != nil {
 		out.LogLinesDropped = g.lines.dropped.Load()
@@ -124,6 +179,12 @@ func (g *Gateway) Stats() Stats {
 		// Every function is listed, invoked or not, so a test can read a 0.
 		for _, f := range p.Config.Functions {
 			out.Invocations[f.Name] += 0
+		}
+		for _, a := range p.Config.Authorizers {
+			if out.Authorizers == nil {
+				out.Authorizers = map[string]AuthorizerStats{}
+			}
+			out.Authorizers[a.Name] = out.Authorizers[a.Name] // listed, so a test can read a 0
 		}
 	}
 	if g.opts.FunctionStats != nil {

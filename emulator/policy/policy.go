@@ -83,7 +83,8 @@ type fileRef struct{ keyID, file string }
 type Route struct {
 	config.Route
 	// Callers are the ids of configured keys that this route allows, sorted.
-	// Empty for public routes. Whether each key is valid right now is
+	// Empty for routes that ask for no key (public, or auth = "authorizer").
+	// Whether each key is valid right now is
 	// decided per request (expiry, not_before, disabled).
 	Callers []string
 	// AnyKey is set on a protected route with neither group nor keys: any
@@ -112,6 +113,9 @@ const (
 	MissingKey                // 401: no key, or an empty one
 	InvalidKey                // 401: unknown, expired, not yet valid or disabled (see Reason)
 	Forbidden                 // 403: a valid key the route does not allow
+	// ByAuthorizer: the route has auth = "authorizer", so no key is asked
+	// for; its Lambda authorizer alone decides.
+	ByAuthorizer
 )
 
 // Reason says why a key was refused. It goes to the log and stats, never to
@@ -134,7 +138,7 @@ var reasonNames = [...]string{"", "unknown_key", "expired_key", "key_not_yet_val
 
 func (r Reason) String() string { return reasonNames[r] }
 
-var outcomeNames = [...]string{"allowed", "public", "missing_api_key", "invalid_api_key", "forbidden"}
+var outcomeNames = [...]string{"allowed", "public", "missing_api_key", "invalid_api_key", "forbidden", "by_authorizer"}
 
 func (o Outcome) String() string { return outcomeNames[o] }
 
@@ -158,6 +162,9 @@ func (p *Policy) Authorize(route *Route, secret string, now time.Time) Decision 
 	if route.Public() {
 		return Decision{Outcome: Public}
 	}
+	if route.Auth == config.AuthAuthorizer {
+		return Decision{Outcome: ByAuthorizer}
+	}
 	if secret == "" {
 		return Decision{Outcome: MissingKey}
 	}
@@ -178,6 +185,9 @@ func (p *Policy) Authorize(route *Route, secret string, now time.Time) Decision 
 func (p *Policy) AuthorizeKey(route *Route, key *Key, now time.Time) Decision {
 	if route.Public() {
 		return Decision{Outcome: Public}
+	}
+	if route.Auth == config.AuthAuthorizer {
+		return Decision{Outcome: ByAuthorizer}
 	}
 	if r := key.Validity(now); r != ReasonNone {
 		return Decision{Outcome: InvalidKey, Reason: r, Key: key}
@@ -310,7 +320,7 @@ func compileWith(cfg *config.Config, prev *Policy) (*Policy, error) {
 	}
 	for _, cr := range cfg.Routes {
 		r := &Route{Route: cr, callers: map[string]bool{}}
-		if !cr.Public() {
+		if cr.NeedsKey() {
 			r.AnyKey = cr.Group == "" && len(cr.Keys) == 0
 			for _, k := range p.Keys {
 				if r.AnyKey || slices.Contains(cr.Keys, k.ID) || (cr.Group != "" && slices.Contains(k.Groups, cr.Group)) {
@@ -337,12 +347,21 @@ func compileWith(cfg *config.Config, prev *Policy) (*Policy, error) {
 }
 
 // stricterThan reports whether r refuses a caller that other lets in: r
-// is protected and other is open, or other allows a key that r does not.
+// is protected and other is open, other allows a key that r does not, or
+// r runs an authorizer that other does not run.
 func (r *Route) stricterThan(other *Route) bool {
 	switch {
 	case r.Public():
 		return false
 	case other.Public():
+		return true
+	case r.Authorizer != "" && r.Authorizer != other.Authorizer:
+		return true
+	case !r.NeedsKey():
+		return false
+	case !other.NeedsKey():
+		// other asks for no key: r, which does, refuses a caller without
+		// one that other's authorizer lets in.
 		return true
 	}
 	for id := range other.callers {
@@ -360,7 +379,7 @@ func protectionsDiffer(routes []*Route) bool {
 	for _, r := range routes {
 		who := "public"
 		if !r.Public() {
-			who = strings.Join(r.Callers, ",")
+			who = r.Auth + ":" + strings.Join(r.Callers, ",") + ":" + r.Authorizer
 		}
 		seen[who] = true
 	}

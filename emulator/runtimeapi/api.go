@@ -301,9 +301,25 @@ func (s *Server) invocationError(rw http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Warn("function returned an error", "function", s.opts.Function, "request_id", inv.ID,
 		"error_type", e.Type, "error_message", e.Message, "stack", strings.Join(e.Stack, "\n"))
-	inv.result <- Result{Err: fmt.Errorf("function %s: handler error %s: %s", s.opts.Function, e.Type, e.Message)}
+	inv.result <- Result{Err: &HandlerError{Function: s.opts.Function, Type: e.Type, Message: e.Message}}
 	accepted(rw)
 }
+
+// HandlerError is the error a handler reported through /error: its
+// errorType and errorMessage. An authorizer that answers
+// callback("Unauthorized") or throws Error("Unauthorized") reports one with
+// that message, which API Gateway answers with 401.
+type HandlerError struct {
+	Function, Type, Message string
+}
+
+func (e *HandlerError) Error() string {
+	return fmt.Sprintf("function %s: handler error %s: %s", e.Function, e.Type, e.Message)
+}
+
+// HandlerMessage is the handler's errorMessage; the gateway reads it
+// through this method, as it imports no runtime.
+func (e *HandlerError) HandlerMessage() string { return e.Message }
 
 // initError hands Options.InitError the report of a worker that failed to
 // initialise. Once the worker has asked for an invocation its init is
