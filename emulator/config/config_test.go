@@ -89,7 +89,7 @@ func TestLoadValid(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Dir(path)
-	if c.Gateway != (Gateway{Listen: DefaultListen, KeyHeader: DefaultKeyHeader, Compat: CompatAWS, Region: DefaultRegion}) {
+	if c.Gateway != (Gateway{Listen: DefaultListen, KeyHeader: DefaultKeyHeader, Compat: CompatAWS, Region: DefaultRegion, APIKeySource: KeySourceHeader}) {
 		t.Errorf("gateway = %+v", c.Gateway)
 	}
 	wantKeys := []Key{
