@@ -366,10 +366,19 @@ func (v *View) sameCode(a, b *policy.Route) bool {
 // who: "callers without a key" when a is open and b is not, else the keys a adds. A route b
 // that is open, or that no key may call (INQ004's), guards nothing here.
 func (v *View) admitsMore(a, b *policy.Route) (string, bool) {
-	if v.Open(b) || len(b.Callers) == 0 {
+	if !v.guards(b) {
 		return "", false
 	}
 	if v.Open(a) {
+		return "callers without a key", true
+	}
+	if b.Authorizer != "" && a.Authorizer != b.Authorizer {
+		return fmt.Sprintf("callers authorizer %q would refuse", b.Authorizer), true
+	}
+	if !b.NeedsKey() {
+		return "", false
+	}
+	if !a.NeedsKey() {
 		return "callers without a key", true
 	}
 	var extra []string
@@ -385,6 +394,13 @@ func (v *View) admitsMore(a, b *policy.Route) (string, bool) {
 		return "key " + extra[0], true
 	}
 	return "keys " + strings.Join(extra, ", "), true
+}
+
+// guards reports whether route r turns anyone away: it is not open, and
+// some key may call it or its authorizer decides. A route no key may call
+// (INQ004's) protects nobody.
+func (v *View) guards(r *policy.Route) bool {
+	return !v.Open(r) && (len(r.Callers) > 0 || r.Authorizer != "")
 }
 
 // protectionField is the field that says how a route is protected.

@@ -84,7 +84,9 @@ group = "ops"
 		check: func(v *View) []Finding {
 			var out []Finding
 			for _, r := range v.Routes {
-				if v.Open(r) || (v.guard && len(r.Callers) > 0) {
+				// A route that asks for no key (auth = "authorizer") is
+				// guarded by its authorizer, not by keys.
+				if v.Open(r) || !r.NeedsKey() || (v.guard && len(r.Callers) > 0) {
 					continue
 				}
 				var inactive []string

@@ -273,7 +273,7 @@ reason = "avatars are shown on public pages"
 				for _, b := range served {
 					// b must guard something: an open route or one no
 					// key may call (INQ004's) protects nobody.
-					if a == b || a.Function != b.Function || v.Open(b) || len(b.Callers) == 0 {
+					if a == b || a.Function != b.Function || !v.guards(b) {
 						continue
 					}
 					subject := subjectRoute(a.Route) + " beside " + subjectRoute(b.Route)
@@ -281,6 +281,20 @@ reason = "avatars are shown on public pages"
 						out = append(out, v.at(subject,
 							fmt.Sprintf("%s is open and runs function %q, which %s protects; the open route is a side door to it", a.Route, a.Function, b.Route),
 							routeKey(a.Route, "auth")...))
+						continue
+					}
+					if b.Authorizer != "" && a.Authorizer != b.Authorizer {
+						out = append(out, v.at(subject,
+							fmt.Sprintf("%s runs function %q without authorizer %q, which %s runs first; the weaker route is a side door", a.Route, a.Function, b.Authorizer, b.Route),
+							routeKey(a.Route, "authorizer")...))
+						continue
+					}
+					if !a.NeedsKey() || !b.NeedsKey() {
+						if a.NeedsKey() != b.NeedsKey() && !a.NeedsKey() {
+							out = append(out, v.at(subject,
+								fmt.Sprintf("%s asks for no API key and runs function %q, which %s runs only for a key; the weaker route is a side door", a.Route, a.Function, b.Route),
+								routeKey(a.Route, "auth")...))
+						}
 						continue
 					}
 					extra, weaker := widens(a.Callers, b.Callers)

@@ -172,7 +172,7 @@ func (s *Server) readOutcome(br *bufio.Reader) error {
 		e := parseErrorReport(body, "")
 		s.log.Warn("function returned an error", "function", s.opts.Function, "request_id", inv.ID,
 			"error_type", e.Type, "error_message", e.Message, "stack", strings.Join(e.Stack, "\n"))
-		inv.result <- Result{Err: fmt.Errorf("function %s: handler error %s: %s", s.opts.Function, e.Type, e.Message)}
+		inv.result <- Result{Err: &HandlerError{Function: s.opts.Function, Type: e.Type, Message: e.Message}}
 	default:
 		inv.result <- Result{Err: fmt.Errorf("function %s: the worker sent an outcome of unknown kind %q for %s", s.opts.Function, kind, inv.ID)}
 		return fmt.Errorf("an outcome frame of unknown kind %q", kind)
