@@ -87,7 +87,7 @@ func Parse(body []byte, simple bool) (Answer, error) {
 // parseSimple reads {"isAuthorized": bool, "context": {...}}.
 func parseSimple(body []byte) (Answer, error) {
 	var raw struct {
-		IsAuthorized *bool          `json:"isAuthorized"`
+		IsAuthorized *bool           `json:"isAuthorized"`
 		Context      json.RawMessage `json:"context"`
 	}
 	if err := json.Unmarshal(body, &raw); err != nil {

@@ -48,22 +48,22 @@ type proxyEvent struct {
 }
 
 type requestContext struct {
-	ResourceID        string            `json:"resourceId"`
-	ResourcePath      string            `json:"resourcePath"`
-	HTTPMethod        string            `json:"httpMethod"`
-	ExtendedRequestID string            `json:"extendedRequestId"`
-	RequestTime       string            `json:"requestTime"`
-	Path              string            `json:"path"`
-	AccountID         string            `json:"accountId"`
-	Protocol          string            `json:"protocol"`
-	Stage             string            `json:"stage"`
-	DomainPrefix      string            `json:"domainPrefix"`
-	RequestTimeEpoch  int64             `json:"requestTimeEpoch"`
-	RequestID         string            `json:"requestId"`
-	Identity          identity          `json:"identity"`
-	DomainName        string            `json:"domainName"`
-	APIID             string            `json:"apiId"`
-	Authorizer        map[string]any    `json:"authorizer,omitempty"`
+	ResourceID        string         `json:"resourceId"`
+	ResourcePath      string         `json:"resourcePath"`
+	HTTPMethod        string         `json:"httpMethod"`
+	ExtendedRequestID string         `json:"extendedRequestId"`
+	RequestTime       string         `json:"requestTime"`
+	Path              string         `json:"path"`
+	AccountID         string         `json:"accountId"`
+	Protocol          string         `json:"protocol"`
+	Stage             string         `json:"stage"`
+	DomainPrefix      string         `json:"domainPrefix"`
+	RequestTimeEpoch  int64          `json:"requestTimeEpoch"`
+	RequestID         string         `json:"requestId"`
+	Identity          identity       `json:"identity"`
+	DomainName        string         `json:"domainName"`
+	APIID             string         `json:"apiId"`
+	Authorizer        map[string]any `json:"authorizer,omitempty"`
 }
 
 // identity is requestContext.identity. Only sourceIp, userAgent and, with
