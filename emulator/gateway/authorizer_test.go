@@ -1,0 +1,140 @@
+package gateway
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/inquir-dev/inquir/emulator/policy"
+)
+
+const authorizerConfig = `
+[authorizers.req]
+function = "auth"
+type = "request"
+identity_sources = ["header.HeaderAuth1", "query.QueryString1"]
+ttl = "0"
+
+[functions.auth]
+runtime = "node"
+path = "fn.mjs"
+
+[functions.fn]
+runtime = "node"
+path = "fn.mjs"
+
+[[routes]]
+method = "GET"
+path = "/request"
+function = "fn"
+auth = "authorizer"
+authorizer = "req"
+`
+
+func authorizerGateway(t *testing.T, s *spy) *Gateway {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "fn.mjs"), []byte("export async function handler() {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "inquir.toml")
+	if err := os.WriteFile(path, []byte(authorizerConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := policy.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw := New(Options{Invoker: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	gw.SetPolicy(p)
+	return gw
+}
+
+func keysOf(m map[string]any) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// A REQUEST authorizer's event has the fields of AWS's sample (no body),
+// and the handler then gets the answer in requestContext.authorizer.
+func TestRequestAuthorizerEventMatchesAWSSample(t *testing.T) {
+	b, err := os.ReadFile("../authorizers/testdata/aws/apigw-custom-auth-request-type-request.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sample map[string]any
+	if err := json.Unmarshal(b, &sample); err != nil {
+		t.Fatal(err)
+	}
+	s := &spy{answer: func(function string, event []byte) ([]byte, error) {
+		if function == "auth" {
+			return []byte(`{"principalId":"p-1","policyDocument":{"Version":"2012-10-17","Statement":[{"Action":"execute-api:Invoke","Effect":"Allow","Resource":"arn:aws:execute-api:*:*:*/local/GET/request"}]},"context":{"n":7}}`), nil
+		}
+		return []byte(`{"statusCode":200,"body":"ok"}`), nil
+	}}
+	gw := authorizerGateway(t, s)
+	req := httptest.NewRequest("GET", "http://127.0.0.1/request?QueryString1=queryValue1", nil)
+	req.Header.Set("HeaderAuth1", "headerValue1")
+	rec := httptest.NewRecorder()
+	gw.ServeHTTP(rec, req)
+	if rec.Code != 200 {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	calls := s.called()
+	if len(calls) != 2 || calls[0].function != "auth" || calls[1].function != "fn" {
+		t.Fatalf("calls = %v", calls)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(calls[0].raw, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(keysOf(sample), keysOf(got)) {
+		t.Errorf("authorizer event fields\n got %v\nwant %v (AWS's sample)", keysOf(got), keysOf(sample))
+	}
+	for _, k := range keysOf(sample["requestContext"].(map[string]any)) {
+		if _, ok := got["requestContext"].(map[string]any)[k]; !ok {
+			t.Errorf("requestContext lacks %q, which AWS's sample has", k)
+		}
+	}
+	if got["type"] != "REQUEST" || got["methodArn"] != "arn:aws:execute-api:us-east-1:000000000000:inquir/local/GET/request" {
+		t.Errorf("type %v methodArn %v", got["type"], got["methodArn"])
+	}
+	if got["queryStringParameters"].(map[string]any)["QueryString1"] != "queryValue1" || got["headers"].(map[string]any)["Headerauth1"] == nil && got["headers"].(map[string]any)["HeaderAuth1"] == nil {
+		t.Errorf("the request's query and headers are missing: %v %v", got["queryStringParameters"], got["headers"])
+	}
+	authz := calls[1].event.RequestContext.Authorizer
+	if authz["principalId"] != "p-1" || authz["n"] != "7" {
+		t.Errorf("handler's requestContext.authorizer = %v", authz)
+	}
+}
+
+// A request without every identity source is refused before the
+// authorizer runs.
+func TestMissingIdentitySourceRunsNothing(t *testing.T) {
+	s := &spy{}
+	gw := authorizerGateway(t, s)
+	for _, target := range []string{"/request?QueryString1=q", "/request?QueryString1=", "/request"} {
+		req := httptest.NewRequest("GET", "http://127.0.0.1"+target, nil)
+		if target == "/request" {
+			req.Header.Set("HeaderAuth1", "h")
+		}
+		rec := httptest.NewRecorder()
+		gw.ServeHTTP(rec, req)
+		if rec.Code != http.StatusUnauthorized {
+			t.Errorf("%s: status %d", target, rec.Code)
+		}
+	}
+	if n := len(s.called()); n != 0 {
+		t.Errorf("%d invocations", n)
+	}
+}
