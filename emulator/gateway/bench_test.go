@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -41,6 +42,11 @@ func BenchmarkServeHTTP(b *testing.B) {
 	planned := New(Options{Invoker: constInvoker{}, RequestLog: io.Discard, Now: f.gw.opts.Now})
 	defer planned.Close()
 	planned.SetPolicy(withPlan(b, f.gw.Policy(), "partner-acme"))
+	// A Lambda authorizer on every route, answered from its cache after
+	// the first request (issue 18).
+	authorized := New(Options{Invoker: authorizerInvoker{}, RequestLog: io.Discard, Now: f.gw.opts.Now})
+	defer authorized.Close()
+	authorized.SetPolicy(withAuthorizer(b, f.gw.Policy()))
 	baseline := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "missing_api_key", "message": "x"})
 	})
@@ -57,6 +63,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 		{"allowed", gw, "/customers/c-1", partnerSecret},
 		{"allowed-value", plugin, "/customers/c-1", partnerSecret},
 		{"allowed-planned", planned, "/customers/c-1", partnerSecret},
+		{"allowed-authorizer-cached", authorized, "/customers/c-1", partnerSecret},
 		{"odd-spelling", gw, "//customers/./c%2D1/", partnerSecret},
 		{"case-folding-allowed", folding, "/api/sales/users", partnerSecret},
 		{"case-folding-upper", folding, "/api/Sales/users", partnerSecret},
@@ -67,6 +74,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 			if c.key != "" {
 				req.Header.Set("x-api-key", c.key)
 			}
+			req.Header.Set("Authorization", "Bearer bench")
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
 				c.handler.ServeHTTP(httptest.NewRecorder(), req)
@@ -92,6 +100,39 @@ func withPlan(b *testing.B, p *policy.Policy, keyID string) *policy.Policy {
 		b.Fatal(err)
 	}
 	return out
+}
+
+// withAuthorizer returns p's config compiled again with a cached REQUEST
+// authorizer on every protected route.
+func withAuthorizer(b *testing.B, p *policy.Policy) *policy.Policy {
+	b.Helper()
+	cfg := *p.Config
+	cfg.Authorizers = []config.Authorizer{{
+		Name: "bench", Function: cfg.Routes[0].Function, Type: config.AuthorizerRequest,
+		IdentitySources: []config.IdentitySource{{Kind: config.SourceHeader, Name: "Authorization"}}, TTL: config.DefaultAuthorizerTTL,
+	}}
+	cfg.Routes = append([]config.Route(nil), p.Config.Routes...)
+	for i := range cfg.Routes {
+		if cfg.Routes[i].NeedsKey() {
+			cfg.Routes[i].Authorizer = "bench"
+		}
+	}
+	out, err := policy.Compile(&cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return out
+}
+
+// authorizerInvoker answers an authorizer's event with a policy that
+// allows the whole stage, and any other with constInvoker's response.
+type authorizerInvoker struct{}
+
+func (authorizerInvoker) Invoke(ctx context.Context, fn string, event []byte) ([]byte, error) {
+	if bytes.Contains(event, []byte(`"methodArn"`)) {
+		return []byte(`{"principalId":"p","policyDocument":{"Version":"2012-10-17","Statement":[{"Action":"execute-api:Invoke","Effect":"Allow","Resource":"*"}]},"context":{"tenant":"acme"}}`), nil
+	}
+	return constInvoker{}.Invoke(ctx, fn, event)
 }
 
 type constInvoker struct{}
