@@ -665,7 +665,7 @@ func TestRootConfig(t *testing.T) {
 	for _, f := range rep.Findings {
 		got = append(got, f.Rule+" "+f.Severity.String()+" "+f.Field)
 	}
-	if diff := cmp.Diff([]string{"INQ002 warning routes[2].auth"}, got); diff != "" {
+	if diff := cmp.Diff([]string{"INQ002 warning routes[3].auth"}, got); diff != "" {
 		t.Errorf("root inquir.toml findings (-want +got):\n%s", diff)
 	}
 	if rep.Fails(Error) {
