@@ -42,6 +42,7 @@ func commands() []command {
 		{"routes", runRoutes, []string{"[--config inquir.toml] [--format text|json]"}, "print the effective route table"},
 		{"verify", runVerify, []string{"[--config inquir.toml] [--url URL] [--key ID=SECRET]... [--echo ROUTE] [--plans]"}, "probe a gateway with the config's auth matrix"},
 		{"export", runExport, []string{"--target haproxy [--config inquir.toml] --out DIR [--upstream [FUNCTION=]URL]..."}, "write a production gateway's configuration (HAProxy) for the config"},
+		{"import", runImport, []string{"--from serverless.yml|template.yaml|openapi.yaml [--out inquir.toml] [--allow-partial] [--force]"}, "write inquir.toml from a Serverless Framework, SAM or OpenAPI project"},
 		{"request", runRequest, []string{"METHOD URL [-i] [-H 'Name: value']... [-d BODY|@FILE] [--timeout 60s]"}, "send one HTTP request; print the status, then the body"},
 		{"keys", runKeys, []string{"new", "hash   (reads the key on stdin)"}, "make a new API key (new), or hash one read on stdin for inquir.toml (hash)"},
 		{"version", runVersion, []string{""}, "print the version (also inquir --version)"},
