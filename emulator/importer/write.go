@@ -21,7 +21,8 @@ func (p *Project) finish() {
 		// API Gateway takes an offset up to the limit; inquir wants one
 		// request left in the first period.
 		if q := p.Plans[i].Quota; q != nil && q.Offset >= q.Limit {
-			p.drop(p.Plans[i].Line, p.Plans[i].Comment+".quota.offset", "offset %d leaves no request in the first period, which inquir refuses; written as %d, one request", q.Offset, q.Limit-1)
+			field, _, _ := strings.Cut(p.Plans[i].Comment, ": ")
+			p.drop(p.Plans[i].Line, field+".Quota.Offset", "offset %d leaves no request in the first period, which inquir refuses; written as %d, one request", q.Offset, q.Limit-1)
 			q.Offset = q.Limit - 1
 		}
 	}
