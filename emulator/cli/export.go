@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/inquir-dev/inquir/emulator/config"
 	"github.com/inquir-dev/inquir/emulator/export"
 	"github.com/inquir-dev/inquir/emulator/policy"
 )
@@ -39,20 +41,23 @@ func (u upstreamFlags) Set(v string) error {
 // runExport writes a production gateway's configuration for the config.
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("export", stderr)
-	target := fs.String("target", "", "the `gateway` to configure: haproxy")
+	target := fs.String("target", "", "the `gateway` to configure: haproxy, or openapi (an OpenAPI 3 document for API Gateway)")
 	cfgPath := fs.String("config", "inquir.toml", "the config `file`")
-	out := fs.String("out", "", "the `folder` to write haproxy.cfg and its map files into")
+	out := fs.String("out", "", "the `folder` to write haproxy.cfg and its map files (or openapi.json) into")
 	upstreams := upstreamFlags{}
 	fs.Var(upstreams, "upstream", "where functions live: `URL` for all, or FUNCTION=URL (repeatable)")
 	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
 	if *target == "" {
-		fmt.Fprintln(stderr, "inquir export: --target is required (haproxy)")
+		fmt.Fprintln(stderr, "inquir export: --target is required (haproxy or openapi)")
 		return exitUsage
 	}
-	if !oneOf(stderr, "target", *target, "haproxy") {
+	if !oneOf(stderr, "target", *target, "haproxy", "openapi") {
 		return exitUsage
+	}
+	if *target == "openapi" {
+		return exportOpenAPI(*cfgPath, *out, len(upstreams) > 0, stdout, stderr)
 	}
 	if *out == "" {
 		fmt.Fprintln(stderr, "inquir export: --out is required: the folder to write haproxy.cfg and its map files into")
@@ -72,5 +77,40 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	for _, f := range files {
 		fmt.Fprintln(stdout, filepath.Join(*out, f))
 	}
+	return exitOK
+}
+
+// exportOpenAPI writes the config as an OpenAPI 3 document for API
+// Gateway; what API Gateway cannot express there is listed on stderr. No
+// secret is read: the document holds references only.
+func exportOpenAPI(cfgPath, out string, upstreams bool, stdout, stderr io.Writer) int {
+	if out == "" {
+		fmt.Fprintln(stderr, "inquir export: --out is required: the folder to write openapi.json into")
+		return exitUsage
+	}
+	if upstreams {
+		fmt.Fprintln(stderr, "inquir export: --upstream is for --target haproxy; an OpenAPI document names Lambda functions")
+		return exitUsage
+	}
+	c, err := config.Load(cfgPath)
+	if err != nil {
+		return configFailed(stderr, "export", err)
+	}
+	doc, notes, err := export.OpenAPI(c, out)
+	if err == nil {
+		err = os.MkdirAll(out, 0o755)
+	}
+	path := filepath.Join(out, export.OpenAPIFile)
+	if err == nil {
+		err = os.WriteFile(path, doc, 0o644)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "inquir export: %v\n", err)
+		return exitUsage
+	}
+	for _, n := range notes {
+		fmt.Fprintf(stderr, "inquir export: not in OpenAPI for API Gateway: %s\n", n)
+	}
+	fmt.Fprintln(stdout, path)
 	return exitOK
 }

@@ -62,6 +62,9 @@ type Project struct {
 	Files []File
 
 	authorizersSeen map[string]string // source authorizer → its name, "" if dropped
+	// fromInquir marks a document inquir export wrote (x-inquir-gateway):
+	// its groups and route order are as written, nothing is assumed.
+	fromInquir bool
 }
 
 // Gateway is the [gateway] table's imported fields.
@@ -161,6 +164,7 @@ type Route struct {
 	Authorizer   string
 	Comment      string
 	Line         int
+	order        int // x-inquir-route: the route's place in the exported config
 }
 
 // Severity says whether a Finding makes the import partial.

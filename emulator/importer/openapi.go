@@ -76,6 +76,7 @@ func (p *Project) openAPI(root *node, group string) error {
 	standalone := group == ""
 	if standalone {
 		group = "api"
+		p.fromInquir = root.get("x-inquir-gateway") != nil
 		if v := root.get("openapi").str(); !strings.HasPrefix(v, "3.") {
 			return fmt.Errorf("%s:%d: openapi %s: inquir import reads OpenAPI 3", p.Source, root.get("openapi").line(), v)
 		}
@@ -162,6 +163,9 @@ func (p *Project) openAPI(root *node, group string) error {
 			}
 		}
 		p.ensureKeys(group, "keyed routes and no key: a key is made for them", root.get("paths").line())
+		if p.fromInquir {
+			slices.SortStableFunc(p.Routes, func(a, b Route) int { return a.order - b.order })
+		}
 	}
 	return nil
 }
@@ -232,8 +236,13 @@ func (p *Project) openAPIOperation(op *node, method, path string, line int, fiel
 	if authorizer != nil {
 		r.Authorizer = p.authorizer(*authorizer)
 	}
+	if n, ok := op.get("x-inquir-route").number(); ok {
+		r.order = int(n)
+	}
 	if keyed {
-		r.Group = group
+		if !p.fromInquir {
+			r.Group = group // inquir export writes x-inquir-groups for every group
+		}
 		var groups, keys []string
 		if g := op.get("x-inquir-groups"); g != nil {
 			groups = g.strings()
