@@ -46,7 +46,11 @@ func OpenAPI(c *config.Config, docDir string) (doc []byte, notes []string, err e
 	root := ordered{}
 	root.set("openapi", "3.0.1")
 	root.set("info", ordered{}.with("title", "inquir "+filepath.Base(c.Dir)).with("version", c.ID))
-	root.set("x-amazon-apigateway-api-key-source", "HEADER")
+	keySource := "HEADER"
+	if c.Gateway.APIKeySource == config.KeySourceAuthorizer {
+		keySource = "AUTHORIZER"
+	}
+	root.set("x-amazon-apigateway-api-key-source", keySource)
 	if !strings.EqualFold(c.Gateway.KeyHeader, config.DefaultKeyHeader) {
 		notes = append(notes, fmt.Sprintf("key_header %q: API Gateway reads API keys from x-api-key only; the apiKey scheme names %s", c.Gateway.KeyHeader, c.Gateway.KeyHeader))
 	}
@@ -54,6 +58,9 @@ func OpenAPI(c *config.Config, docDir string) (doc []byte, notes []string, err e
 		notes = append(notes, "compat = \""+c.Gateway.Compat+"\": API Gateway answers every key rejection with 403 {\"message\":\"Forbidden\"}, as compat = \"aws\" does")
 	}
 	schemes := ordered{}.with("api_key", ordered{}.with("type", "apiKey").with("name", c.Gateway.KeyHeader).with("in", "header"))
+	for _, a := range c.Authorizers {
+		schemes.set(a.Name, authorizerScheme(a, region))
+	}
 	root.set("components", ordered{}.with("securitySchemes", schemes))
 
 	paths := ordered{}
@@ -71,11 +78,18 @@ func OpenAPI(c *config.Config, docDir string) (doc []byte, notes []string, err e
 		}
 		op := ordered{}
 		op.set("operationId", fmt.Sprintf("route%d", r.Index))
-		if r.Public() {
+		switch {
+		case r.Public():
 			op.set("security", []any{})
 			op.set("x-inquir-reason", r.Reason)
-		} else {
-			op.set("security", []any{ordered{}.with("api_key", []string{})})
+		case !r.NeedsKey():
+			op.set("security", []any{ordered{}.with(r.Authorizer, []string{})})
+		default:
+			req := ordered{}.with("api_key", []string{})
+			if r.Authorizer != "" {
+				req.set(r.Authorizer, []string{})
+			}
+			op.set("security", []any{req})
 			if r.Group != "" {
 				op.set("x-inquir-groups", []string{r.Group})
 			}
@@ -103,7 +117,11 @@ func OpenAPI(c *config.Config, docDir string) (doc []byte, notes []string, err e
 		with("compat", c.Gateway.Compat).with("region", c.Gateway.Region))
 	groups := ordered{}
 	for _, g := range c.Groups {
-		groups.set(g.Name, ordered{}.with("internal", g.Internal))
+		group := ordered{}.with("internal", g.Internal)
+		if g.Authorizer != "" {
+			group.set("authorizer", g.Authorizer)
+		}
+		groups.set(g.Name, group)
 	}
 	root.set("x-inquir-groups", groups)
 	keys := ordered{}
@@ -196,6 +214,42 @@ func OpenAPI(c *config.Config, docDir string) (doc []byte, notes []string, err e
 		return nil, nil, err
 	}
 	return b.Bytes(), notes, nil
+}
+
+// authorizerScheme writes a Lambda authorizer as API Gateway's OpenAPI
+// extension describes one (x-amazon-apigateway-authorizer), naming the
+// inquir function in x-inquir-function.
+func authorizerScheme(a config.Authorizer, region string) ordered {
+	var sources []string
+	header := "Unused"
+	for _, s := range a.IdentitySources {
+		switch s.Kind {
+		case config.SourceHeader:
+			sources = append(sources, "method.request.header."+s.Name)
+			if header == "Unused" {
+				header = s.Name
+			}
+		case config.SourceQuery:
+			sources = append(sources, "method.request.querystring."+s.Name)
+		default:
+			sources = append(sources, s.Kind+"."+s.Name)
+		}
+	}
+	az := ordered{}.with("type", a.Type).
+		with("authorizerUri", fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/arn:aws:lambda:%s:%s:function:%s/invocations", region, region, exampleAccount, a.Function))
+	if len(sources) > 0 {
+		az.set("identitySource", strings.Join(sources, ", "))
+	}
+	az.set("authorizerResultTtlInSeconds", int(a.TTL/time.Second))
+	if a.TokenValidation != "" {
+		az.set("identityValidationExpression", a.TokenValidation)
+	}
+	if a.SimpleResponses {
+		az.set("x-inquir-simple-responses", true)
+	}
+	return ordered{}.with("type", "apiKey").with("name", header).with("in", "header").
+		with("x-amazon-apigateway-authtype", "custom").with("x-amazon-apigateway-authorizer", az).
+		with("x-inquir-function", a.Function)
 }
 
 // hasScoped reports whether any protected route is limited to some keys.

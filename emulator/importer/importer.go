@@ -77,7 +77,10 @@ type Gateway struct {
 	KeyHeader string
 	// Region is the AWS Region the source names, or "".
 	Region string
-	Line   int
+	// APIKeySource is "authorizer" when keys come from the authorizers'
+	// usageIdentifierKey (API Gateway's apiKeySource AUTHORIZER).
+	APIKeySource string
+	Line         int
 }
 
 // Key is one [keys.ID] table.
@@ -98,8 +101,10 @@ type Key struct {
 type Group struct {
 	Name     string
 	Internal bool
-	Comment  string
-	Line     int
+	// Authorizer runs for the group's routes that name none.
+	Authorizer string
+	Comment    string
+	Line       int
 }
 
 // Plan is one [plans.NAME] table.
@@ -134,6 +139,7 @@ type Authorizer struct {
 	Type            string // "request" or "token"
 	IdentitySources []string
 	TTL             string
+	TokenValidation string
 	SimpleResponses bool
 	Comment         string
 	Line            int
@@ -159,7 +165,7 @@ type Route struct {
 	Function     string
 	Group        string
 	Keys         []string
-	Auth         string // "" (a key is required) or "none"
+	Auth         string // "" (a key is required), "none" or "authorizer" (the authorizer alone)
 	Reason       string
 	Authorizer   string
 	Comment      string

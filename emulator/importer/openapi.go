@@ -97,7 +97,9 @@ func (p *Project) openAPI(root *node, group string) error {
 			if ttl, ok := az.get("authorizerResultTtlInSeconds").number(); ok {
 				a.TTL = int(ttl)
 			}
-			if fn := az.get("x-inquir-function").str(); fn != "" {
+			a.TokenValidation = az.get("identityValidationExpression").str()
+			a.SimpleResponses, _ = az.get("x-inquir-simple-responses").boolean()
+			if fn := s.get("x-inquir-function").str(); fn != "" {
 				a.Function = fn
 			} else if m := lambdaARN.FindStringSubmatch(az.get("authorizerUri").str()); m != nil {
 				a.Function = m[1]
@@ -122,12 +124,18 @@ func (p *Project) openAPI(root *node, group string) error {
 		p.drop(e.line, field, "a %s security scheme: inquir checks API keys in a header (and Lambda authorizers)", s.get("type").str())
 	}
 	if standalone {
+		// Every authorizer, in the document's order, used or not.
+		for _, e := range schemes.pairs() {
+			if a, ok := authorizers[e.key]; ok {
+				p.authorizer(a)
+			}
+		}
 		for _, e := range root.pairs() {
 			switch e.key {
 			case "openapi", "paths", "components", "security", "x-inquir-gateway", "x-inquir-keys", "x-inquir-groups", "x-inquir-functions", "x-inquir-plans":
 			case "x-amazon-apigateway-api-key-source":
-				if !strings.EqualFold(e.value.str(), "HEADER") {
-					p.drop(e.line, e.key, "keys from an authorizer's usageIdentifierKey: inquir reads the key from a header")
+				if strings.EqualFold(e.value.str(), "AUTHORIZER") {
+					p.Gateway.APIKeySource, p.Gateway.Line = "authorizer", e.line
 				}
 			case "info", "servers", "tags", "externalDocs", "x-amazon-apigateway-binary-media-types", "x-amazon-apigateway-endpoint-configuration", "x-amazon-apigateway-minimum-compression-size":
 				p.note(e.line, e.key, "not used by a local gateway")
@@ -210,32 +218,34 @@ func (p *Project) openAPIOperation(op *node, method, path string, line int, fiel
 	if security == nil {
 		security = defaultSecurity
 	}
-	keyed, allKeyed := false, len(security.items()) > 0
+	// API Gateway reads one requirement object: the API key (if named)
+	// and the authorizer (if named) both apply. Alternatives it does not
+	// take; inquir asks for what any of them asks, never less.
+	keyed := false
 	var authorizer *sourceAuthorizer
-	for _, req := range security.items() {
-		has := false
+	for i, req := range security.items() {
+		if i > 0 {
+			p.note(line, field+".security", "API Gateway reads the first security requirement only; inquir asks for every scheme the requirements name")
+		}
 		for _, s := range req.pairs() {
 			switch {
 			case keySchemes[s.key]:
-				has = true
+				keyed = true
 			case authorizers[s.key].Name != "":
 				a := authorizers[s.key]
 				authorizer = &a
-				has = true // never more open than the source
 			default:
-				p.drop(s.line, field+".security", "security scheme %s is not defined; the route keeps a key check", s.key)
-				has = true
+				p.drop(s.line, field+".security", "security scheme %s is not defined; the route needs an API key instead", s.key)
+				keyed = true
 			}
 		}
-		allKeyed = allKeyed && has
-		keyed = keyed || has
 	}
-	if keyed && !allKeyed {
-		p.note(line, field+".security", "one of its security alternatives is open; inquir makes the route need a key, never less")
-	}
+	name := ""
 	if authorizer != nil {
-		r.Authorizer = p.authorizer(*authorizer)
+		name = p.authorizer(*authorizer)
 	}
+	r.guard(keyed, name, authorizer != nil, "")
+	keyed = r.Auth == ""
 	if n, ok := op.get("x-inquir-route").number(); ok {
 		r.order = int(n)
 	}
@@ -261,8 +271,7 @@ func (p *Project) openAPIOperation(op *node, method, path string, line int, fiel
 		if r.Group != "" && !slices.ContainsFunc(p.Groups, func(g Group) bool { return g.Name == r.Group }) && standalone && op.get("x-inquir-groups") == nil {
 			p.Groups = append(p.Groups, Group{Name: r.Group, Comment: "the routes of " + p.base() + " that need a key", Line: line})
 		}
-	} else {
-		r.Auth = "none"
+	} else if r.Auth == "none" {
 		r.Reason = op.get("x-inquir-reason").str()
 		if r.Reason == "" {
 			r.Reason = fmt.Sprintf("open in %s:%d (no API key in its security), kept open by inquir import", p.base(), line)
@@ -292,7 +301,8 @@ func (p *Project) openAPIExtensions(root *node) {
 	}
 	for _, e := range root.get("x-inquir-groups").pairs() {
 		internal, _ := e.value.get("internal").boolean()
-		p.Groups = append(p.Groups, Group{Name: e.key, Internal: internal, Line: e.line, Comment: "x-inquir-groups." + e.key})
+		p.Groups = append(p.Groups, Group{Name: e.key, Internal: internal, Authorizer: e.value.get("authorizer").str(),
+			Line: e.line, Comment: "x-inquir-groups." + e.key})
 	}
 	for _, e := range root.get("x-inquir-plans").pairs() {
 		var ip inquirPlan

@@ -20,20 +20,25 @@ import (
 func TestOpenAPIRoundTrip(t *testing.T) {
 	tests := []struct {
 		name    string
-		config  string
+		file    string // a config in place, or
+		config  string // one written in a folder of its own
 		dropped int // what the import lists as not carried over
 	}{
-		{name: "the example project", config: readFile(t, "../../inquir.toml")},
+		{name: "the example project", file: "../../inquir.toml"},
 		{name: "every field", config: everyField},
+		{name: "keys from the authorizers", config: keysFromAuthorizers},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			for _, f := range []string{"functions/customers/main.go", "functions/search/index.mjs", "functions/health/index.mjs", "secrets/agent.key"} {
-				writeFile(t, filepath.Join(dir, f), "x")
+			orig := tt.file
+			if orig == "" {
+				for _, f := range []string{"functions/customers/main.go", "functions/search/index.mjs", "functions/health/index.mjs", "secrets/agent.key"} {
+					writeFile(t, filepath.Join(dir, f), "x")
+				}
+				orig = filepath.Join(dir, "inquir.toml")
+				writeFile(t, orig, tt.config)
 			}
-			orig := filepath.Join(dir, "inquir.toml")
-			writeFile(t, orig, tt.config)
 			want, err := config.Load(orig)
 			if err != nil {
 				t.Fatal(err)
@@ -68,7 +73,10 @@ func TestOpenAPIRoundTrip(t *testing.T) {
 			}
 			opts := cmp.Options{
 				cmpopts.IgnoreUnexported(config.Config{}),
-				cmpopts.IgnoreFields(config.Config{}, "File", "ID"),
+				// The imported file is written elsewhere than the example's;
+				// its paths, absolute once loaded, are compared.
+				cmpopts.IgnoreFields(config.Config{}, "File", "ID", "Dir"),
+				cmpopts.IgnoreFields(config.Function{}, "Dir"),
 				cmpopts.EquateEmpty(),
 			}
 			if diff := cmp.Diff(want, got, opts); diff != "" {
@@ -118,6 +126,25 @@ disabled = true
 
 [groups.internal]
 internal = true
+authorizer = "tenant"
+
+[authorizers.tenant]
+function = "tenant-auth"
+type = "request"
+identity_sources = ["header.X-Tenant", "query.tenant", "context.identity.sourceIp", "stageVariables.env"]
+ttl = "0"
+
+[authorizers.bearer]
+function = "tenant-auth"
+type = "token"
+identity_sources = ["header.Authorization"]
+ttl = "60s"
+token_validation = "^Bearer [A-Za-z0-9._-]+$"
+
+[functions.tenant-auth]
+runtime = "node"
+path = "functions/search/index.mjs"
+export = "authorize"
 
 [functions.customers]
 runtime = "go"
@@ -165,16 +192,45 @@ reason = "load balancer health checks carry no key"
 method = "DELETE"
 path = "/customers/{customerId}"
 function = "customers"
+
+[[routes]]
+method = "GET"
+path = "/customers/{customerId}/orders"
+function = "customers"
+auth = "authorizer"
+authorizer = "bearer"
+
+[[routes]]
+method = "PUT"
+path = "/customers/{customerId}"
+function = "customers"
+group = "public-api"
+authorizer = "bearer"
 `
 
-func readFile(t *testing.T, path string) string {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
+// keysFromAuthorizers reads every key from its route's authorizer.
+const keysFromAuthorizers = `
+[gateway]
+api_key_source = "authorizer"
+
+[keys.partner]
+secret = "env:PARTNER_KEY"
+
+[authorizers.usage]
+function = "auth"
+type = "token"
+identity_sources = ["header.Authorization"]
+
+[functions.auth]
+runtime = "node"
+path = "functions/health/index.mjs"
+
+[[routes]]
+method = "GET"
+path = "/reports"
+function = "auth"
+authorizer = "usage"
+`
 
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()

@@ -162,8 +162,8 @@ func (p *Project) samAPIProps(a *samAPI, c *cfn, field string) {
 				}
 			}
 		case "ApiKeySourceType":
-			if !strings.EqualFold(e.value.str(), "HEADER") {
-				p.drop(e.line, f, "keys from an authorizer's usageIdentifierKey: inquir reads the key from the x-api-key header")
+			if strings.EqualFold(e.value.str(), "AUTHORIZER") {
+				p.Gateway.APIKeySource, p.Gateway.Line = "authorizer", e.line
 			}
 		case "Cors":
 			p.drop(e.line, f, "inquir does not answer CORS preflights (OPTIONS gets 405) nor add CORS headers; a handler's own headers pass through")
@@ -261,6 +261,7 @@ func samAuthorizer(e pair, resources *node, field string) sourceAuthorizer {
 	if ttl, ok := id.get("ReauthorizeEvery").number(); ok {
 		a.TTL = int(ttl)
 	}
+	a.TokenValidation = id.get("ValidationExpression").str()
 	return a
 }
 
@@ -423,24 +424,23 @@ func (p *Project) samRoute(c *cfn, ep *node, fn string, line int, field string, 
 			p.drop(e.line, field+".Properties.Auth."+e.key, "unknown to inquir import")
 		}
 	}
+	name, had := "", false
 	switch {
 	case authorizer == "" || strings.EqualFold(authorizer, "NONE"):
 	case strings.EqualFold(authorizer, "AWS_IAM"):
 		p.authorizer(sourceAuthorizer{Name: "AWS_IAM", Type: "AWS_IAM", Line: line, Field: field + ".Properties.Auth.Authorizer"})
-		keyed = true
+		had = true
 	default:
+		had = true
 		src, ok := a.authorizers[authorizer]
 		if !ok {
-			p.drop(line, field+".Properties.Auth.Authorizer", "authorizer %s is not in API %s's Auth.Authorizers; the route keeps a key check", authorizer, a.id)
+			p.drop(line, field+".Properties.Auth.Authorizer", "authorizer %s is not in API %s's Auth.Authorizers; the route needs an API key instead", authorizer, a.id)
 		} else {
-			r.Authorizer = p.authorizer(src)
+			name = p.authorizer(src)
 		}
-		keyed = true // never more open than the source
 	}
-	if keyed {
-		r.Group = tableName(a.id)
-	} else {
-		r.Auth = "none"
+	r.guard(keyed, name, had, tableName(a.id))
+	if r.Auth == "none" {
 		r.Reason = fmt.Sprintf("open in %s:%d (ApiKeyRequired is not true for it), kept open by inquir import", p.base(), line)
 	}
 	if !slices.ContainsFunc(p.Groups, func(g Group) bool { return g.Name == r.Group }) && r.Group != "" {

@@ -99,8 +99,8 @@ func (p *Project) serverless(root *node) error {
 		switch e.key {
 		case "apiKeys", "usagePlan":
 		case "apiKeySourceType":
-			if !strings.EqualFold(e.value.str(), "HEADER") {
-				p.drop(e.line, field, "keys from an authorizer's usageIdentifierKey: inquir reads the key from the %s header", "x-api-key")
+			if strings.EqualFold(e.value.str(), "AUTHORIZER") {
+				p.Gateway.APIKeySource, p.Gateway.Line = "authorizer", e.line
 			}
 		case "resourcePolicy":
 			p.drop(e.line, field, "a resource policy (source IPs, VPCs, accounts) is not enforced by inquir; routes keep their key checks")
@@ -408,14 +408,12 @@ func (p *Project) slsHTTP(v *slsVars, n *node, fn, group, field string) {
 	if r.Method == "*" {
 		r.Method = "ANY"
 	}
+	name := ""
 	if authorizer != nil {
-		r.Authorizer = p.authorizer(slsAuthorizer(v, authorizer, field+".authorizer"))
-		private = true // the route is never made more open than its source
+		name = p.authorizer(slsAuthorizer(v, authorizer, field+".authorizer"))
 	}
-	if private {
-		r.Group = group
-	} else {
-		r.Auth = "none"
+	r.guard(private, name, authorizer != nil, group)
+	if r.Auth == "none" {
 		r.Reason = fmt.Sprintf("open in %s:%d (http event without private: true), kept open by inquir import", p.base(), n.line())
 	}
 	p.addRoute(r)
@@ -461,6 +459,7 @@ func slsAuthorizer(v *slsVars, n *node, field string) sourceAuthorizer {
 	if ttl, ok := n.get("resultTtlInSeconds").number(); ok {
 		a.TTL = int(ttl)
 	}
+	a.TokenValidation = n.get("identityValidationExpression").str()
 	return a
 }
 

@@ -17,6 +17,7 @@ import (
 // finish puts the findings in source order and declares every group a
 // route uses, so each says where it came from.
 func (p *Project) finish() {
+	p.checkAuthorizers()
 	for i := range p.Plans {
 		// API Gateway takes an offset up to the limit; inquir wants one
 		// request left in the first period.
@@ -27,8 +28,10 @@ func (p *Project) finish() {
 		}
 	}
 	slices.SortStableFunc(p.Findings, func(a, b Finding) int { return cmp.Compare(a.Line, b.Line) })
+	// An inquir export declares its groups (x-inquir-groups): one it does
+	// not declare was not declared in the config either.
 	for _, r := range p.Routes {
-		if r.Group == "" || slices.ContainsFunc(p.Groups, func(g Group) bool { return g.Name == r.Group }) {
+		if p.fromInquir || r.Group == "" || slices.ContainsFunc(p.Groups, func(g Group) bool { return g.Name == r.Group }) {
 			continue
 		}
 		p.Groups = append(p.Groups, Group{Name: r.Group, Line: r.Line, Comment: "the routes that need a key"})
@@ -57,13 +60,14 @@ func (p *Project) Write(w io.Writer, outDir string) error {
 		b.WriteString("\n")
 	}
 	g := p.Gateway
-	if g.KeyHeader != "" || g.Region != "" || g.Listen != "" || g.Compat != "" {
+	if g.KeyHeader != "" || g.Region != "" || g.Listen != "" || g.Compat != "" || g.APIKeySource != "" {
 		at(g.Line, "gateway")
 		b.WriteString("[gateway]\n")
 		field(&b, "listen", g.Listen)
 		field(&b, "key_header", g.KeyHeader)
 		field(&b, "compat", g.Compat)
 		field(&b, "region", g.Region)
+		field(&b, "api_key_source", g.APIKeySource)
 	}
 	for _, pl := range p.Plans {
 		at(pl.Line, pl.Comment)
@@ -103,6 +107,7 @@ func (p *Project) Write(w io.Writer, outDir string) error {
 	for _, gr := range p.Groups {
 		at(gr.Line, gr.Comment)
 		fmt.Fprintf(&b, "[groups.%s]\ninternal = %t\n", tomlKey(gr.Name), gr.Internal)
+		field(&b, "authorizer", gr.Authorizer)
 	}
 	for _, a := range p.Authorizers {
 		at(a.Line, a.Comment)
@@ -111,6 +116,7 @@ func (p *Project) Write(w io.Writer, outDir string) error {
 		field(&b, "type", a.Type)
 		list(&b, "identity_sources", a.IdentitySources)
 		field(&b, "ttl", a.TTL)
+		field(&b, "token_validation", a.TokenValidation)
 		if a.SimpleResponses {
 			b.WriteString("simple_responses = true\n")
 		}
