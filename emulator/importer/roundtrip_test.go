@@ -22,7 +22,7 @@ func TestOpenAPIRoundTrip(t *testing.T) {
 		name    string
 		file    string // a config in place, or
 		config  string // one written in a folder of its own
-		dropped int // what the import lists as not carried over
+		dropped int    // what the import lists as not carried over
 	}{
 		{name: "the example project", file: "../../inquir.toml"},
 		{name: "every field", config: everyField},
