@@ -159,6 +159,10 @@ func (p *Project) serverless(root *node) error {
 	for _, e := range functions.pairs() {
 		p.slsFunction(v, e, provider, group)
 	}
+	if slices.ContainsFunc(p.Routes, func(r Route) bool { return r.Group == group }) {
+		p.Groups = append(p.Groups, Group{Name: group, Line: root.get("service").line(),
+			Comment: "the routes of service " + service + " that need a key (private: true)"})
+	}
 	p.ensureKeys(group, service+" has private routes and no apiKeys: a key is made for them, as serverless-offline makes one", keys.line())
 	return nil
 }
