@@ -426,3 +426,43 @@ func errUnwrap(err error) error {
 		err = u.Unwrap()
 	}
 }
+
+// TestGoAndPythonRuntimes: provided.al2 and go1.x build the Go package the
+// handler names; python runs through awslambdaric; a runtime inquir has
+// none for drops the function and its routes.
+func TestGoAndPythonRuntimes(t *testing.T) {
+	src := `service: mixed
+provider: { name: aws, runtime: provided.al2 }
+functions:
+  hello:
+    handler: ./functions/hello
+    events: [ { http: { path: hello, method: get, private: true } } ]
+  legacy:
+    runtime: go1.x
+    handler: bin/legacy
+  py:
+    runtime: python3.12
+    handler: handlers/app.main
+  java:
+    runtime: java21
+    handler: com.example.Handler
+    events: [ { http: { path: java, method: get } } ]
+`
+	got := importSource(t, "serverless.yml", src, map[string]string{
+		"functions/hello/main.go": "package main\n", "cmd/legacy/main.go": "package main\n"})
+	for name, want := range map[string]string{"hello": "functions/hello", "legacy": "cmd/legacy"} {
+		fn := got.cfg.Function(name)
+		if fn == nil || fn.Runtime != config.RuntimeGo || !strings.HasSuffix(filepath.ToSlash(fn.Path), want) {
+			t.Errorf("function %s = %+v, want go at %s", name, fn, want)
+		}
+	}
+	if fn := got.cfg.Function("py"); fn == nil || strings.Join(fn.Command, " ") != "python3 -m awslambdaric handlers/app.main" {
+		t.Errorf("function py = %+v", fn)
+	}
+	if got.cfg.Function("java") != nil || route(got.cfg, "GET", "/java") != nil {
+		t.Errorf("a java21 function was imported")
+	}
+	if !hasFinding(got.p, `^13 dropped functions.java runtime java21: inquir runs go, node, python`) {
+		t.Errorf("no drop for java21 in:\n%s", strings.Join(findings(got.p), "\n"))
+	}
+}
