@@ -105,7 +105,7 @@ function = "f"
 		{"literal a request sends encoded", true, spaced, []string{"--upstream", "http://127.0.0.1:9"}, `routes[0].path: cannot export to HAProxy: segment "a b" holds " "`},
 		{"bucket slower than a stick-table keeps", true, slow, []string{"--upstream", "http://127.0.0.1:9"}, "plans.slow: cannot export to HAProxy: a bucket of 300 at 0.0001 requests per second takes over 24 days to refill"},
 		{"no target", true, fixtureConfig, []string{"--target", ""}, "--target is required"},
-		{"other target", true, fixtureConfig, []string{"--target", "nginx"}, `--target must be haproxy, not "nginx"`},
+		{"other target", true, fixtureConfig, []string{"--target", "nginx"}, `--target must be haproxy or openapi, not "nginx"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.env {
