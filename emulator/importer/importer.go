@@ -186,6 +186,7 @@ const (
 	Dropped
 )
 
+// String is how the command names the severity: "note" or "dropped".
 func (s Severity) String() string {
 	if s == Dropped {
 		return "dropped"

@@ -603,7 +603,10 @@ func (p *Project) addRoute(r Route) {
 func (p *Project) ensureKeys(group, why string, line int) {
 	used := false
 	for _, r := range p.Routes {
-		if r.Group == group && r.Auth != "none" {
+		if r.Group == group && r.Auth == "" {
+			if !used && line == 0 {
+				line = r.Line // the first route that needs the key
+			}
 			used = true
 		}
 	}
