@@ -45,10 +45,11 @@ type rawPlanRoute struct {
 }
 
 type rawGateway struct {
-	Listen    string  `toml:"listen"`
-	KeyHeader string  `toml:"key_header"`
-	Compat    string  `toml:"compat"`
-	Region    *string `toml:"region"`
+	Listen           string   `toml:"listen"`
+	KeyHeader        string   `toml:"key_header"`
+	Compat           string   `toml:"compat"`
+	Region           *string  `toml:"region"`
+	BinaryMediaTypes []string `toml:"binary_media_types"`
 }
 
 type rawKey struct {
