@@ -27,7 +27,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/inquir-dev/inquir/emulator/gateway"
 	"github.com/inquir-dev/inquir/emulator/internal/uuid"
+	"github.com/inquir-dev/inquir/emulator/runtimeapi"
 )
 
 // pluginHandler is the type a go-plugin function's Handler must have.
@@ -532,7 +534,15 @@ func (p *pool) invokePluginEvent(ctx context.Context, ev *events.APIGatewayProxy
 	// Like a Lambda handler's, the context ends at the deadline, not when
 	// the caller goes away. It is also the call's deadline: runHandler
 	// cancels it only once the outcome is handed over.
-	call.ctx, call.cancel = context.WithTimeout(lambdacontext.NewContext(context.WithoutCancel(ctx), &call.lc), p.timeout)
+	lctx := lambdacontext.NewContext(context.WithoutCancel(ctx), &call.lc)
+	if root := gateway.TraceID(ctx); root != "" {
+		// aws-lambda-go's lambda.Start hands a handler its trace header
+		// under this key (lambda/invoke_loop.go); a plugin's handler reads
+		// it the same way. _X_AMZN_TRACE_ID, one per process, cannot be
+		// set per call.
+		lctx = context.WithValue(lctx, "x-amzn-trace-id", runtimeapi.TraceHeader(root)) //nolint:staticcheck // aws-lambda-go's own key
+	}
+	call.ctx, call.cancel = context.WithTimeout(lctx, p.timeout)
 	p.c.invocations.Add(1)
 	p.dispatch(call)
 	return p.awaitCall(ctx, call)
