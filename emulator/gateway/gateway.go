@@ -147,11 +147,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.stats.reject(rec.reason)
 		rec.status = g.answer(w, p, http.StatusBadRequest, "bad_request", m.Refused)
 		return
-	case refusedQueryChar(r.URL.RawQuery) != 0:
+	case refusedQueryChar(r.URL.RawQuery):
 		// API Gateway refuses these before routing; nothing runs.
 		rec.reason = "bad_query"
 		g.stats.reject(rec.reason)
-		rec.status = g.answer(w, p, http.StatusBadRequest, "bad_request", "encode "+string(refusedQueryChar(r.URL.RawQuery))+" in the query string (as %7C, %7B, %7D): API Gateway refuses |, { and } unencoded")
+		rec.status = g.answer(w, p, http.StatusBadRequest, "bad_request", refusedQueryMessage)
 		return
 	case m.Route == nil && len(m.Allow) > 0:
 		w.Header().Set("Allow", strings.Join(m.Allow, ", "))

@@ -63,14 +63,15 @@ func sentParams(tmpl, path, routed string, params map[string]string) map[string]
 	return out
 }
 
-// refusedQueryChar returns the first character of a raw query string that
+// refusedQueryChar reports whether a raw query string holds a character
 // API Gateway REST APIs refuse unencoded ("The plain text pipe character
 // (|) and the curly brace character ({ or }) are not supported for any
 // request URL query string and must be URL-encoded": "Amazon API Gateway
-// important notes for REST APIs"), or 0.
-func refusedQueryChar(rawQuery string) byte {
-	if i := strings.IndexAny(rawQuery, "|{}"); i >= 0 {
-		return rawQuery[i]
-	}
-	return 0
+// important notes for REST APIs").
+func refusedQueryChar(rawQuery string) bool {
+	return strings.ContainsAny(rawQuery, "|{}")
 }
+
+// refusedQueryMessage is the 400's message for such a query; the HAProxy
+// export answers with the same.
+const refusedQueryMessage = "encode |, { and } in the query string (as %7C, %7B and %7D): API Gateway refuses them unencoded"
