@@ -103,7 +103,7 @@ func (v *View) relative(path string) string {
 }
 
 func ruleBase64WithoutBinaryTypes() *Rule {
-	const config = `[gateway]
+	const project = `[gateway]
 %s
 [keys.partner]
 secret = "env:PARTNER_KEY"
@@ -139,8 +139,8 @@ How lint looks: with binary_media_types empty, it reads each function's sources 
 Its limits: it is a textual heuristic. It misses a flag computed at run time (isBase64Encoded: isBinary) and one set through a library, and it does not read process runtimes, subfolders or node_modules. It reports one finding per function, at its [functions.NAME] path, naming the first place found.`,
 		Fix:              `list the media types the function answers in binary, as the API Gateway API would: [gateway] binary_media_types = ["image/png"]`,
 		SecuritySeverity: "1.0", Tags: []string{"security", "aws-fidelity"}, Precision: "high",
-		Bad:  Example{Config: fmt.Sprintf(config, ""), Files: handler},
-		Good: Example{Config: fmt.Sprintf(config, `binary_media_types = ["image/png"]`+"\n"), Files: handler},
+		Bad:  Example{Config: fmt.Sprintf(project, ""), Files: handler},
+		Good: Example{Config: fmt.Sprintf(project, `binary_media_types = ["image/png"]`+"\n"), Files: handler},
 		check: func(v *View) []Finding {
 			if len(v.Config.Gateway.BinaryMediaTypes) > 0 {
 				return nil
