@@ -77,6 +77,10 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	for _, f := range files {
 		fmt.Fprintln(stdout, filepath.Join(*out, f))
 	}
+	// What HAProxy does not carry is said, never dropped silently.
+	for _, n := range export.Notes(p) {
+		fmt.Fprintf(stderr, "inquir export: warning: %s\n", n)
+	}
 	return exitOK
 }
 

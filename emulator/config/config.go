@@ -90,6 +90,13 @@ type Gateway struct {
 	// (the default) or KeySourceAuthorizer (the usageIdentifierKey of the
 	// route's authorizer).
 	APIKeySource string
+	// BinaryMediaTypes are the media ranges ("image/png", "image/*",
+	// "*/*"), in lower case, that API Gateway's binaryMediaTypes would list:
+	// a request body whose Content-Type matches one reaches the function
+	// base64-encoded, and a response with isBase64Encoded is decoded only
+	// when the request's first Accept type matches one. If empty, none, as
+	// on AWS: every body is text.
+	BinaryMediaTypes []string
 }
 
 // Key is one [keys.ID] table: an API key id and the secrets that

@@ -89,7 +89,7 @@ func TestLoadValid(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Dir(path)
-	if c.Gateway != (Gateway{Listen: DefaultListen, KeyHeader: DefaultKeyHeader, Compat: CompatAWS, Region: DefaultRegion, APIKeySource: KeySourceHeader}) {
+	if !cmp.Equal(c.Gateway, Gateway{Listen: DefaultListen, KeyHeader: DefaultKeyHeader, Compat: CompatAWS, Region: DefaultRegion, APIKeySource: KeySourceHeader}) {
 		t.Errorf("gateway = %+v", c.Gateway)
 	}
 	wantKeys := []Key{
@@ -171,6 +171,10 @@ func TestLoadErrors(t *testing.T) {
 		{"bad header", "[gateway]\nkey_header = \"x api key\"\n", []string{`gateway.key_header: "x api key" is not a valid HTTP header name`}},
 		{"empty region", "[gateway]\nregion = \"\"\n", []string{`inquir.toml:2:1: gateway.region: "" is not an AWS Region name such as "us-east-1"`}},
 		{"bad region", "[gateway]\nlisten = \"127.0.0.1:1\"\nregion = \"US East\"\n", []string{`inquir.toml:3:1: gateway.region: "US East" is not an AWS Region name`}},
+		{"binary media type without a subtype", "[gateway]\nbinary_media_types = [\"image/png\", \"image\"]\n", []string{`inquir.toml:2:1: gateway.binary_media_types[1]: "image" is not a media type such as "image/png", "image/*" or "*/*"`}},
+		{"binary media type with parameters", "[gateway]\nbinary_media_types = [\"text/plain; charset=utf-8\"]\n", []string{`gateway.binary_media_types[0]: "text/plain; charset=utf-8" is not a media type`}},
+		{"binary media type */png", "[gateway]\nbinary_media_types = [\"*/png\"]\n", []string{`gateway.binary_media_types[0]: "*/png" is not a media type`}},
+		{"binary media types not an array", "[gateway]\nbinary_media_types = \"image/png\"\n", []string{`inquir.toml:2:22: gateway.binary_media_types: expected an array of strings, like ["image/png", "*/*"]`}},
 		{"route under _inquir", fn + "[[routes]]\nmethod = \"GET\"\npath = \"/_inquir/x\"\nfunction = \"f\"\n", []string{`routes[0].path: "/_inquir/x" is under /_inquir/`}},
 		{"greedy not last", fn + "[[routes]]\nmethod = \"GET\"\npath = \"/a/{p+}/b\"\nfunction = \"f\"\n", []string{`greedy parameter {p+} must be the last segment`}},
 		{"double slash in template", fn + "[[routes]]\nmethod = \"GET\"\npath = \"/a//b\"\nfunction = \"f\"\n", []string{`has an empty segment`}},
@@ -242,6 +246,28 @@ func TestRegion(t *testing.T) {
 	}
 	if c.Gateway.Region != "eu-west-3" || c.Functions[0].Region != "eu-west-3" {
 		t.Errorf("gateway region %q, function region %q; want eu-west-3 for both", c.Gateway.Region, c.Functions[0].Region)
+	}
+}
+
+// TestBinaryMediaTypes checks that [gateway] binary_media_types is read in
+// lower case, once each, and that its default is none, as on AWS.
+func TestBinaryMediaTypes(t *testing.T) {
+	for _, tt := range []struct {
+		name, toml string
+		want       []string
+	}{
+		{"default none", "[gateway]\n", nil},
+		{"as written, lower-cased, once", "[gateway]\nbinary_media_types = [\"Image/PNG\", \"*/*\", \"image/png\", \"application/*\"]\n", []string{"image/png", "*/*", "application/*"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(project(t, tt.toml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, c.Gateway.BinaryMediaTypes); diff != "" {
+				t.Errorf("binary media types (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 

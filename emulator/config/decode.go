@@ -47,10 +47,11 @@ type rawPlanRoute struct {
 }
 
 type rawGateway struct {
-	Listen    string  `toml:"listen"`
-	KeyHeader string  `toml:"key_header"`
-	Compat    string  `toml:"compat"`
-	Region    *string `toml:"region"`
+	Listen           string   `toml:"listen"`
+	KeyHeader        string   `toml:"key_header"`
+	Compat           string   `toml:"compat"`
+	Region           *string  `toml:"region"`
+	BinaryMediaTypes []string `toml:"binary_media_types"`
 
 	APIKeySource string `toml:"api_key_source"`
 }

@@ -206,11 +206,12 @@ func valueColumn(data []byte, line int, name string) int {
 // form inquir.toml writes it. "*" stands for a key id, group or function
 // name, route index, metadata or env name.
 var expectations = map[string]string{
-	"gateway":            "expected a table, like [gateway]",
-	"gateway.listen":     `expected a string, like "127.0.0.1:8787"`,
-	"gateway.key_header": `expected a string, like "x-api-key"`,
-	"gateway.compat":     `expected a string: "inquir" or "aws"`,
-	"gateway.region":     `expected a string, like "eu-west-1"`,
+	"gateway":                    "expected a table, like [gateway]",
+	"gateway.listen":             `expected a string, like "127.0.0.1:8787"`,
+	"gateway.key_header":         `expected a string, like "x-api-key"`,
+	"gateway.compat":             `expected a string: "inquir" or "aws"`,
+	"gateway.region":             `expected a string, like "eu-west-1"`,
+	"gateway.binary_media_types": `expected an array of strings, like ["image/png", "*/*"]`,
 
 	"keys":              "expected tables, like [keys.partner]",
 	"keys.*":            "expected a table, like [keys.partner]",

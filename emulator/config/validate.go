@@ -111,6 +111,28 @@ func (c *Config) buildGateway(g rawGateway, fail func(*Error)) {
 			fail(c.ErrorAt([]string{"gateway", "region"}, "%q is not an AWS Region name such as %q (leave region out for the default)", *g.Region, DefaultRegion))
 		}
 	}
+	for i, t := range g.BinaryMediaTypes {
+		mt, ok := mediaRange(t)
+		if !ok {
+			fail(c.ErrorAt([]string{"gateway", "binary_media_types", strconv.Itoa(i)}, "%q is not a media type such as \"image/png\", \"image/*\" or \"*/*\"", t))
+			continue
+		}
+		if !slices.Contains(c.Gateway.BinaryMediaTypes, mt) {
+			c.Gateway.BinaryMediaTypes = append(c.Gateway.BinaryMediaTypes, mt)
+		}
+	}
+}
+
+// mediaRange reads one binary_media_types entry as API Gateway's
+// binaryMediaTypes takes it: type/subtype, either part a token or "*"
+// (a "*" type only with a "*" subtype), no parameters. It returns it in
+// lower case, as media types compare (RFC 9110 section 8.3.1).
+func mediaRange(s string) (string, bool) {
+	typ, sub, ok := strings.Cut(strings.ToLower(s), "/")
+	if !ok || !validToken(typ) || !validToken(sub) || (typ == "*" && sub != "*") {
+		return "", false
+	}
+	return typ + "/" + sub, true
 }
 
 // regionPattern is the shape of an AWS Region name: us-east-1,

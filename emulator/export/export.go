@@ -212,6 +212,7 @@ type bodies struct {
 	QueryOverride   string // a _method query parameter
 	BodyOverride    string // a _method form field
 	ChunkedTooLarge string // a body without Content-Length past ChunkLimit
+	QueryChar       string // an unencoded | { } in the query
 	AWSForbidden    string // compat = "aws": every key refusal
 	AWSMissingToken string // compat = "aws": no route, wrong method
 	// RateLimited and QuotaExceeded are log-format strings: they name the
@@ -277,6 +278,9 @@ func haproxyConfig(p *policy.Policy, opts Options) ([]byte, error) {
 	}
 	d.QueryOverrideRegex, d.BodyOverrideRegex = methodParamRegexes()
 	d.ChunkLimit = chunkLimit
+	if d.AWS {
+		awsBodies(&d)
+	}
 	for _, m := range slices.Sorted(maps.Keys(allow)) {
 		d.Allow = append(d.Allow, allowMethod{Method: m, Regexes: slices.Compact(slices.Sorted(slices.Values(allow[m])))})
 	}
@@ -335,9 +339,30 @@ func gatewayBodies(keyHeader string) bodies {
 		CaseRerouted:     j("bad_request", "the path, compared without regard to letter case as many web frameworks compare it, is served by a more protected route than the one that authorised it; spell the path in the letter case of the route you mean"),
 		QueryOverride:    j("bad_request", "the _method query parameter names a method another route serves; send the request with that method instead"),
 		BodyOverride:     j("bad_request", "the _method form field names a method another route serves; send the request with that method instead"),
+		QueryChar:        j("bad_request", "encode |, { and } in the query string (as %7C, %7B and %7D): API Gateway refuses them unencoded"),
 		ChunkedTooLarge:  j("payload_too_large", fmt.Sprintf("a body sent without Content-Length (chunked) is taken here only while the request fits in %d KB; HAProxy cannot count a longer one against the 6 MB limit, so send Content-Length", chunkLimit>>10)),
 		AWSForbidden:     `{"message":"Forbidden"}` + "\n",
 		AWSMissingToken:  `{"message":"Missing Authentication Token"}` + "\n",
+	}
+}
+
+// awsBodies puts API Gateway's bodies in place of inquir's, under compat
+// = "aws", for what gateway.Gateway answers itself (its awsresponses.go):
+// every 400 is {"message":"Bad Request"}, a body over the limit {"message":
+// "Request Too Long"}, a failed upstream {"message":"Internal server
+// error"}, one past its timeout {"message":"Endpoint request timed out"}.
+func awsBodies(d *cfgData) {
+	const (
+		badRequest = `{"message":"Bad Request"}` + "\n"
+		tooLarge   = `{"message":"Request Too Long"}` + "\n"
+	)
+	b := &d.Bodies
+	b.LowerCaseMethod, b.Rerouted, b.CaseRerouted, b.QueryOverride, b.BodyOverride, b.QueryChar = badRequest, badRequest, badRequest, badRequest, badRequest, badRequest
+	b.TooLarge, b.ChunkedTooLarge = tooLarge, tooLarge
+	b.FunctionError = `{"message":"Internal server error"}` + "\n"
+	b.FunctionTimeout = `{"message":"Endpoint request timed out"}` + "\n"
+	for i := range d.Overrides {
+		d.Overrides[i].Body = badRequest
 	}
 }
 

@@ -1,12 +1,16 @@
 package export_test
 
 import (
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/inquir-dev/inquir/emulator/cli"
 )
 
 // TestSecretsOnlyAsDigests: whatever form a secret takes in inquir.toml
@@ -122,6 +126,49 @@ function = "f"
 			}
 			if _, err := os.Stat(out); !os.IsNotExist(err) {
 				t.Errorf("export wrote %s although it failed", out)
+			}
+		})
+	}
+}
+
+// TestExportSaysWhatItDoesNotCarry: a field HAProxy cannot honour
+// (binary_media_types: no Lambda proxy event behind it) is a listed warning
+// naming its line, and the export still succeeds; without it, no warning.
+func TestExportSaysWhatItDoesNotCarry(t *testing.T) {
+	config := `[gateway]
+binary_media_types = ["image/png", "*/*"]
+
+[keys.a]
+secret = "sha256:` + strings.Repeat("ab", 32) + `"
+[functions.f]
+runtime = "process"
+command = ["./f"]
+[[routes]]
+method = "GET"
+path = "/a"
+function = "f"
+`
+	for _, tc := range []struct {
+		name, config string
+		want         string
+	}{
+		{"binary media types", config, `inquir export: warning: inquir.toml:2:1: gateway.binary_media_types: not exported to HAProxy: HAProxy forwards request and response bodies to and from the upstream as they are, with no Lambda proxy event to base64-encode them in; binary media types (image/png, */*) apply only to a Lambda proxy integration behind API Gateway or inquir dev` + "\n"},
+		{"nothing left out", strings.Replace(config, "binary_media_types", "# binary_media_types", 1), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "inquir.toml")
+			if err := os.WriteFile(path, []byte(tc.config), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var out, errOut bytes.Buffer
+			args := []string{"export", "--target", "haproxy", "--config", path, "--out", filepath.Join(dir, "out"), "--upstream", "http://127.0.0.1:9"}
+			if code := cli.Main(context.Background(), args, &out, &errOut); code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut.String())
+			}
+			got := strings.ReplaceAll(errOut.String(), path, "inquir.toml")
+			if got != tc.want {
+				t.Errorf("stderr:\n%s\nwant:\n%s", got, tc.want)
 			}
 		})
 	}

@@ -699,6 +699,12 @@ func TestGatewayAnswers(t *testing.T) {
 		{"POST", "/customers/c-1", []string{key, k["direct"], "X-HTTP-Method-Override", "DELETE"}},
 		{"GET", "/customers/c-1", []string{key, k["partner"], "X-Http-Method-Override", " , delete"}},
 		{"GET", "/customers/c-1", []string{key, k["partner"], "X-HTTP-Method-Override", ""}},
+		// Issue 21: an unencoded | { } in the query is refused before
+		// anything, as API Gateway refuses it; encoded, it passes.
+		{"GET", "/customers/c-1?filter={x}", []string{key, k["partner"]}},
+		{"GET", "/health?a=|", nil},
+		{"GET", "/nope?a=}", nil},
+		{"GET", "/customers/c-1?filter=%7Bx%7D%7C", []string{key, k["partner"]}},
 		// Answered by HAProxy as stricter by design (stricter above).
 		{"GET", "/files/a%2Fb", []string{key, k["partner"]}},
 		{"GET", "/customers/c%3Fx", []string{key, k["partner"]}},
@@ -726,6 +732,8 @@ func TestGatewayAnswers(t *testing.T) {
 		{"HEAD", "/items/1", nil},
 		{"GET", "/items/1%2F..%2F..%2Fping", nil},
 		{"PUT", "/items/1", []string{"x-api-key", "export-fixture-aws-writer", "X-HTTP-Method-Override", "GET"}},
+		{"GET", "/items/1?x={y}", []string{"x-api-key", "export-fixture-aws-reader"}},
+		{"GET", "/nope?a=|", nil},
 	}
 	// HEAD beside GET and ANY routes, and a HEAD route of its own.
 	h := headKeys

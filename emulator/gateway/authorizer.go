@@ -147,6 +147,7 @@ func (g *Gateway) runAuthorizer(ctx context.Context, p *policy.Policy, route *po
 			event = authorizers.TokenEvent(values[0], arn)
 		} else {
 			ev := newEvent(r, m, d, nil, uuid.New(), p.Config.Gateway.KeyHeader, names, now)
+			ev.addForwarded(r, names, requestTraceRoot(r, now))
 			var err error
 			if event, err = authorizers.RequestEvent(marshalEvent(&ev), arn); err != nil {
 				return nil, authorizerFailed("authorizer_error", fmt.Errorf("authorizer %s: building its event: %w", a.Name, err))

@@ -118,9 +118,10 @@ func newEvent(r *http.Request, m policy.Match, d policy.Decision, body []byte, r
 		multiHeaders[n] = []string{r.Host}
 	}
 	query, multiQuery := splitQuery(r.URL.RawQuery)
+	path := sentPath(r.URL.EscapedPath(), m.Path)
 	var params map[string]string
 	if len(m.Params) > 0 {
-		params = m.Params
+		params = sentParams(m.Route.Path, path, m.Path, m.Params)
 	}
 
 	sourceIP, _, err := net.SplitHostPort(r.RemoteAddr)
@@ -138,7 +139,7 @@ func newEvent(r *http.Request, m policy.Match, d policy.Decision, body []byte, r
 		HTTPMethod:        r.Method,
 		ExtendedRequestID: extendedRequestID(),
 		RequestTime:       string(appendRequestTime(make([]byte, 0, len(requestTimeLayout)), now)),
-		Path:              m.Path,
+		Path:              path,
 		AccountID:         accountID,
 		Protocol:          r.Proto,
 		Stage:             Stage,
@@ -159,7 +160,7 @@ func newEvent(r *http.Request, m policy.Match, d policy.Decision, body []byte, r
 	}
 	ev := proxyEvent{
 		Resource:                        m.Route.Path,
-		Path:                            m.Path,
+		Path:                            path,
 		HTTPMethod:                      r.Method,
 		Headers:                         headers,
 		MultiValueHeaders:               multiHeaders,
@@ -169,18 +170,14 @@ func newEvent(r *http.Request, m policy.Match, d policy.Decision, body []byte, r
 		RequestContext:                  rc,
 	}
 	// A REST API passes text as it is; bytes that are not UTF-8 would not
-	// survive JSON, so they travel base64-encoded. No body is null.
-	switch {
-	case len(body) == 0:
-	case utf8.Valid(body):
-		s := string(body)
-		ev.Body = &s
-	default:
-		s := base64.StdEncoding.EncodeToString(body)
-		ev.Body, ev.IsBase64Encoded = &s, true
-	}
+	// survive JSON, so they travel base64-encoded. No body is null. A body
+	// of a binary media type is base64 too: the gateway sets it again.
+	ev.setBody(body, false)
 	return ev
 }
+
+// utf8Valid reports whether b is valid UTF-8.
+func utf8Valid(b []byte) bool { return utf8.Valid(b) }
 
 // typed returns the event as aws-lambda-go decodes its JSON, for a function
 // that takes it as a value (EventInvoker): nulls become zero values, as
@@ -261,14 +258,16 @@ func appendRequestTime(b []byte, t time.Time) []byte {
 	return append(b, " +0000"...)
 }
 
-// splitQuery splits a raw query string as API Gateway does: pairs are
-// separated by "&" only (";" is part of a value, unlike in Go's
-// url.ParseQuery, which drops a pair holding one), names and values are
-// percent-decoded with "+" as a space, and the last value of a repeated
-// name is its single value. Both maps are nil when there is no query, as
-// AWS sends null.
+// splitQuery splits a raw query string as API Gateway REST APIs do:
+// pairs are separated by "&" and by ";" ("The semicolon character (;) is
+// not supported for any request URL query string and results in the data
+// being split": "Amazon API Gateway important notes for REST APIs"; Go's
+// url.ParseQuery, by contrast, drops a pair holding one), names and values
+// are percent-decoded with "+" as a space, and the last value of a
+// repeated name is its single value. Both maps are nil when there is no
+// query, as AWS sends null.
 func splitQuery(raw string) (single map[string]string, multi map[string][]string) {
-	for pair := range strings.SplitSeq(raw, "&") {
+	for pair := range strings.FieldsFuncSeq(raw, isQuerySeparator) {
 		if pair == "" {
 			continue
 		}
@@ -282,6 +281,9 @@ func splitQuery(raw string) (single map[string]string, multi map[string][]string
 	}
 	return single, multi
 }
+
+// isQuerySeparator reports whether c separates query pairs.
+func isQuerySeparator(c rune) bool { return c == '&' || c == ';' }
 
 // queryUnescape decodes s, or keeps it as sent if it is not valid
 // percent-encoding.

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -129,13 +130,16 @@ func TestEventMatchesAWSSample(t *testing.T) {
 	}
 	sampleHeaders := sample["headers"].(map[string]any)
 
-	// The sample's request, header names spelled as in the sample.
+	// The sample's request, header names spelled as in the sample, less
+	// the headers API Gateway adds itself (checked below).
 	body := sample["body"].(string)
 	var raw strings.Builder
 	raw.WriteString("POST /hello/world?name=me HTTP/1.1\r\n")
 	names := make([]string, 0, len(sampleHeaders))
 	for name := range sampleHeaders {
-		names = append(names, name)
+		if !addedByAWS[name] {
+			names = append(names, name)
+		}
 	}
 	slices.Sort(names)
 	for _, name := range names {
@@ -156,10 +160,20 @@ func TestEventMatchesAWSSample(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The request's framing is the one header the sample does not show.
+	// The request's framing is the one header the sample does not show;
+	// the headers API Gateway adds are compared on their own.
+	added := map[string]any{}
 	for _, h := range []string{"headers", "multiValueHeaders"} {
 		delete(got[h].(map[string]any), "Content-Length")
+		for name := range addedByAWS {
+			if h == "headers" {
+				added[name] = got[h].(map[string]any)[name]
+			}
+			delete(got[h].(map[string]any), name)
+			delete(sample[h].(map[string]any), name)
+		}
 	}
+	checkAddedHeaders(t, added, got, addr)
 	for _, field := range []string{"resource", "path", "httpMethod", "headers", "multiValueHeaders",
 		"queryStringParameters", "multiValueQueryStringParameters", "pathParameters", "body"} {
 		if diff := cmp.Diff(sample[field], got[field]); diff != "" {
@@ -206,6 +220,34 @@ func TestEventMatchesAWSSample(t *testing.T) {
 	}
 	if identity["cognitoIdentityPoolId"] != nil || identity["user"] != nil {
 		t.Errorf("identity = %v: the Cognito and IAM fields are null without them", identity)
+	}
+}
+
+// addedByAWS are the headers API Gateway adds to every request it hands a
+// function, as its captures show them (aws-lambda-go's apigw-request.json
+// and apigw-custom-auth-request-type-request.json).
+var addedByAWS = map[string]bool{
+	"X-Forwarded-For": true, "X-Forwarded-Port": true, "X-Forwarded-Proto": true, "X-Amzn-Trace-Id": true,
+}
+
+// traceShape is X-Amzn-Trace-Id as API Gateway sends it: an X-Ray Root.
+var traceShape = regexp.MustCompile(`^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$`)
+
+// checkAddedHeaders checks the headers API Gateway adds, taken from the
+// event ev's headers, for a client that sent none of them to the gateway
+// at addr over plain HTTP.
+func checkAddedHeaders(t *testing.T, added, ev map[string]any, addr string) {
+	t.Helper()
+	_, port, _ := net.SplitHostPort(addr)
+	ip := ev["requestContext"].(map[string]any)["identity"].(map[string]any)["sourceIp"]
+	want := map[string]any{"X-Forwarded-For": ip, "X-Forwarded-Port": port, "X-Forwarded-Proto": "http"}
+	for name, v := range want {
+		if added[name] != v {
+			t.Errorf("headers[%s] = %v, want %v", name, added[name], v)
+		}
+	}
+	if s, _ := added["X-Amzn-Trace-Id"].(string); !traceShape.MatchString(s) {
+		t.Errorf("headers[X-Amzn-Trace-Id] = %v, want Root=1-<8 hex>-<24 hex>", added["X-Amzn-Trace-Id"])
 	}
 }
 
@@ -305,7 +347,8 @@ func TestHeaderNamesFollowGosFraming(t *testing.T) {
 
 // TestEventFields covers what REST APIs put in an event that Go's defaults
 // would not: body null without a body, isBase64Encoded always there, and
-// queries split on "&" only.
+// queries split on "&" and on ";" (AWS's "important notes for REST APIs":
+// a semicolon "results in the data being split").
 func TestEventFields(t *testing.T) {
 	addr, s := liveGateway(t)
 	raw := "GET /q?a=1;b=2&c=3&d=x+y%21&e HTTP/1.1\r\nHost: h\r\nx-api-key: " + partnerSecret + "\r\n\r\n"
@@ -320,7 +363,7 @@ func TestEventFields(t *testing.T) {
 		"body":                  `null`,
 		"isBase64Encoded":       `false`,
 		"stageVariables":        `null`,
-		"queryStringParameters": `{"a":"1;b=2","c":"3","d":"x y!","e":""}`,
+		"queryStringParameters": `{"a":"1","b":"2","c":"3","d":"x y!","e":""}`,
 	}
 	for field, want := range checks {
 		if got := string(ev[field]); got != want {

@@ -147,7 +147,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		rec.reason = "ambiguous_request"
 		g.stats.reject(rec.reason)
-		rec.status = g.fail(w, http.StatusBadRequest, "bad_request", m.Refused)
+		rec.status = g.answer(w, p, http.StatusBadRequest, "bad_request", m.Refused)
+		return
+	case refusedQueryChar(r.URL.RawQuery):
+		// API Gateway refuses these before routing; nothing runs.
+		rec.reason = "bad_query"
+		g.stats.reject(rec.reason)
+		rec.status = g.answer(w, p, http.StatusBadRequest, "bad_request", refusedQueryMessage)
 		return
 	case m.Route == nil && len(m.Allow) > 0:
 		w.Header().Set("Allow", strings.Join(m.Allow, ", "))
@@ -218,18 +224,18 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// here on spends none of its key's quota.
 	if r.ContentLength > MaxBodyBytes {
 		g.plans.Refund(ticket)
-		rec.status = g.fail(w, http.StatusRequestEntityTooLarge, "payload_too_large", "the request body is over 6 MB")
+		rec.status = g.answer(w, p, http.StatusRequestEntityTooLarge, "payload_too_large", "the request body is over 6 MB")
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 	if err != nil {
 		g.plans.Refund(ticket)
-		rec.status = g.fail(w, http.StatusBadRequest, "bad_request", "the request body could not be read")
+		rec.status = g.answer(w, p, http.StatusBadRequest, "bad_request", "the request body could not be read")
 		return
 	}
 	if len(body) > MaxBodyBytes {
 		g.plans.Refund(ticket)
-		rec.status = g.fail(w, http.StatusRequestEntityTooLarge, "payload_too_large", "the request body is over 6 MB")
+		rec.status = g.answer(w, p, http.StatusRequestEntityTooLarge, "payload_too_large", "the request body is over 6 MB")
 		return
 	}
 	// A form body's _method field overrides the method for Laravel,
@@ -239,7 +245,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.plans.Refund(ticket)
 		rec.reason = "ambiguous_request"
 		g.stats.reject(rec.reason)
-		rec.status = g.fail(w, http.StatusBadRequest, "bad_request", f.Refused)
+		rec.status = g.answer(w, p, http.StatusBadRequest, "bad_request", f.Refused)
 		return
 	}
 
@@ -249,12 +255,19 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if az != nil {
 		ev.setAuthorizer(az)
 	}
+	binaryTypes := p.Config.Gateway.BinaryMediaTypes
+	if binaryRequest(binaryTypes, r) {
+		ev.setBody(body, true)
+	}
+	trace := requestTraceRoot(r, now)
+	ev.addForwarded(r, names, trace)
+	ctx := WithTraceID(r.Context(), trace)
 	g.stats.invoke(route.Function)
 	var out Response
 	if ei, ok := g.opts.Invoker.(EventInvoker); ok && ei.TakesEvent(route.Function) {
-		out, err = ei.InvokeEvent(r.Context(), route.Function, ev.typed())
+		out, err = ei.InvokeEvent(ctx, route.Function, ev.typed())
 	} else {
-		out.JSON, err = g.opts.Invoker.Invoke(r.Context(), route.Function, marshalEvent(&ev))
+		out.JSON, err = g.opts.Invoker.Invoke(ctx, route.Function, marshalEvent(&ev))
 	}
 	if err != nil {
 		rec.err = err
@@ -264,7 +277,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			first, _, _ := strings.Cut(err.Error(), "\n")
 			rec.err = errors.New(strings.TrimSuffix(first, ":"))
 		}
-		rec.status = g.invokeFailed(w, err)
+		rec.status = g.invokeFailed(w, p, err)
 		return
 	}
 	var resp *proxyResponse
@@ -278,8 +291,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// here must not fail in production.
 		rec.err = fmt.Errorf("function %s: %w (API Gateway answers 502)", route.Function, err)
 		g.stats.functionError()
-		rec.status = g.fail(w, http.StatusBadGateway, "function_error", "the function failed")
+		rec.status = g.answer(w, p, http.StatusBadGateway, "function_error", "the function failed")
 		return
+	}
+	if resp.IsBase64Encoded && !binaryAccepted(binaryTypes, r) {
+		// API Gateway sends the base64 text unless the caller's first
+		// Accept type is a binary media type.
+		resp.IsBase64Encoded = false
 	}
 	rec.status = writeResponse(w, resp)
 }
@@ -369,26 +387,26 @@ func (g *Gateway) fail(w http.ResponseWriter, code int, errCode, message string)
 
 // invokeFailed maps an Invoker error to 502, 503 or 504. The error itself
 // goes to the log, never to the caller: it may hold a stack trace.
-func (g *Gateway) invokeFailed(w http.ResponseWriter, err error) int {
+func (g *Gateway) invokeFailed(w http.ResponseWriter, p *policy.Policy, err error) int {
 	switch {
 	case errors.Is(err, ErrTimeout):
 		g.stats.functionError()
-		return g.fail(w, http.StatusGatewayTimeout, "function_timeout", "the function did not answer in time")
+		return g.answer(w, p, http.StatusGatewayTimeout, "function_timeout", "the function did not answer in time")
 	case errors.Is(err, ErrBusy):
 		w.Header().Set("Retry-After", "1")
-		return g.fail(w, http.StatusServiceUnavailable, "function_busy", "every worker of the function is busy; retry")
+		return g.answer(w, p, http.StatusServiceUnavailable, "function_busy", "every worker of the function is busy; retry")
 	case errors.Is(err, ErrBuilding):
 		w.Header().Set("Retry-After", "10")
-		return g.fail(w, http.StatusServiceUnavailable, "function_building", "the function is still being built; retry")
+		return g.answer(w, p, http.StatusServiceUnavailable, "function_building", "the function is still being built; retry")
 	case errors.Is(err, ErrBuildFailed):
 		g.stats.functionError()
-		return g.fail(w, http.StatusBadGateway, "function_build_failed", "the function does not build; the inquir dev log has the compiler's output")
+		return g.answer(w, p, http.StatusBadGateway, "function_build_failed", "the function does not build; the inquir dev log has the compiler's output")
 	case errors.Is(err, context.Canceled):
 		// The caller went away; nobody reads this answer.
-		return g.fail(w, 499, "client_closed_request", "")
+		return g.answer(w, p, 499, "client_closed_request", "")
 	}
 	g.stats.functionError()
-	return g.fail(w, http.StatusBadGateway, "function_error", "the function failed")
+	return g.answer(w, p, http.StatusBadGateway, "function_error", "the function failed")
 }
 
 // logEntry collects what the request's log line says.

@@ -109,11 +109,19 @@ func TestEncodedReservedCharactersAreRefused(t *testing.T) {
 	}
 
 	// Escapes that route the same way, decoded or not, are passed on as
-	// API Gateway REST passes them: percent-encoded.
+	// API Gateway REST passes them: as sent, percent-encoding and a
+	// trailing slash kept. A path whose folding dropped segments (dot
+	// segments in any spelling, empty ones) is handed over folded: a
+	// framework must not read /api/x/../orders as anything but /api/orders.
 	passed := []struct{ target, path, proxy string }{
 		{"/api/orders/a%25b", "/api/orders/a%25b", "orders/a%25b"},
 		{"/api/orders/a%20b", "/api/orders/a%20b", "orders/a%20b"},
-		{"/api/orders/%61bc", "/api/orders/abc", "orders/abc"},
+		{"/api/orders/%61bc", "/api/orders/%61bc", "orders/%61bc"},
+		{"/api/orders/a%7Eb", "/api/orders/a%7Eb", "orders/a%7Eb"},
+		{"/api/orders/abc/", "/api/orders/abc/", "orders/abc"},
+		{"/api/x/../orders/abc", "/api/orders/abc", "orders/abc"},
+		{"/api//orders/abc", "/api/orders/abc", "orders/abc"},
+		{"/api/x/%2E%2E/orders/abc", "/api/orders/abc", "orders/abc"},
 		{"/api/orders/us-east-1%3Aaf33", "/api/orders/us-east-1%3Aaf33", "orders/us-east-1%3Aaf33"},
 		{"/api/orders%2Fx", "/api/orders%2Fx", "orders%2Fx"},
 		{"/api/a%40b/c%2B", "/api/a%40b/c%2B", "a%40b/c%2B"},

@@ -745,3 +745,39 @@ func TestFindKeyReads(t *testing.T) {
 		})
 	}
 }
+
+func TestFindBase64Answers(t *testing.T) {
+	tests := []struct {
+		name, src string
+		found     bool
+	}{
+		{"JS object literal", `return { statusCode: 200, isBase64Encoded: true, body };`, true},
+		{"JS quoted key", `return { "isBase64Encoded": true, "body": b };`, true},
+		{"JS assignment", `response.isBase64Encoded = true;`, true},
+		{"Go composite literal", `return events.APIGatewayProxyResponse{StatusCode: 200, IsBase64Encoded: true, Body: b}, nil`, true},
+		{"Go assignment", `resp.IsBase64Encoded = true`, true},
+		{"JS false", `return { isBase64Encoded: false, body };`, false},
+		{"JS reads the event", `const raw = event.isBase64Encoded === true ? decode(event.body) : event.body;`, false},
+		{"Go reads the event", `if req.IsBase64Encoded == true {`, false},
+		{"computed at run time", `return { isBase64Encoded: isBinary, body };`, false},
+		{"a comment", `// return { isBase64Encoded: true }`, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "h.mjs")
+			if strings.HasPrefix(tc.name, "Go") {
+				file = filepath.Join(filepath.Dir(file), "h.go")
+			}
+			if err := os.WriteFile(file, []byte("\n"+tc.src+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			places := findBase64Answers([]string{file})
+			if got := len(places) > 0; got != tc.found {
+				t.Fatalf("found = %v, want %v (%+v)", got, tc.found, places)
+			}
+			if tc.found && places[0].Line != 2 {
+				t.Errorf("found at %+v, want line 2", places[0])
+			}
+		})
+	}
+}

@@ -72,6 +72,7 @@ func Rules() []*Rule {
 		ruleUnusedPlan(),
 		ruleThrottleNamesNoRoute(),
 		ruleKeyWithoutPlan(),
+		ruleBase64WithoutBinaryTypes(),
 	}
 }
 

@@ -101,3 +101,67 @@ func (v *View) relative(path string) string {
 	}
 	return path
 }
+
+func ruleBase64WithoutBinaryTypes() *Rule {
+	const project = `[gateway]
+%s
+[keys.partner]
+secret = "env:PARTNER_KEY"
+groups = ["partners"]
+
+[functions.thumbnails]
+runtime = "node"
+path = "handler.mjs"
+
+[[routes]]
+method = "GET"
+path = "/thumbnails/{id}"
+function = "thumbnails"
+group = "partners"
+`
+	handler := map[string]string{"handler.mjs": `export async function handler(event) {
+  const png = Buffer.from("iVBORw0KGgo=", "base64"); // the image, read from storage
+  return {
+    statusCode: 200,
+    headers: { "Content-Type": "image/png" },
+    isBase64Encoded: true,
+    body: png.toString("base64"),
+  };
+}
+`}
+	return &Rule{
+		ID: "INQ020", Name: "Base64WithoutBinaryMediaTypes", Severity: Warning,
+		Title: "a function returns isBase64Encoded with no binary media type configured",
+		Explanation: `API Gateway decodes a Lambda proxy response marked isBase64Encoded only when the API lists binary media types and the caller's first Accept type is one of them; otherwise the caller gets the base64 text, not the bytes. An API has no binary media types unless it is given some, and neither does inquir: [gateway] binary_media_types is empty by default, so a handler that answers an image as base64 sends its caller base64 text, here as behind API Gateway. (With a binary media type such as "*/*", every request body of a matching Content-Type also reaches functions base64-encoded.)
+
+How lint looks: with binary_media_types empty, it reads each function's sources as INQ011 does (a Go package folder, a Node module and the files beside it, comments removed) and looks for a response marked with a literal true: isBase64Encoded: true, "isBase64Encoded": true, IsBase64Encoded: true, or resp.isBase64Encoded = true. Reading the event's isBase64Encoded is not reported.
+
+Its limits: it is a textual heuristic. It misses a flag computed at run time (isBase64Encoded: isBinary) and one set through a library, and it does not read process runtimes, subfolders or node_modules. It reports one finding per function, at its [functions.NAME] path, naming the first place found.`,
+		Fix:              `list the media types the function answers in binary, as the API Gateway API would: [gateway] binary_media_types = ["image/png"]`,
+		SecuritySeverity: "1.0", Tags: []string{"security", "aws-fidelity"}, Precision: "high",
+		Bad:  Example{Config: fmt.Sprintf(project, ""), Files: handler},
+		Good: Example{Config: fmt.Sprintf(project, `binary_media_types = ["image/png"]`+"\n"), Files: handler},
+		check: func(v *View) []Finding {
+			if len(v.Config.Gateway.BinaryMediaTypes) > 0 {
+				return nil
+			}
+			var out []Finding
+			for _, fn := range v.Config.Functions {
+				places := findBase64Answers(handlerSources(fn))
+				if len(places) == 0 {
+					continue
+				}
+				first := places[0]
+				f := v.at("function "+fn.Name,
+					fmt.Sprintf("function %q answers with isBase64Encoded at %s:%d, but [gateway] binary_media_types is empty: API Gateway, and inquir, send such a body as its base64 text; list the media types it answers in binary",
+						fn.Name, v.relative(first.File), first.Line),
+					"functions", fn.Name, "path")
+				for _, p := range places {
+					f.Related = append(f.Related, Location{File: p.File, Line: p.Line, Message: "answers with isBase64Encoded"})
+				}
+				out = append(out, f)
+			}
+			return out
+		},
+	}
+}

@@ -178,3 +178,49 @@ func stripComments(src string, jsTemplates bool) string {
 	}
 	return string(b)
 }
+
+// base64Patterns match a handler that answers with isBase64Encoded set to
+// true: a JavaScript object literal ({ isBase64Encoded: true },
+// "isBase64Encoded": true), a Go composite literal (IsBase64Encoded:
+// true) and an assignment (resp.isBase64Encoded = true,
+// resp.IsBase64Encoded = true). Reading the event's isBase64Encoded
+// (event.isBase64Encoded === true, if ev.IsBase64Encoded) is not
+// answering with it.
+var base64Patterns = []*regexp.Regexp{
+	regexp.MustCompile(`(?:\b|["'])[iI]sBase64Encoded["']?\s*:\s*true\b`),
+	regexp.MustCompile(`\.\s*[iI]sBase64Encoded\s*=\s*true\b`),
+}
+
+// sourcePlace is a place in a handler's source.
+type sourcePlace struct {
+	File string // absolute
+	Line int
+}
+
+// findBase64Answers scans files for a response marked isBase64Encoded, as
+// base64Patterns match it, comments aside: one place per line.
+func findBase64Answers(files []string) []sourcePlace {
+	var out []sourcePlace
+	for _, file := range files {
+		st, err := os.Stat(file)
+		if err != nil || st.Size() > maxSourceSize {
+			continue
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			continue
+		}
+		src := stripComments(string(b), filepath.Ext(file) != ".go")
+		var lines []int
+		for _, re := range base64Patterns {
+			for _, m := range re.FindAllStringIndex(src, -1) {
+				lines = append(lines, 1+strings.Count(src[:m[0]], "\n"))
+			}
+		}
+		slices.Sort(lines)
+		for _, l := range slices.Compact(lines) {
+			out = append(out, sourcePlace{File: file, Line: l})
+		}
+	}
+	return out
+}

@@ -407,9 +407,20 @@ func apiError(rw http.ResponseWriter, status int, typ, msg string) {
 	}{msg, typ})
 }
 
-// newTraceID returns an X-Ray style trace header value.
+// newTraceID returns an X-Ray style trace header value with a new Root.
 func newTraceID() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("Root=1-%08x-%s;Sampled=0", time.Now().Unix(), hex.EncodeToString(b[:]))
+	return TraceHeader(fmt.Sprintf("1-%08x-%s", time.Now().Unix(), hex.EncodeToString(b[:])))
+}
+
+// TraceHeader returns the Lambda-Runtime-Trace-Id of an invocation whose
+// X-Ray trace id is root ("1-5bef4de7-ad49b0e87f6ef6c87fc2e700"), as
+// Lambda sends it: "Root=<root>;Parent=<16 hex digits>;Sampled=0". The
+// one who invokes sets Invocation.TraceID to it so that the function sees
+// the trace id the caller's X-Amzn-Trace-Id header holds.
+func TraceHeader(root string) string {
+	var p [8]byte
+	_, _ = rand.Read(p[:])
+	return "Root=" + root + ";Parent=" + hex.EncodeToString(p[:]) + ";Sampled=0"
 }

@@ -27,7 +27,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/inquir-dev/inquir/emulator/gateway"
 	"github.com/inquir-dev/inquir/emulator/internal/uuid"
+	"github.com/inquir-dev/inquir/emulator/runtimeapi"
 )
 
 // pluginHandler is the type a go-plugin function's Handler must have.
@@ -204,11 +206,29 @@ func (p *pool) buildAndOpenPlugin(host *hostBuild) (pluginHandler, error) {
 	p.m.log.Info("building function "+name, "function", name, "dir", p.fn.Path, "mode", "plugin")
 	start := time.Now()
 	args := append([]string{"build", "-buildmode=plugin", "-overlay", overlay, "-o", out}, host.flags...)
+	what := "go build -buildmode=plugin"
+	vendor := vendorDir(p.fn.Path)
+	if vendor != "" {
+		// Go loads a plugin only if every package it shares with inquir
+		// (aws-lambda-go's events, lambdacontext) was compiled from the
+		// same files as inquir's: a vendored copy is compiled from another
+		// folder, and plugin.Open refuses it ("plugin was built with a
+		// different version of package"). -mod=readonly builds from the
+		// module cache, where inquir's own copies came from.
+		args = append(args, "-mod=readonly")
+		what += " -mod=readonly"
+		p.m.log.Info("function "+name+": its module vendors its dependencies ("+vendor+"), but a plugin must share inquir's compiled packages, so it is built from the module cache (-mod=readonly), not from vendor/; "+useGo,
+			"function", name)
+	}
 	if output, err := p.goBuild(goCmd, env, append(args, files...)...); err != nil {
 		// The compiler names the overlaid copy of the file; the user knows
 		// it by its own name, as go build spells it.
 		output = bytes.ReplaceAll(output, []byte(filepath.Join(dir, files[0])), []byte("./"+files[0]))
-		return nil, p.buildFailed("go build -buildmode=plugin", output, err)
+		if vendor != "" {
+			output = append(output, fmt.Sprintf("\n(inquir: the module vendors its dependencies (%s); a go-plugin function is built from the module cache instead, since it must share inquir's compiled packages: run go mod download in %s so that the cache holds them, or use runtime = \"go\", which builds the module from vendor/ as it is)\n",
+				vendor, filepath.Dir(vendor))...)
+		}
+		return nil, p.buildFailed(what, output, err)
 	}
 	// Best effort: without it, the next run only warns of a slow first build.
 	_ = os.WriteFile(p.builtStamp(), nil, 0o644)
@@ -433,6 +453,21 @@ func goModFor(dir string) string {
 	return filepath.Join(dir, "go.mod")
 }
 
+// vendorDir returns the vendor folder go build would build dir's package
+// from by default (a vendor/modules.txt beside the enclosing go.mod, as
+// "go mod vendor" writes it), or "".
+func vendorDir(dir string) string {
+	root := moduleRoot(dir)
+	if root == "" {
+		return ""
+	}
+	vendor := filepath.Join(root, "vendor")
+	if st, err := os.Stat(filepath.Join(vendor, "modules.txt")); err != nil || st.IsDir() {
+		return ""
+	}
+	return vendor
+}
+
 // moduleRoot returns the folder of the go.mod enclosing dir, or "".
 func moduleRoot(dir string) string {
 	for d := dir; ; {
@@ -532,7 +567,15 @@ func (p *pool) invokePluginEvent(ctx context.Context, ev *events.APIGatewayProxy
 	// Like a Lambda handler's, the context ends at the deadline, not when
 	// the caller goes away. It is also the call's deadline: runHandler
 	// cancels it only once the outcome is handed over.
-	call.ctx, call.cancel = context.WithTimeout(lambdacontext.NewContext(context.WithoutCancel(ctx), &call.lc), p.timeout)
+	lctx := lambdacontext.NewContext(context.WithoutCancel(ctx), &call.lc)
+	if root := gateway.TraceID(ctx); root != "" {
+		// aws-lambda-go's lambda.Start hands a handler its trace header
+		// under this key (lambda/invoke_loop.go); a plugin's handler reads
+		// it the same way. _X_AMZN_TRACE_ID, one per process, cannot be
+		// set per call.
+		lctx = context.WithValue(lctx, "x-amzn-trace-id", runtimeapi.TraceHeader(root)) //nolint:staticcheck // aws-lambda-go's own key
+	}
+	call.ctx, call.cancel = context.WithTimeout(lctx, p.timeout)
 	p.c.invocations.Add(1)
 	p.dispatch(call)
 	return p.awaitCall(ctx, call)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/inquir-dev/inquir/emulator/config"
+	"github.com/inquir-dev/inquir/emulator/gateway"
 	"github.com/inquir-dev/inquir/emulator/runtimeapi"
 )
 
@@ -97,6 +98,11 @@ func (p *pool) invoke(ctx context.Context, event []byte) ([]byte, error) {
 	// build nor the wait for a free worker nor a cold start counts against
 	// the function's timeout.
 	inv := runtimeapi.NewInvocation(event, p.timeout)
+	if root := gateway.TraceID(ctx); root != "" {
+		// The event's X-Amzn-Trace-Id and Lambda's trace header name one
+		// trace, as on AWS.
+		inv.TraceID = runtimeapi.TraceHeader(root)
+	}
 	deadline := time.After(p.timeout)
 	select {
 	case w.api.Next() <- inv:
