@@ -41,7 +41,7 @@ func commands() []command {
 		{"lint", runLint, []string{"[--config inquir.toml] [--format text|json|sarif] [--strict] [--fail-on error|warning] [--enable INQnnn]", "--list-rules | --explain INQnnn"}, "flag open routes and key-hygiene faults"},
 		{"routes", runRoutes, []string{"[--config inquir.toml] [--format text|json]"}, "print the effective route table"},
 		{"verify", runVerify, []string{"[--config inquir.toml] [--url URL] [--key ID=SECRET]... [--echo ROUTE] [--plans]"}, "probe a gateway with the config's auth matrix"},
-		{"export", runExport, []string{"--target haproxy [--config inquir.toml] --out DIR [--upstream [FUNCTION=]URL]...", "--target openapi [--config inquir.toml] --out DIR"}, "write a production gateway's configuration (HAProxy, or OpenAPI for API Gateway) for the config"},
+		{"export", runExport, []string{"--target haproxy [--config inquir.toml] --out DIR [--upstream [FUNCTION=]URL]... [--upstream-authorizes]", "--target openapi [--config inquir.toml] --out DIR"}, "write a production gateway's configuration (HAProxy, or OpenAPI for API Gateway) for the config"},
 		{"import", runImport, []string{"--from serverless.yml|template.yaml|openapi.yaml [--out inquir.toml] [--allow-partial] [--force]"}, "write inquir.toml from a Serverless Framework, SAM or OpenAPI project"},
 		{"request", runRequest, []string{"METHOD URL [-i] [-H 'Name: value']... [-d BODY|@FILE] [--timeout 60s]"}, "send one HTTP request; print the status, then the body"},
 		{"keys", runKeys, []string{"new", "hash   (reads the key on stdin)"}, "make a new API key (new), or hash one read on stdin for inquir.toml (hash)"},

@@ -46,6 +46,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	out := fs.String("out", "", "the `folder` to write haproxy.cfg and its map files (or openapi.json) into")
 	upstreams := upstreamFlags{}
 	fs.Var(upstreams, "upstream", "where functions live: `URL` for all, or FUNCTION=URL (repeatable)")
+	upstreamAuthorizes := fs.Bool("upstream-authorizes", false, "the upstream runs the routes' Lambda authorizers itself (HAProxy cannot): export them, HAProxy refusing only a request without the identity sources")
 	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
@@ -57,6 +58,10 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitUsage
 	}
 	if *target == "openapi" {
+		if *upstreamAuthorizes {
+			fmt.Fprintln(stderr, "inquir export: --upstream-authorizes is for --target haproxy; an OpenAPI document declares the authorizers for API Gateway to run")
+			return exitUsage
+		}
 		return exportOpenAPI(*cfgPath, *out, len(upstreams) > 0, stdout, stderr)
 	}
 	if *out == "" {
@@ -69,10 +74,17 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err != nil {
 		return configFailed(stderr, "export", err)
 	}
-	files, err := export.HAProxy(p, *out, export.Options{Upstreams: upstreams})
+	opts := export.Options{Upstreams: upstreams, UpstreamAuthorizes: *upstreamAuthorizes}
+	files, err := export.HAProxy(p, *out, opts)
 	if err != nil {
-		fmt.Fprintf(stderr, "inquir export: %v\n", err)
+		// One line per refusal: each names the file, line and field.
+		for _, e := range config.Errors(err) {
+			fmt.Fprintf(stderr, "inquir export: %v\n", e)
+		}
 		return exitUsage
+	}
+	for _, w := range export.Warnings(p, opts) {
+		fmt.Fprintf(stderr, "inquir export: warning: %s\n", w)
 	}
 	for _, f := range files {
 		fmt.Fprintln(stdout, filepath.Join(*out, f))

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -36,8 +37,23 @@ func runRoutes(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitOK
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "METHOD\tPATH\tFUNCTION\tAUTH\tCALLERS")
+	// The AUTHORIZER column is there when some route has one, so a config
+	// without Lambda authorizers reads as it always has.
+	withAuthorizer := slices.ContainsFunc(rows, func(r policy.RouteInfo) bool { return r.Authorizer != "" })
+	if withAuthorizer {
+		fmt.Fprintln(tw, "METHOD\tPATH\tFUNCTION\tAUTH\tAUTHORIZER\tCALLERS")
+	} else {
+		fmt.Fprintln(tw, "METHOD\tPATH\tFUNCTION\tAUTH\tCALLERS")
+	}
 	for _, r := range rows {
+		if withAuthorizer {
+			authorizer := "-"
+			if r.Authorizer != "" {
+				authorizer = printable(r.Authorizer)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Method, printable(r.Path), printable(r.Function), r.Auth, authorizer, callers(r))
+			continue
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Method, printable(r.Path), printable(r.Function), r.Auth, callers(r))
 	}
 	_ = tw.Flush()
@@ -51,6 +67,8 @@ func callers(r policy.RouteInfo) string {
 		return "anyone (public: " + printable(r.Reason) + ")"
 	case r.Auth == config.AuthNone:
 		return "anyone (public, no reason given)"
+	case r.Auth == config.AuthAuthorizer:
+		return "whoever authorizer " + printable(r.Authorizer) + " allows (no key asked)"
 	}
 	who := strings.Join(r.Callers, ", ")
 	switch {
@@ -61,6 +79,9 @@ func callers(r policy.RouteInfo) string {
 	}
 	if len(r.Inactive) > 0 {
 		who += "; inactive: " + strings.Join(r.Inactive, ", ")
+	}
+	if r.Authorizer != "" && len(r.Callers) > 0 {
+		who += "; then authorizer " + printable(r.Authorizer) + " decides"
 	}
 	return who
 }

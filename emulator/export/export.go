@@ -41,6 +41,13 @@ type Options struct {
 	// function name; the entry under "" serves every function without one
 	// of its own. Every function a route names needs one.
 	Upstreams map[string]string
+	// UpstreamAuthorizes says the upstream runs the routes' Lambda
+	// authorizers itself (--upstream-authorizes). HAProxy cannot run one:
+	// if false, a config with a route that has an authorizer is refused;
+	// if true, it is exported, HAProxy refusing (401) only a request that
+	// lacks one of the authorizer's identity sources, and Warnings lists
+	// what it leaves to the upstream.
+	UpstreamAuthorizes bool
 }
 
 // Files written into the output folder. haproxy.cfg reads the maps by these
@@ -157,11 +164,13 @@ type cfgData struct {
 	ReservedRegex      string     // paths refused as a decoded path could route elsewhere
 	SubDelims          string     // escaped characters ReservedRegex refuses as route literals hold them
 	Overrides          []override
-	QueryOverrideRegex string   // a _method query parameter, matched without letter case
-	BodyOverrideRegex  string   // a _method form field or JSON member, likewise
-	ChunkLimit         int      // see chunkLimit
-	Public             []string // names of public routes
-	CaseFold           bool     // route the path again in lower case (lettercase.go)
+	QueryOverrideRegex string          // a _method query parameter, matched without letter case
+	BodyOverrideRegex  string          // a _method form field or JSON member, likewise
+	ChunkLimit         int             // see chunkLimit
+	Public             []string        // names of the routes that ask for no key: public, or auth = "authorizer"
+	Authorizers        []cfgAuthorizer // authorizers.go
+	Warnings           []string        // Warnings, as comments
+	CaseFold           bool            // route the path again in lower case (lettercase.go)
 	Allow              []allowMethod
 	Backends           []backend
 	Bodies             bodies
@@ -215,6 +224,7 @@ type bodies struct {
 	QueryChar       string // an unencoded | { } in the query
 	AWSForbidden    string // compat = "aws": every key refusal
 	AWSMissingToken string // compat = "aws": no route, wrong method
+	AWSUnauthorized string // compat = "aws": an authorizer's identity source missing
 	// RateLimited and QuotaExceeded are log-format strings: they name the
 	// seconds to wait (plans.go).
 	RateLimited, QuotaExceeded string
@@ -265,12 +275,18 @@ func haproxyConfig(p *policy.Policy, opts Options) ([]byte, error) {
 		if r.Method == http.MethodHead {
 			d.HeadRoutes = append(d.HeadRoutes, cr.Name)
 		}
-		if r.Public() {
+		if !r.NeedsKey() {
+			// Public, or auth = "authorizer": the upstream's authorizer
+			// decides (authorizerRoutes refuses it unless the user said so).
 			d.Public = append(d.Public, cr.Name)
 		}
 		d.Routes = append(d.Routes, cr)
 		used[r.Function] = append(used[r.Function], cr.Name)
 	}
+	if d.Authorizers, err = authorizerRoutes(p, opts); err != nil {
+		return nil, err
+	}
+	d.Warnings = Warnings(p, opts)
 	d.ReservedRegex, d.SubDelims = reservedRegex(p)
 	d.CaseFold = caseMatters(p.Routes)
 	for _, h := range overrideSpellings() {
@@ -343,6 +359,7 @@ func gatewayBodies(keyHeader string) bodies {
 		ChunkedTooLarge:  j("payload_too_large", fmt.Sprintf("a body sent without Content-Length (chunked) is taken here only while the request fits in %d KB; HAProxy cannot count a longer one against the 6 MB limit, so send Content-Length", chunkLimit>>10)),
 		AWSForbidden:     `{"message":"Forbidden"}` + "\n",
 		AWSMissingToken:  `{"message":"Missing Authentication Token"}` + "\n",
+		AWSUnauthorized:  awsUnauthorizedBody,
 	}
 }
 
@@ -507,8 +524,13 @@ func describe(r *policy.Route) string {
 		who = "public: " + commentText(r.Reason)
 	case r.AnyKey:
 		who = "any valid key"
+	case !r.NeedsKey():
+		who = "no key: the upstream's authorizer " + r.Authorizer + " decides"
 	case len(r.Callers) == 0:
 		who = "no key may call it"
+	}
+	if r.Authorizer != "" && r.NeedsKey() {
+		who += "; then the upstream's authorizer " + r.Authorizer
 	}
 	return fmt.Sprintf("%s %s -> %s (%s)", r.Method, commentText(r.Path), r.Function, who)
 }

@@ -191,10 +191,15 @@ func TestScriptProjects(t *testing.T) {
 // TestRuleDocs checks what every rule must say about itself.
 func TestRuleDocs(t *testing.T) {
 	seen := map[string]bool{}
+	last := 0
 	for i, r := range Rules() {
-		if want := fmt.Sprintf("INQ%03d", i+1); r.ID != want {
-			t.Errorf("rule %d has id %s, want %s", i, r.ID, want)
+		// Ids ascend and are never reused; one may be missing while the
+		// change that adds it is under way on another branch.
+		var n int
+		if _, err := fmt.Sscanf(r.ID, "INQ%03d", &n); err != nil || fmt.Sprintf("INQ%03d", n) != r.ID || n <= last {
+			t.Errorf("rule %d has id %s, want INQnnn above INQ%03d", i, r.ID, last)
 		}
+		last = n
 		if seen[r.Name] || r.Name == "" || r.Title == "" || r.Explanation == "" || r.Fix == "" || r.Severity == 0 || r.check == nil {
 			t.Errorf("%s: missing or repeated documentation: %+v", r.ID, r)
 		}

@@ -373,7 +373,7 @@ func (v *View) admitsMore(a, b *policy.Route) (string, bool) {
 		return "callers without a key", true
 	}
 	if b.Authorizer != "" && a.Authorizer != b.Authorizer {
-		return fmt.Sprintf("callers authorizer %q would refuse", b.Authorizer), true
+		return fmt.Sprintf("callers authorizer %q has not let in", b.Authorizer), true
 	}
 	if !b.NeedsKey() {
 		return "", false
@@ -397,16 +397,21 @@ func (v *View) admitsMore(a, b *policy.Route) (string, bool) {
 }
 
 // guards reports whether route r turns anyone away: it is not open, and
-// some key may call it or its authorizer decides. A route no key may call
-// (INQ004's) protects nobody.
+// some key may call it, or it asks for no key and its authorizer decides.
+// A route that asks for a key no key may present (INQ004's) protects
+// nobody, authorizer or not: every request is refused before it runs.
 func (v *View) guards(r *policy.Route) bool {
-	return !v.Open(r) && (len(r.Callers) > 0 || r.Authorizer != "")
+	return !v.Open(r) && (len(r.Callers) > 0 || !r.NeedsKey())
 }
 
 // protectionField is the field that says how a route is protected.
 func protectionField(r *policy.Route) string {
-	if r.Public() {
+	switch {
+	case r.Public():
 		return "auth"
+	case !r.NeedsKey():
+		// auth = "authorizer": the authorizer alone decides.
+		return "authorizer"
 	}
 	return callersField(r)
 }

@@ -210,7 +210,7 @@ func ruleSideDoor() *Rule {
 		Title: "two routes to one function with different protection (the weaker one is a side door)",
 		Explanation: `A function is as protected as the weakest route that runs it. When two routes run one function and one lets in callers the other keeps out (it is open, or allows more keys), the stronger route's protection is for show: a caller refused there goes through the other.
 
-Lint compares each pair of routes to one function by the compiled policy: an open route lets in everyone; a protected route, the keys the policy allows on it. One route is weaker than another when it is open and the other is not, or when it allows every key the other allows and more. The finding is on the weaker route and names the keys it adds. Two protected routes whose callers differ without either including the other (a partner route and an internal route to one function) are not reported: neither is weaker than the other, and which one is the side door would be a guess. Nor is a route no key may call (INQ004's), which guards nothing.
+Lint compares each pair of routes to one function by the compiled policy: an open route lets in everyone; a protected route, the keys the policy allows on it. One route is weaker than another when it is open and the other is not, or when it allows every key the other allows and more. The finding is on the weaker route and names the keys it adds. A route's Lambda authorizer is one more check: a route that skips the authorizer another runs, and asks for no key that one does not, is weaker; so is a route that asks for no key (auth = "authorizer") beside one that runs the same authorizer after a key. Two protected routes whose callers differ without either including the other (a partner route and an internal route to one function; two routes with different authorizers; one with a key, the other with an authorizer) are not reported: neither is weaker than the other, and which one is the side door would be a guess. Nor is a route no key may call (INQ004's), which guards nothing.
 
 Only routes the router actually serves count: a route whose every sample request (see INQ008) is served by another route is never invoked, so it opens no door.`,
 		Fix:              "give both routes the same protection, or give the weaker one a function of its own",
@@ -283,18 +283,29 @@ reason = "avatars are shown on public pages"
 							routeKey(a.Route, "auth")...))
 						continue
 					}
-					if b.Authorizer != "" && a.Authorizer != b.Authorizer {
+					switch {
+					case b.Authorizer != "" && a.Authorizer != b.Authorizer:
+						// a skips b's authorizer. It is weaker only if it
+						// checks nothing b does not: no authorizer of its own
+						// (two authorizers are two different tests, neither
+						// weaker), and no key b does not ask for.
+						if a.Authorizer != "" || (a.NeedsKey() && !(b.NeedsKey() && includes(a.Callers, b.Callers))) {
+							continue
+						}
 						out = append(out, v.at(subject,
 							fmt.Sprintf("%s runs function %q without authorizer %q, which %s runs first; the weaker route is a side door", a.Route, a.Function, b.Authorizer, b.Route),
 							routeKey(a.Route, "authorizer")...))
 						continue
-					}
-					if !a.NeedsKey() || !b.NeedsKey() {
-						if a.NeedsKey() != b.NeedsKey() && !a.NeedsKey() {
-							out = append(out, v.at(subject,
-								fmt.Sprintf("%s asks for no API key and runs function %q, which %s runs only for a key; the weaker route is a side door", a.Route, a.Function, b.Route),
-								routeKey(a.Route, "auth")...))
-						}
+					case a.Authorizer != b.Authorizer:
+						// a runs an authorizer b does not: it refuses
+						// callers b lets in, so it is not the weaker.
+						continue
+					case !a.NeedsKey() && b.NeedsKey():
+						out = append(out, v.at(subject,
+							fmt.Sprintf("%s asks for no API key and runs function %q, which %s runs only for a key; the weaker route is a side door", a.Route, a.Function, b.Route),
+							routeKey(a.Route, "auth")...))
+						continue
+					case !a.NeedsKey() || !b.NeedsKey():
 						continue
 					}
 					extra, weaker := widens(a.Callers, b.Callers)
@@ -329,6 +340,16 @@ func widens(a, b []string) (extra []string, weaker bool) {
 		}
 	}
 	return extra, len(extra) > 0
+}
+
+// includes reports whether callers a include every one of b.
+func includes(a, b []string) bool {
+	for _, id := range b {
+		if !slices.Contains(a, id) {
+			return false
+		}
+	}
+	return true
 }
 
 // callersField is the field that says who may call a protected route.

@@ -22,7 +22,11 @@ type RouteInfo struct {
 	Inactive []string `json:"inactive,omitempty"`
 	AnyKey   bool     `json:"any_key,omitempty"`
 	Reason   string   `json:"reason,omitempty"`
-	Line     int      `json:"line"`
+	// Authorizer is the Lambda authorizer that runs for the route (its
+	// own or its group's), after the key unless Auth is "authorizer";
+	// "" for none.
+	Authorizer string `json:"authorizer,omitempty"`
+	Line       int    `json:"line"`
 }
 
 // Table returns the effective route table at now, in file order.
@@ -40,7 +44,8 @@ func (p *Policy) Table(now time.Time) []RouteInfo {
 		rows = append(rows, RouteInfo{
 			Method: r.Method, Path: r.Path, Function: r.Function, Auth: r.Auth,
 			Group: r.Group, Keys: r.Keys, Callers: callers, Inactive: inactive, AnyKey: r.AnyKey, Reason: r.Reason,
-			Line: p.Config.Pos("routes", strconv.Itoa(r.Index)).Line,
+			Authorizer: r.Authorizer,
+			Line:       p.Config.Pos("routes", strconv.Itoa(r.Index)).Line,
 		})
 	}
 	return rows

@@ -117,7 +117,9 @@ type candidate struct {
 func (pp *planProber) bucketRequests(plan *config.Plan) []candidate {
 	var gets, others []candidate
 	for _, rt := range pp.p.InFileOrder() {
-		if rt.Public() {
+		// A route behind a Lambda authorizer takes a token verify does
+		// not hold: a burst there shows the authorizer, not the plan.
+		if rt.Public() || rt.Authorizer != "" {
 			continue
 		}
 		throttled := rt.ThrottleRequests(plan.Routes)
@@ -145,7 +147,9 @@ func (pp *planProber) bucketRequests(plan *config.Plan) []candidate {
 func (pp *planProber) throttleRequests(plan config.Plan, t config.PlanRoute) []candidate {
 	var out []candidate
 	for _, rt := range pp.p.InFileOrder() {
-		if rt.Public() {
+		// A route behind a Lambda authorizer takes a token verify does
+		// not hold: a burst there shows the authorizer, not the plan.
+		if rt.Public() || rt.Authorizer != "" {
 			continue
 		}
 		methods := rt.ThrottleRequests(plan.Routes)[t.Index]
@@ -204,7 +208,7 @@ func (pp *planProber) target(plan string, reqs []candidate) (planTarget, string)
 			}
 		}
 	}
-	return planTarget{}, "no key that has it may call (and is valid to call) a protected route it limits"
+	return planTarget{}, "no key that has it may call (and is valid to call) a protected route it limits without a Lambda authorizer (whose token verify does not hold)"
 }
 
 // cell starts the cell of target t.

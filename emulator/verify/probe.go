@@ -42,9 +42,12 @@ func (pr *prober) run(r *Report, keyCreds []Credential, unprobed []*policy.Key) 
 			r.Problems = append(r.Problems, fmt.Sprintf("%s: no sample request reaches this route (a more specific route takes them all)", rt))
 			continue
 		}
-		for _, s := range reqs {
+		for i, s := range reqs {
 			for _, cr := range creds {
 				r.Cells = append(r.Cells, pr.send(rt, s.method, s.path, cr, pr.want(rt, cr)))
+			}
+			if i == 0 && rt.Authorizer != "" {
+				r.Cells = append(r.Cells, pr.tokenCell(rt, s.method, s.path, creds, unprobed))
 			}
 			for _, k := range unprobed {
 				r.Cells = append(r.Cells, Cell{Route: rt.String(), Function: rt.Function, Method: s.method, Path: s.path,
@@ -110,9 +113,11 @@ func sample(p *policy.Policy, rt *policy.Route) (method, path string, ok bool) {
 	return "", "", false
 }
 
-// want is what the policy answers cr on rt.
+// want is what the gateway answers cr on rt: the policy's verdict on the
+// key, then, on a route with an authorizer, the authorizer's 401 for a
+// request without its identity sources, which no cell sends.
 func (pr *prober) want(rt *policy.Route, cr Credential) Expect {
-	return expectFor(pr.p.Authorize(rt, cr.Secret, pr.now))
+	return pr.behindAuthorizer(rt, expectFor(pr.p.Authorize(rt, cr.Secret, pr.now)))
 }
 
 // expectFor is what a cell expects of the policy's decision.
@@ -126,9 +131,9 @@ func expectFor(d policy.Decision) Expect {
 	return Reach
 }
 
-// wantKey is what the policy answers key k on rt, secret unknown.
+// wantKey is what the gateway answers key k on rt, secret unknown.
 func (pr *prober) wantKey(rt *policy.Route, k *policy.Key) Expect {
-	return expectFor(pr.p.AuthorizeKey(rt, k, pr.now))
+	return pr.behindAuthorizer(rt, expectFor(pr.p.AuthorizeKey(rt, k, pr.now)))
 }
 
 // respellings probes rt's sample path spelled otherwise, as RFC 3986
@@ -370,10 +375,13 @@ func (pr *prober) send(rt *policy.Route, method, path string, cr Credential, wan
 			header.Set(name, v)
 		}
 	}
-	before := pr.rec.count(rt.Function)
+	before := pr.invocations(rt)
 	a := request(pr.ctx, pr.client, method, pr.url+path, header, aws)
 	if pr.rec != nil {
-		cell.Invoked = pr.rec.count(rt.Function) - before
+		cell.Invoked = pr.invocations(rt) - before
+	}
+	if rt.Authorizer != "" && a.kind == reached && a.status == http.StatusUnauthorized && authorizerRefusal(a.body, aws) {
+		a.kind = refusal
 	}
 	cell.Status = a.status
 	cell.Got = a.got()
@@ -404,6 +412,8 @@ func (pr *prober) send(rt *policy.Route, method, path string, cr Credential, wan
 		cell.OK = refusedAs(http.StatusForbidden)
 	case Refused:
 		cell.OK = a.kind == refusal && cell.Invoked <= 0
+	case NoIdentity:
+		cell.OK = refusedAs(http.StatusUnauthorized) // 401 under compat = "aws" too, as API Gateway's UNAUTHORIZED
 	}
 	return cell
 }

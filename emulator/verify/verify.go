@@ -20,6 +20,12 @@
 // not a refusal, a redirect, a 404, a 405, a 429 or a 5xx (classify); a key
 // with no secret given is listed as not probed, never passed.
 //
+// A route with a Lambda authorizer is probed without its identity
+// sources: every credential the key check lets through must then get the
+// authorizer's 401, with neither the authorizer's function nor the route's
+// run (authorizer.go). A request the authorizer would let through needs a
+// token verify does not hold: that cell is listed as not probed.
+//
 // After the matrix, each usage plan is probed (plans.go): a burst beyond
 // its bucket must get the gateway's 429 and run nothing, its quota must
 // run out and start again in the next window, and a key with no plan must
@@ -67,10 +73,15 @@ const (
 	// quota_exceeded (Limit Exceeded under compat = "aws"), and the
 	// function not run.
 	QuotaSpent
+	// NoIdentity is a route's Lambda authorizer refusing a request that
+	// lacks one of its identity sources: 401 under both compat modes
+	// (inquir's "unauthorized", API Gateway's {"message":"Unauthorized"}),
+	// and neither the authorizer's function nor the route's run.
+	NoIdentity
 )
 
 func (e Expect) String() string {
-	return [...]string{"function", "401", "403", "refused", "429 " + rateLimited, "429 " + quotaExceeded}[e]
+	return [...]string{"function", "401", "403", "refused", "429 " + rateLimited, "429 " + quotaExceeded, "401 authorizer"}[e]
 }
 
 // Credential is one column of the matrix.
