@@ -34,6 +34,14 @@ const (
 	CompatAWS    = "aws"    // every rejection is 403 {"message":"Forbidden"}
 )
 
+// Payload format versions a route may use (gateway.payload, routes.payload):
+// the event a function is handed and how its answer is read, as API
+// Gateway's Lambda proxy integrations name them.
+const (
+	Payload1 = "1.0" // a REST API's proxy event (APIGatewayProxyRequest)
+	Payload2 = "2.0" // an HTTP API's event (APIGatewayV2HTTPRequest)
+)
+
 // Runtimes a function may name.
 const (
 	RuntimeGo       = "go"
@@ -97,6 +105,9 @@ type Gateway struct {
 	// when the request's first Accept type matches one. If empty, none, as
 	// on AWS: every body is text.
 	BinaryMediaTypes []string
+	// Payload is the payload format version of every route that names
+	// none: Payload1 or Payload2. If zero, Payload1.
+	Payload string
 }
 
 // Key is one [keys.ID] table: an API key id and the secrets that
@@ -216,6 +227,9 @@ type Route struct {
 	// alone, with AuthAuthorizer), the route's own or its group's; "" for
 	// none.
 	Authorizer string
+	// Payload is the payload format version the route's function gets:
+	// Payload1 or Payload2, the route's own or else Gateway.Payload.
+	Payload string
 }
 
 // NeedsKey reports whether the route asks for an API key.

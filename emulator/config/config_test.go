@@ -89,7 +89,7 @@ func TestLoadValid(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Dir(path)
-	if !cmp.Equal(c.Gateway, Gateway{Listen: DefaultListen, KeyHeader: DefaultKeyHeader, Compat: CompatAWS, Region: DefaultRegion, APIKeySource: KeySourceHeader}) {
+	if !cmp.Equal(c.Gateway, Gateway{Listen: DefaultListen, KeyHeader: DefaultKeyHeader, Compat: CompatAWS, Region: DefaultRegion, APIKeySource: KeySourceHeader, Payload: Payload1}) {
 		t.Errorf("gateway = %+v", c.Gateway)
 	}
 	wantKeys := []Key{
@@ -121,9 +121,9 @@ func TestLoadValid(t *testing.T) {
 		t.Errorf("functions (-want +got):\n%s", diff)
 	}
 	wantRoutes := []Route{
-		{Index: 0, Method: "GET", Path: "/customers/{customerId}", Function: "customers", Group: "public-api", Auth: AuthAPIKey},
-		{Index: 1, Method: "ANY", Path: "/files/{path+}", Function: "search", Keys: []string{"agent"}, Auth: AuthAPIKey},
-		{Index: 2, Method: "GET", Path: "/health", Function: "search", Auth: AuthNone, Reason: "probes"},
+		{Index: 0, Method: "GET", Path: "/customers/{customerId}", Function: "customers", Group: "public-api", Auth: AuthAPIKey, Payload: Payload1},
+		{Index: 1, Method: "ANY", Path: "/files/{path+}", Function: "search", Keys: []string{"agent"}, Auth: AuthAPIKey, Payload: Payload1},
+		{Index: 2, Method: "GET", Path: "/health", Function: "search", Auth: AuthNone, Reason: "probes", Payload: Payload1},
 	}
 	if diff := cmp.Diff(wantRoutes, c.Routes); diff != "" {
 		t.Errorf("routes (-want +got):\n%s", diff)

@@ -54,6 +54,7 @@ type rawGateway struct {
 	BinaryMediaTypes []string `toml:"binary_media_types"`
 
 	APIKeySource string `toml:"api_key_source"`
+	Payload      string `toml:"payload"`
 }
 
 type rawKey struct {
@@ -91,6 +92,7 @@ type rawRoute struct {
 	Reason   string   `toml:"reason"`
 
 	Authorizer string `toml:"authorizer"`
+	Payload    string `toml:"payload"`
 }
 
 // stringOrList accepts `secret = "x"` and `secret = ["x", "y"]`.
@@ -275,11 +277,11 @@ func sortByPosition(errs []error) {
 // suggest names the fields a table does have, so a typo is easy to fix.
 func suggest(key []string) string {
 	fields := map[string]string{
-		"gateway":     "listen, key_header, compat, region, api_key_source",
+		"gateway":     "listen, key_header, compat, region, api_key_source, payload",
 		"keys":        "secret, groups, not_before, expires, disabled, metadata, plan",
 		"groups":      "internal, authorizer",
 		"functions":   "runtime, path, export, command, timeout, concurrency, env",
-		"routes":      "method, path, function, group, keys, auth, reason, authorizer",
+		"routes":      "method, path, function, group, keys, auth, reason, authorizer, payload",
 		"plans":       "rate, burst, quota, routes",
 		"authorizers": "function, type, identity_sources, ttl, token_validation, simple_responses",
 	}

@@ -212,6 +212,7 @@ var expectations = map[string]string{
 	"gateway.compat":             `expected a string: "inquir" or "aws"`,
 	"gateway.region":             `expected a string, like "eu-west-1"`,
 	"gateway.binary_media_types": `expected an array of strings, like ["image/png", "*/*"]`,
+	"gateway.payload":            `expected a string: "1.0" or "2.0"`,
 
 	"keys":              "expected tables, like [keys.partner]",
 	"keys.*":            "expected a table, like [keys.partner]",
@@ -274,6 +275,7 @@ var expectations = map[string]string{
 	"routes.*.keys":     `expected an array of key ids, like ["orchestrator"]`,
 	"routes.*.auth":     `expected a string: "api_key" or "none"`,
 	"routes.*.reason":   `expected a string, like "health checks"`,
+	"routes.*.payload":  `expected a string: "1.0" or "2.0"`,
 }
 
 // expectation says what the field at key takes.

@@ -104,6 +104,13 @@ func (c *Config) buildGateway(g rawGateway, fail func(*Error)) {
 	default:
 		fail(c.ErrorAt([]string{"gateway", "api_key_source"}, "must be %q or %q, not %q", KeySourceHeader, KeySourceAuthorizer, g.APIKeySource))
 	}
+	c.Gateway.Payload = Payload1
+	if g.Payload != "" {
+		c.Gateway.Payload = g.Payload
+		if err := checkPayload(g.Payload); err != "" {
+			fail(c.ErrorAt([]string{"gateway", "payload"}, "%s", err))
+		}
+	}
 	c.Gateway.Region = DefaultRegion
 	if g.Region != nil {
 		c.Gateway.Region = *g.Region
@@ -414,6 +421,13 @@ func (c *Config) buildRoute(i int, r rawRoute, fail func(*Error)) Route {
 	if r.Reason != "" && route.Auth != AuthNone {
 		fail(c.ErrorAt(at("reason"), "reason explains why a route is public; this route is protected (add auth = \"none\" or remove reason)"))
 	}
+	route.Payload = c.Gateway.Payload
+	if r.Payload != "" {
+		route.Payload = r.Payload
+		if err := checkPayload(r.Payload); err != "" {
+			fail(c.ErrorAt(at("payload"), "%s", err))
+		}
+	}
 	return route
 }
 
@@ -421,6 +435,17 @@ func (c *Config) buildRoute(i int, r rawRoute, fail func(*Error)) Route {
 // file does not define.
 func (c *Config) undefinedAuthorizer(at []string, name string) *Error {
 	return c.ErrorAt(at, "authorizer %q is not defined; add an [authorizers.%s] table or fix the name", name, name)
+}
+
+// checkPayload says what is wrong with a payload format version, or "".
+func checkPayload(v string) string {
+	switch v {
+	case Payload1, Payload2:
+		return ""
+	case "1", "2", "v1", "v2", "1.0.0", "2.0.0":
+		return fmt.Sprintf("%q is not a payload format version: write %q or %q, as API Gateway spells them", v, Payload1, Payload2)
+	}
+	return fmt.Sprintf("must be %q (a REST API's event, the default) or %q (an HTTP API's event), not %q", Payload1, Payload2, v)
 }
 
 // checkPathTemplate accepts /literal/{param}/{rest+}.
