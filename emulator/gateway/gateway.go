@@ -194,6 +194,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rej != nil {
 		rec.reason = rej.reason
 		g.stats.reject(rej.reason)
+		if rec.status = rejectV2(w, p, route, d.Outcome); rec.status != 0 {
+			return // payload 2.0 under compat = "aws": an HTTP API's answer (serve_v2.go)
+		}
 		if d.Outcome == policy.MissingKey && p.Config.Gateway.Compat == config.CompatInquir {
 			w.Header().Set("WWW-Authenticate", `ApiKey header="`+p.Config.Gateway.KeyHeader+`"`)
 		}
@@ -251,6 +254,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	reqID := uuid.New()
 	rec.requestID = reqID
+	if route.Payload == config.Payload2 {
+		rec.status = g.serveV2(w, r, p, m, d, body, rec, now) // an HTTP API's event and answer (serve_v2.go)
+		return
+	}
 	ev := newEvent(r, m, d, body, reqID, p.Config.Gateway.KeyHeader, names, now)
 	if az != nil {
 		ev.setAuthorizer(az)
