@@ -32,11 +32,25 @@ import (
 	"github.com/inquir-dev/inquir/emulator/runtimeapi"
 )
 
-// pluginHandler is the type a go-plugin function's Handler must have.
-type pluginHandler = func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)
+// pluginHandler is the type a go-plugin function's Handler has for an API
+// Gateway REST event (payload format 1.0), and pluginHandlerV2 the type it
+// has for an HTTP API event (payload format 2.0). A Handler has one or the
+// other.
+type (
+	pluginHandler   = func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)
+	pluginHandlerV2 = func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+)
 
-// handlerSignature spells pluginHandler as a user writes it.
-const handlerSignature = "func Handler(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)"
+// pluginFunc is a loaded Handler: exactly one of v1 and v2 is set.
+type pluginFunc struct {
+	v1 pluginHandler
+	v2 pluginHandlerV2
+}
+
+// handlerSignature spells the two types a Handler may have as a user
+// writes them.
+const handlerSignature = "func Handler(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error), " +
+	"or for payload = \"2.0\" func Handler(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)"
 
 // useGo is the way out of every constraint a plugin has.
 const useGo = `or use runtime = "go", which runs the same handler as a child process without these constraints`
@@ -137,17 +151,17 @@ func (h *hostBuild) buildEnv() []string {
 //
 // If the plugin built but did not load, sources fingerprints what it was
 // built from; see build.sources.
-func (p *pool) buildPlugin() (h pluginHandler, sources string, err error) {
+func (p *pool) buildPlugin() (h pluginFunc, sources string, err error) {
 	name := p.fn.Name
 	host, err := readHostBuild()
 	if err != nil {
-		return nil, "", fmt.Errorf("function %s: %w", name, err)
+		return pluginFunc{}, "", fmt.Errorf("function %s: %w", name, err)
 	}
 	// Taken before the build: sources edited while it runs are new ones.
 	before := p.fingerprint()
 	h, err = p.buildAndOpenPlugin(host)
 	if errors.Is(err, errLoad) {
-		return nil, before, err
+		return pluginFunc{}, before, err
 	}
 	return h, "", err
 }
@@ -163,32 +177,32 @@ func (e loadError) Is(target error) bool { return target == errLoad }
 func (e loadError) Unwrap() error        { return e.err }
 
 // buildAndOpenPlugin builds the plugin and opens it.
-func (p *pool) buildAndOpenPlugin(host *hostBuild) (pluginHandler, error) {
+func (p *pool) buildAndOpenPlugin(host *hostBuild) (pluginFunc, error) {
 	name := p.fn.Name
 	goCmd, err := exec.LookPath("go")
 	if err != nil {
-		return nil, fmt.Errorf("function %s: the go-plugin runtime needs the go command on PATH: install %s from https://go.dev/dl/ (%v)", name, host.goVersion, err)
+		return pluginFunc{}, fmt.Errorf("function %s: the go-plugin runtime needs the go command on PATH: install %s from https://go.dev/dl/ (%v)", name, host.goVersion, err)
 	}
 	env := host.buildEnv()
 	goCache, err := p.checkToolchain(goCmd, env, host)
 	if err != nil {
-		return nil, err
+		return pluginFunc{}, err
 	}
 	files, err := pluginFiles(p.fn.Path, host.tags)
 	if err != nil {
-		return nil, fmt.Errorf("function %s: %w", name, err)
+		return pluginFunc{}, fmt.Errorf("function %s: %w", name, err)
 	}
 
 	id := fmt.Sprintf("%s-%d-%s", name, p.m.pluginBuilds.Add(1), rand.Text()[:8])
 	dir := filepath.Join(p.m.cacheDir, "plugin", id)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("function %s: creating the build folder: %w", name, err)
+		return pluginFunc{}, fmt.Errorf("function %s: creating the build folder: %w", name, err)
 	}
 	// Once loaded, the file is mapped and no longer needed.
 	defer os.RemoveAll(dir)
 	overlay, err := writeNonceOverlay(dir, p.fn.Path, files[0], id)
 	if err != nil {
-		return nil, fmt.Errorf("function %s: %w", name, err)
+		return pluginFunc{}, fmt.Errorf("function %s: %w", name, err)
 	}
 	out := filepath.Join(dir, name+".so")
 
@@ -199,7 +213,7 @@ func (p *pool) buildAndOpenPlugin(host *hostBuild) (pluginHandler, error) {
 	if goCache != "" && goCache != "off" {
 		unlock, err := p.waitTurn(filepath.Join(goCache, "inquir-plugin-build.lock"))
 		if err != nil {
-			return nil, err
+			return pluginFunc{}, err
 		}
 		defer unlock()
 	}
@@ -228,7 +242,7 @@ func (p *pool) buildAndOpenPlugin(host *hostBuild) (pluginHandler, error) {
 			output = append(output, fmt.Sprintf("\n(inquir: the module vendors its dependencies (%s); a go-plugin function is built from the module cache instead, since it must share inquir's compiled packages: run go mod download in %s so that the cache holds them, or use runtime = \"go\", which builds the module from vendor/ as it is)\n",
 				vendor, filepath.Dir(vendor))...)
 		}
-		return nil, p.buildFailed(what, output, err)
+		return pluginFunc{}, p.buildFailed(what, output, err)
 	}
 	// Best effort: without it, the next run only warns of a slow first build.
 	_ = os.WriteFile(p.builtStamp(), nil, 0o644)
@@ -236,7 +250,7 @@ func (p *pool) buildAndOpenPlugin(host *hostBuild) (pluginHandler, error) {
 	h, err := p.openPlugin(out, host)
 	if err != nil {
 		p.m.log.Error("loading function "+name+" failed; the same sources will not be loaded again", "function", name, "err", err)
-		return nil, loadError{err}
+		return pluginFunc{}, loadError{err}
 	}
 	elapsed := time.Since(start).Round(100 * time.Millisecond)
 	p.m.log.Info(fmt.Sprintf("built function %s in %s", name, elapsed), "function", name, "duration", elapsed, "mode", "plugin")
@@ -355,32 +369,36 @@ func writeNonceOverlay(dir, pkgDir, file, id string) (string, error) {
 }
 
 // openPlugin loads the plugin at path and looks up its Handler.
-func (p *pool) openPlugin(path string, host *hostBuild) (h pluginHandler, err error) {
+func (p *pool) openPlugin(path string, host *hostBuild) (h pluginFunc, err error) {
 	name := p.fn.Name
 	defer func() {
 		// The plugin's package init functions run in plugin.Open.
 		if v := recover(); v != nil {
-			h, err = nil, fmt.Errorf("function %s: the plugin panicked while its packages initialised: %v", name, v)
+			h, err = pluginFunc{}, fmt.Errorf("function %s: the plugin panicked while its packages initialised: %v", name, v)
 		}
 	}()
 	pl, err := plugin.Open(path)
 	if err != nil {
-		return nil, p.explainOpen(err, path, host)
+		return pluginFunc{}, p.explainOpen(err, path, host)
 	}
 	sym, err := pl.Lookup("Handler")
 	if err != nil {
-		return nil, fmt.Errorf("function %s: the plugin built from %s exports no Handler: declare %s in its package main", name, p.fn.Path, handlerSignature)
+		return pluginFunc{}, fmt.Errorf("function %s: the plugin built from %s exports no Handler: declare %s in its package main", name, p.fn.Path, handlerSignature)
 	}
 	switch f := sym.(type) {
 	case pluginHandler:
-		h = f
+		h.v1 = f
 	case *pluginHandler: // var Handler = ...
-		h = *f
+		h.v1 = *f
+	case pluginHandlerV2:
+		h.v2 = f
+	case *pluginHandlerV2:
+		h.v2 = *f
 	default:
-		return nil, fmt.Errorf("function %s: Handler in %s has type %T; want %s", name, p.fn.Path, sym, handlerSignature)
+		return pluginFunc{}, fmt.Errorf("function %s: Handler in %s has type %T; want %s", name, p.fn.Path, sym, handlerSignature)
 	}
-	if h == nil {
-		return nil, fmt.Errorf("function %s: Handler in %s is a nil function variable", name, p.fn.Path)
+	if h.v1 == nil && h.v2 == nil {
+		return pluginFunc{}, fmt.Errorf("function %s: Handler in %s is a nil function variable", name, p.fn.Path)
 	}
 	return h, nil
 }
@@ -489,13 +507,16 @@ type pluginCall struct {
 	// deadline, or once the handler's outcome is in resp and err.
 	ctx     context.Context
 	cancel  context.CancelFunc
-	handler pluginHandler
-	ev      *events.APIGatewayProxyRequest // the handler is given a copy
+	handler pluginFunc
+	ev      *events.APIGatewayProxyRequest  // for handler.v1; it is given a copy
+	evV2    *events.APIGatewayV2HTTPRequest // for handler.v2; it is given a copy
 	lc      lambdacontext.LambdaContext
-	// resp and err are the handler's outcome, written before state leaves
-	// callRunning for callFinished, and read only after.
-	resp events.APIGatewayProxyResponse
-	err  error
+	// resp (handler.v1), respV2 (handler.v2) and err are the handler's
+	// outcome, written before state leaves callRunning for callFinished,
+	// and read only after.
+	resp   events.APIGatewayProxyResponse
+	respV2 events.APIGatewayV2HTTPResponse
+	err    error
 	// state is callRunning until the handler returns (callFinished) or the
 	// caller gives up on it at its timeout (callAbandoned), whichever is
 	// first.
@@ -512,29 +533,44 @@ const (
 // applied and its build loaded, neither of which changes for the pool's
 // life: calls then take no lock to get it.
 type pluginReady struct {
-	handler pluginHandler
+	handler pluginFunc
 	arn     string
 }
 
 // invokePlugin calls the function's Handler in-process with event and
 // returns the JSON of its response, encoded as aws-lambda-go encodes it for
 // the go runtime, so the gateway sees the same bytes from either runtime.
+// The event is decoded into the type the Handler takes, as lambda.Start
+// decodes it: a payload 2.0 event handed to a Handler for 1.0 (or the
+// other way round) fills what fields the two share, as on AWS.
 func (p *pool) invokePlugin(ctx context.Context, event []byte) ([]byte, error) {
-	// Decoded as aws-lambda-go decodes an event for the go runtime.
-	var req events.APIGatewayProxyRequest
-	if err := json.NewDecoder(bytes.NewReader(event)).Decode(&req); err != nil {
-		return nil, fmt.Errorf("function %s: decoding the event: %w", p.fn.Name, err)
-	}
-	resp, err := p.invokePluginEvent(ctx, &req)
+	ready, err := p.loadedPlugin(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return p.encodeResponse(resp)
+	call := &pluginCall{}
+	if ready.handler.v2 != nil {
+		call.evV2 = new(events.APIGatewayV2HTTPRequest)
+		err = json.NewDecoder(bytes.NewReader(event)).Decode(call.evV2)
+	} else {
+		call.ev = new(events.APIGatewayProxyRequest)
+		err = json.NewDecoder(bytes.NewReader(event)).Decode(call.ev)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("function %s: decoding the event: %w", p.fn.Name, err)
+	}
+	if err := p.callPlugin(ctx, ready, call); err != nil {
+		return nil, err
+	}
+	if call.evV2 != nil {
+		return p.encodeResponse(&call.respV2)
+	}
+	return p.encodeResponse(&call.resp)
 }
 
 // encodeResponse is the JSON of resp as aws-lambda-go encodes a response:
 // no HTML escaping, and without the encoder's trailing newline.
-func (p *pool) encodeResponse(resp *events.APIGatewayProxyResponse) ([]byte, error) {
+func (p *pool) encodeResponse(resp any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -544,26 +580,76 @@ func (p *pool) encodeResponse(resp *events.APIGatewayProxyResponse) ([]byte, err
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
-// invokePluginEvent calls the function's Handler with ev and returns the
-// response it returned, as a value; see invokePlugin. The handler gets a
-// copy of ev, and the maps in it: they are the function's from now on.
-func (p *pool) invokePluginEvent(ctx context.Context, ev *events.APIGatewayProxyRequest) (*events.APIGatewayProxyResponse, error) {
-	ready := p.plugin.Load()
-	if ready == nil {
-		var err error
-		if ready, err = p.readyPlugin(ctx); err != nil {
-			return nil, err
-		}
+// invokePluginEvent calls the function's Handler with ev, a payload 1.0
+// event, and returns the response it returned, as a value; see
+// invokePlugin. The handler gets a copy of ev, and the maps in it: they are
+// the function's from now on. A Handler for payload 2.0 gets ev's JSON
+// decoded into its type, and its answer comes back as JSON.
+func (p *pool) invokePluginEvent(ctx context.Context, ev *events.APIGatewayProxyRequest) (Response, error) {
+	ready, err := p.loadedPlugin(ctx)
+	if err != nil {
+		return Response{}, err
 	}
-	if err := p.acquireSlot(ctx); err != nil {
+	if ready.handler.v1 == nil {
+		return p.invokePluginJSON(ctx, ev)
+	}
+	call := &pluginCall{ev: ev}
+	if err := p.callPlugin(ctx, ready, call); err != nil {
+		return Response{}, err
+	}
+	return Response{Value: &call.resp}, nil
+}
+
+// invokePluginEventV2 calls the function's Handler with ev, a payload 2.0
+// event, and returns the JSON of its response, as invokePlugin does. A
+// Handler for payload 2.0 gets a copy of ev without its JSON; a Handler for
+// 1.0 gets ev's JSON decoded into its type.
+func (p *pool) invokePluginEventV2(ctx context.Context, ev *events.APIGatewayV2HTTPRequest) ([]byte, error) {
+	ready, err := p.loadedPlugin(ctx)
+	if err != nil {
 		return nil, err
 	}
+	if ready.handler.v2 == nil {
+		out, err := p.invokePluginJSON(ctx, ev)
+		return out.JSON, err
+	}
+	call := &pluginCall{evV2: ev}
+	if err := p.callPlugin(ctx, ready, call); err != nil {
+		return nil, err
+	}
+	return p.encodeResponse(&call.respV2)
+}
 
+// invokePluginJSON hands ev's JSON to invokePlugin, for a Handler that
+// takes the other payload format version's type.
+func (p *pool) invokePluginJSON(ctx context.Context, ev any) (Response, error) {
+	event, err := json.Marshal(ev)
+	if err != nil {
+		return Response{}, fmt.Errorf("function %s: encoding the event: %w", p.fn.Name, err)
+	}
+	out, err := p.invokePlugin(ctx, event)
+	return Response{JSON: out}, err
+}
+
+// loadedPlugin returns what the pool's calls need, waiting for the
+// function's env and build the first time.
+func (p *pool) loadedPlugin(ctx context.Context) (*pluginReady, error) {
+	if ready := p.plugin.Load(); ready != nil {
+		return ready, nil
+	}
+	return p.readyPlugin(ctx)
+}
+
+// callPlugin runs call, whose event is set, on one of the pool's slots
+// and waits for its outcome until its deadline. When it returns nil,
+// call's response is the handler's.
+func (p *pool) callPlugin(ctx context.Context, ready *pluginReady, call *pluginCall) error {
+	if err := p.acquireSlot(ctx); err != nil {
+		return err
+	}
 	id := uuid.New()
-	call := &pluginCall{id: id, handler: ready.handler, ev: ev, lc: lambdacontext.LambdaContext{
-		AwsRequestID:       id,
-		InvokedFunctionArn: ready.arn,
-	}}
+	call.id, call.handler = id, ready.handler
+	call.lc = lambdacontext.LambdaContext{AwsRequestID: id, InvokedFunctionArn: ready.arn}
 	// Like a Lambda handler's, the context ends at the deadline, not when
 	// the caller goes away. It is also the call's deadline: runHandler
 	// cancels it only once the outcome is handed over.
@@ -667,13 +753,17 @@ func (p *pool) runHandler(call *pluginCall) {
 		if !returned {
 			// The handler called runtime.Goexit: its goroutine ends, and
 			// the call with it.
-			call.resp, call.err = events.APIGatewayProxyResponse{}, fmt.Errorf("function %s: handler called runtime.Goexit", p.fn.Name)
+			call.err = fmt.Errorf("function %s: handler called runtime.Goexit", p.fn.Name)
 			p.settle(call, start)
 		}
 		call.cancel() // after settle: the caller wakes to the outcome
 		<-p.slots
 	}()
-	call.resp, call.err = p.callHandler(call.ctx, call.handler, *call.ev, call.id)
+	if call.evV2 != nil {
+		call.respV2, call.err = callHandler(p, call.ctx, call.handler.v2, *call.evV2, call.id)
+	} else {
+		call.resp, call.err = callHandler(p, call.ctx, call.handler.v1, *call.ev, call.id)
+	}
 	returned = true
 	p.settle(call, start)
 }
@@ -691,50 +781,44 @@ func (p *pool) settle(call *pluginCall, start time.Time) {
 // callHandler calls h, turning a panic into an error: the handler runs in
 // inquir's own process, and one bad event must not bring it down. (A panic
 // in a goroutine the handler starts, or a call to os.Exit, still does.)
-func (p *pool) callHandler(ctx context.Context, h pluginHandler, req events.APIGatewayProxyRequest, id string) (resp events.APIGatewayProxyResponse, err error) {
+// It is a function of both payload format versions' Handler types.
+func callHandler[Req, Resp any](p *pool, ctx context.Context, h func(context.Context, Req) (Resp, error), req Req, id string) (resp Resp, err error) {
+	var zero Resp
 	defer func() {
 		if v := recover(); v != nil {
 			p.m.log.Error("function panicked", "function", p.fn.Name, "request_id", id, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			resp, err = events.APIGatewayProxyResponse{}, fmt.Errorf("function %s: handler panicked: %v", p.fn.Name, v)
+			resp, err = zero, fmt.Errorf("function %s: handler panicked: %v", p.fn.Name, v)
 		}
 	}()
 	resp, err = h(ctx, req)
 	if err != nil {
 		p.m.log.Warn("function returned an error", "function", p.fn.Name, "request_id", id,
 			"error_type", fmt.Sprintf("%T", err), "error_message", err.Error())
-		return events.APIGatewayProxyResponse{}, fmt.Errorf("function %s: handler error %T: %v", p.fn.Name, err, err)
+		return zero, fmt.Errorf("function %s: handler error %T: %v", p.fn.Name, err, err)
 	}
 	return resp, nil
 }
 
 // awaitCall waits for call's outcome until its deadline.
-func (p *pool) awaitCall(ctx context.Context, call *pluginCall) (*events.APIGatewayProxyResponse, error) {
+func (p *pool) awaitCall(ctx context.Context, call *pluginCall) error {
 	select {
 	case <-call.ctx.Done():
 		// The handler returned (and runHandler cancelled the context), or
 		// the deadline passed: whichever set the state first.
 		if !call.state.CompareAndSwap(callRunning, callAbandoned) {
-			return call.outcome()
+			return call.err
 		}
 		p.c.timeouts.Add(1)
 		p.c.abandoned.Add(1)
 		p.m.log.Warn("function timed out; its handler call is abandoned and keeps running, holding one of the function's slots until it returns",
 			"function", p.fn.Name, "request_id", call.id, "timeout", p.timeout, "concurrency", p.concurrency)
-		return nil, fmt.Errorf("function %s: invocation %s ran past its %s timeout: %w", p.fn.Name, call.id, p.timeout, ErrTimeout)
+		return fmt.Errorf("function %s: invocation %s ran past its %s timeout: %w", p.fn.Name, call.id, p.timeout, ErrTimeout)
 	case <-ctx.Done():
 		// The caller has gone but the handler still runs; settle the call
 		// in the background, so a timeout is still counted as one.
-		go func() { _, _ = p.awaitCall(context.WithoutCancel(ctx), call) }()
-		return nil, ctx.Err()
+		go func() { _ = p.awaitCall(context.WithoutCancel(ctx), call) }()
+		return ctx.Err()
 	}
-}
-
-// outcome is the finished call's response or error.
-func (c *pluginCall) outcome() (*events.APIGatewayProxyResponse, error) {
-	if c.err != nil {
-		return nil, c.err
-	}
-	return &c.resp, nil
 }
 
 // pluginEnvVar is one variable go-plugin functions put in inquir's

@@ -358,7 +358,7 @@ func TestPluginCallsRaceTheirDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ran atomic.Int64
-	p.plugin.Store(&pluginReady{arn: "arn:test", handler: func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	p.plugin.Store(&pluginReady{arn: "arn:test", handler: pluginFunc{v1: func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 		ran.Add(1)
 		n, _ := strconv.Atoi(req.Path[1:])
 		time.Sleep(time.Duration(n%5) * 500 * time.Microsecond) // 0 to 2 ms: about half outlive the timeout
@@ -366,7 +366,7 @@ func TestPluginCallsRaceTheirDeadline(t *testing.T) {
 			return events.APIGatewayProxyResponse{}, errors.New("no Lambda context")
 		}
 		return events.APIGatewayProxyResponse{StatusCode: 200, Body: req.Path}, nil
-	}})
+	}}})
 
 	const callers, calls = 6, 40
 	var answered, timedOut, busy atomic.Int64

@@ -96,7 +96,7 @@ func (p *pool) command() ([]string, error) {
 type build struct {
 	done    chan struct{} // closed when the build ended
 	bin     string        // go: the binary
-	handler pluginHandler // go-plugin: the loaded Handler
+	handler pluginFunc    // go-plugin: the loaded Handler
 	err     error
 	// sources, for a go-plugin that built but failed to load, fingerprints
 	// the sources it was built from: Go cannot unload even a plugin it

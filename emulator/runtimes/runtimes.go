@@ -456,7 +456,8 @@ func (m *Manager) Invoke(ctx context.Context, name string, event []byte) ([]byte
 }
 
 // TakesEvent reports whether the function runs in inquir's own process
-// (go-plugin), so that InvokeEvent spares encoding its event as JSON.
+// (go-plugin), so that InvokeEvent and InvokeEventV2 spare encoding its
+// event as JSON.
 func (m *Manager) TakesEvent(name string) bool {
 	p, err := m.pool(name)
 	return err == nil && p.fn.Runtime == config.RuntimeGoPlugin
@@ -485,8 +486,25 @@ func (m *Manager) InvokeEvent(ctx context.Context, name string, ev *events.APIGa
 		out, err := m.Invoke(ctx, name, event)
 		return Response{JSON: out}, err
 	}
-	resp, err := p.invokePluginEvent(ctx, ev)
-	return Response{Value: resp}, err
+	return p.invokePluginEvent(ctx, ev)
+}
+
+// InvokeEventV2 is InvokeEvent for a payload 2.0 event: a go-plugin
+// function gets it as it is, any other is handed its JSON. The response is
+// JSON either way, as Invoke returns it.
+func (m *Manager) InvokeEventV2(ctx context.Context, name string, ev *events.APIGatewayV2HTTPRequest) ([]byte, error) {
+	p, err := m.pool(name)
+	if err != nil {
+		return nil, err
+	}
+	if p.fn.Runtime != config.RuntimeGoPlugin {
+		event, err := json.Marshal(ev)
+		if err != nil {
+			return nil, fmt.Errorf("function %s: encoding the event: %w", name, err)
+		}
+		return m.Invoke(ctx, name, event)
+	}
+	return p.invokePluginEventV2(ctx, ev)
 }
 
 // Stats returns counts for each function in force.
