@@ -77,6 +77,7 @@ func Rules() []*Rule {
 		ruleBase64WithoutBinaryTypes(),
 		ruleUncarriedIdentitySource(),
 		ruleCachedNarrowPolicy(),
+		rulePayloadMismatch(),
 	}
 }
 

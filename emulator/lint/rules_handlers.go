@@ -80,8 +80,8 @@ export async function handler(event) {
 					more = fmt.Sprintf(" (and %d more places)", n)
 				}
 				f := v.at("function "+fn.Name,
-					fmt.Sprintf("function %q reads the %s header itself at %s:%d%s; the gateway has checked the key and removed that header: use requestContext.identity.apiKeyId",
-						fn.Name, first.Header, v.relative(first.File), first.Line, more),
+					fmt.Sprintf("function %q reads the %s header itself at %s:%d%s; the gateway has checked the key and removed that header: use %s",
+						fn.Name, first.Header, v.relative(first.File), first.Line, more, keyIDField(v.Config, fn.Name)),
 					"functions", fn.Name, "path")
 				for _, r := range reads {
 					f.Related = append(f.Related, Location{File: r.File, Line: r.Line, Message: "reads the " + r.Header + " header"})
@@ -164,4 +164,25 @@ Its limits: it is a textual heuristic. It misses a flag computed at run time (is
 			return out
 		},
 	}
+}
+
+// keyIDField is where function's event holds the caller's key id:
+// requestContext.identity.apiKeyId in a REST API's event (payload 1.0),
+// requestContext.authorizer.lambda.apiKeyId in an HTTP API's (2.0), which
+// a function only behind payload 2.0 routes gets.
+func keyIDField(c *config.Config, function string) string {
+	v2 := false
+	for _, r := range c.Routes {
+		if r.Function != function {
+			continue
+		}
+		if r.Payload != config.Payload2 {
+			return "requestContext.identity.apiKeyId"
+		}
+		v2 = true
+	}
+	if v2 {
+		return "requestContext.authorizer.lambda.apiKeyId"
+	}
+	return "requestContext.identity.apiKeyId"
 }
