@@ -170,6 +170,7 @@ type cfgData struct {
 	Public             []string        // names of the routes that ask for no key: public, or auth = "authorizer"
 	Authorizers        []cfgAuthorizer // authorizers.go
 	Warnings           []string        // Warnings, as comments
+	V2                 []string        // names of payload = "2.0" routes (compat = "aws" answers their missing key 401)
 	CaseFold           bool            // route the path again in lower case (lettercase.go)
 	Allow              []allowMethod
 	Backends           []backend
@@ -224,7 +225,7 @@ type bodies struct {
 	QueryChar       string // an unencoded | { } in the query
 	AWSForbidden    string // compat = "aws": every key refusal
 	AWSMissingToken string // compat = "aws": no route, wrong method
-	AWSUnauthorized string // compat = "aws": an authorizer's identity source missing
+	AWSUnauthorized string // compat = "aws": an authorizer's identity source missing, or no key on a payload 2.0 route (an HTTP API's authorizer)
 	// RateLimited and QuotaExceeded are log-format strings: they name the
 	// seconds to wait (plans.go).
 	RateLimited, QuotaExceeded string
@@ -279,6 +280,9 @@ func haproxyConfig(p *policy.Policy, opts Options) ([]byte, error) {
 			// Public, or auth = "authorizer": the upstream's authorizer
 			// decides (authorizerRoutes refuses it unless the user said so).
 			d.Public = append(d.Public, cr.Name)
+		}
+		if r.Payload == config.Payload2 {
+			d.V2 = append(d.V2, cr.Name)
 		}
 		d.Routes = append(d.Routes, cr)
 		used[r.Function] = append(used[r.Function], cr.Name)

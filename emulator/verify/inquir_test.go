@@ -28,6 +28,8 @@ func TestURLPassesInquirGateway(t *testing.T) {
 		{"an ANY route beside a reserved character", itemsTOML, "ANY /v1/{name}"},
 		{"routes that differ in letter case", caseTOML, "ANY /v1/{proxy+}"},
 		{"an echo route beside an admin route", gatewayTOML, "GET /echo/{proxy+}"},
+		{"payload 2.0", "[gateway]\npayload = \"2.0\"\n" + gatewayTOML, "GET /echo/{proxy+}"},
+		{"payload 2.0 under compat aws", "[gateway]\ncompat = \"aws\"\npayload = \"2.0\"\n" + gatewayTOML, "GET /echo/{proxy+}"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()

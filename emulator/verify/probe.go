@@ -403,9 +403,14 @@ func (pr *prober) send(rt *policy.Route, method, path string, cr Credential, wan
 			cell.Got += " (the key's usage plan refused it; not probed)"
 		}
 	case Unauthorized:
-		if aws {
+		switch {
+		case aws && rt.Payload == config.Payload2 && cr.Secret == "":
+			// An HTTP API's Lambda authorizer without its identity source
+			// (the key header): 401 {"message":"Unauthorized"}.
+			cell.OK = refusedAs(http.StatusUnauthorized)
+		case aws:
 			cell.OK = refusedAs(http.StatusForbidden) // AWS API Gateway refuses everything with 403
-		} else {
+		default:
 			cell.OK = refusedAs(http.StatusUnauthorized)
 		}
 	case Forbidden:
@@ -448,13 +453,18 @@ type recorder struct {
 	calls map[string]int
 }
 
-// Invoke counts the call and echoes the event.
+// Invoke counts the call and echoes the event: a REST API's (payload
+// 1.0) or an HTTP API's (payload 2.0, whose key id and metadata are a
+// Lambda authorizer's context).
 func (r *recorder) Invoke(ctx context.Context, function string, event []byte) ([]byte, error) {
 	r.mu.Lock()
 	r.calls[function]++
 	r.mu.Unlock()
 	var ev struct {
+		Version           string              `json:"version"`
 		Path              string              `json:"path"`
+		RawPath           string              `json:"rawPath"`
+		Headers           map[string]string   `json:"headers"`
 		MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
 		RequestContext    struct {
 			Identity struct {
@@ -466,15 +476,30 @@ func (r *recorder) Invoke(ctx context.Context, function string, event []byte) ([
 	if err := json.Unmarshal(event, &ev); err != nil {
 		return nil, fmt.Errorf("verify recorder: reading the event for %s: %w", function, err)
 	}
-	if ev.MultiValueHeaders == nil {
-		ev.MultiValueHeaders = map[string][]string{}
-	}
-	body, err := json.Marshal(map[string]any{
+	echo := map[string]any{
 		"path":        ev.Path,
 		"headers":     ev.MultiValueHeaders,
 		"keyId":       ev.RequestContext.Identity.APIKeyID,
 		"keyMetadata": ev.RequestContext.Authorizer,
-	})
+	}
+	if ev.MultiValueHeaders == nil {
+		echo["headers"] = map[string][]string{}
+	}
+	if ev.Version == "2.0" {
+		var authorizer struct {
+			Lambda map[string]any `json:"lambda"`
+		}
+		if len(ev.RequestContext.Authorizer) > 0 {
+			if err := json.Unmarshal(ev.RequestContext.Authorizer, &authorizer); err != nil {
+				return nil, fmt.Errorf("verify recorder: reading the authorizer of the event for %s: %w", function, err)
+			}
+		}
+		echo["path"], echo["headers"], echo["keyId"], echo["keyMetadata"] = ev.RawPath, ev.Headers, authorizer.Lambda["apiKeyId"], authorizer.Lambda
+		if ev.Headers == nil {
+			echo["headers"] = map[string]string{}
+		}
+	}
+	body, err := json.Marshal(echo)
 	if err != nil {
 		return nil, err
 	}
