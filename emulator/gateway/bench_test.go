@@ -47,6 +47,11 @@ func BenchmarkServeHTTP(b *testing.B) {
 	authorized := New(Options{Invoker: authorizerInvoker{}, RequestLog: io.Discard, Now: f.gw.opts.Now})
 	defer authorized.Close()
 	authorized.SetPolicy(withAuthorizer(b, f.gw.Policy()))
+	// The same routes with payload = "2.0": an HTTP API's event and
+	// answer (serve_v2.go), built with encoding/json, not by hand.
+	v2 := New(Options{Invoker: constInvoker{}, RequestLog: io.Discard, Now: f.gw.opts.Now})
+	defer v2.Close()
+	v2.SetPolicy(withPayload2(b, f.gw.Policy()))
 	baseline := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "missing_api_key", "message": "x"})
 	})
@@ -64,6 +69,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 		{"allowed-value", plugin, "/customers/c-1", partnerSecret},
 		{"allowed-planned", planned, "/customers/c-1", partnerSecret},
 		{"allowed-authorizer-cached", authorized, "/customers/c-1", partnerSecret},
+		{"allowed-v2", v2, "/customers/c-1", partnerSecret},
 		{"odd-spelling", gw, "//customers/./c%2D1/", partnerSecret},
 		{"case-folding-allowed", folding, "/api/sales/users", partnerSecret},
 		{"case-folding-upper", folding, "/api/Sales/users", partnerSecret},
@@ -116,6 +122,22 @@ func withAuthorizer(b *testing.B, p *policy.Policy) *policy.Policy {
 		if cfg.Routes[i].NeedsKey() {
 			cfg.Routes[i].Authorizer = "bench"
 		}
+	}
+	out, err := policy.Compile(&cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return out
+}
+
+// withPayload2 returns p's config compiled again with every route's
+// payload "2.0".
+func withPayload2(b *testing.B, p *policy.Policy) *policy.Policy {
+	b.Helper()
+	cfg := *p.Config
+	cfg.Routes = append([]config.Route(nil), p.Config.Routes...)
+	for i := range cfg.Routes {
+		cfg.Routes[i].Payload = config.Payload2
 	}
 	out, err := policy.Compile(&cfg)
 	if err != nil {
