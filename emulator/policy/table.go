@@ -3,6 +3,8 @@ package policy
 import (
 	"strconv"
 	"time"
+
+	"github.com/inquir-dev/inquir/emulator/config"
 )
 
 // RouteInfo is one row of the effective route table, as `inquir routes` and
@@ -26,7 +28,10 @@ type RouteInfo struct {
 	// own or its group's), after the key unless Auth is "authorizer";
 	// "" for none.
 	Authorizer string `json:"authorizer,omitempty"`
-	Line       int    `json:"line"`
+	// Payload is "2.0" on a route that hands its function an HTTP API's
+	// event, and empty on the default, a REST API's ("1.0").
+	Payload string `json:"payload,omitempty"`
+	Line    int    `json:"line"`
 }
 
 // Table returns the effective route table at now, in file order.
@@ -41,12 +46,16 @@ func (p *Policy) Table(now time.Time) []RouteInfo {
 				callers = append(callers, id)
 			}
 		}
-		rows = append(rows, RouteInfo{
+		row := RouteInfo{
 			Method: r.Method, Path: r.Path, Function: r.Function, Auth: r.Auth,
 			Group: r.Group, Keys: r.Keys, Callers: callers, Inactive: inactive, AnyKey: r.AnyKey, Reason: r.Reason,
 			Authorizer: r.Authorizer,
 			Line:       p.Config.Pos("routes", strconv.Itoa(r.Index)).Line,
-		})
+		}
+		if r.Payload == config.Payload2 {
+			row.Payload = r.Payload
+		}
+		rows = append(rows, row)
 	}
 	return rows
 }
