@@ -222,3 +222,35 @@ func TestV2EventInvoker(t *testing.T) {
 		t.Errorf("event %+v", inv.ev)
 	}
 }
+
+// TestResponseV2MatchesAWSSample maps aws-lambda-go's published response
+// in the payload 2.0 format (events/testdata/lambda-urls-response.json: a
+// function URL answers in the format HTTP APIs read) through a gateway:
+// its status, its headers, each cookie as a Set-Cookie header, its body.
+func TestResponseV2MatchesAWSSample(t *testing.T) {
+	sample := awsV2Capture(t, "lambda-urls-response.json")
+	out, err := json.Marshal(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, s := v2Fixture(t, "inquir", func(string, []byte) ([]byte, error) { return out, nil })
+	rec := serve(gw, "GET", "/x", "x-api-key", partnerSecret)
+	if len(s.called()) != 1 {
+		t.Fatalf("%d calls", len(s.called()))
+	}
+	if rec.Code != int(sample["statusCode"].(float64)) || rec.Body.String() != sample["body"] {
+		t.Errorf("%d %q; want the sample's status and body", rec.Code, rec.Body)
+	}
+	for name, v := range sample["headers"].(map[string]any) {
+		if got := rec.Header().Values(name); len(got) != 1 || got[0] != v {
+			t.Errorf("header %s = %q, want %q", name, got, v)
+		}
+	}
+	var cookies []string
+	for _, c := range sample["cookies"].([]any) {
+		cookies = append(cookies, c.(string))
+	}
+	if diff := cmp.Diff(cookies, rec.Header().Values("Set-Cookie")); diff != "" {
+		t.Errorf("Set-Cookie (-sample +got):\n%s", diff)
+	}
+}
