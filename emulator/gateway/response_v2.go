@@ -36,11 +36,16 @@ type responseV2 struct {
 // body that isBase64Encoded says is base64 but is not, is malformed: an
 // HTTP API answers 500.
 func parseResponseV2(out []byte) (*responseV2, error) {
-	out = bytes.TrimSpace(out)
+	out = bytes.Trim(out, " \t\r\n") // JSON's whitespace
+	// json.Valid, not the decoder's More: after a value at the top level
+	// More does not see a stray "]" or "}".
+	if !json.Valid(out) {
+		return nil, fmt.Errorf("%w: the function's result is not JSON", errMalformed)
+	}
 	dec := json.NewDecoder(bytes.NewReader(out))
 	dec.UseNumber()
 	var v any
-	if err := dec.Decode(&v); err != nil || dec.More() {
+	if err := dec.Decode(&v); err != nil {
 		return nil, fmt.Errorf("%w: the function's result is not JSON", errMalformed)
 	}
 	var fields map[string]json.RawMessage

@@ -254,3 +254,44 @@ func TestResponseV2MatchesAWSSample(t *testing.T) {
 		t.Errorf("Set-Cookie (-sample +got):\n%s", diff)
 	}
 }
+
+// FuzzParseResponseV2 holds parseResponseV2 to its contract on any output:
+// it never panics; what it accepts writes a status in 100-599; an output
+// without a statusCode key (or not an object) is accepted as a 200 whose
+// body is the output (a string's text); anything it refuses is
+// errMalformed.
+func FuzzParseResponseV2(f *testing.F) {
+	for _, s := range []string{
+		`"hi"`, `{"a":1}`, `42`, `null`, `[1]`, `{"statusCode":201,"cookies":["a=1"],"body":"x"}`,
+		`{"statusCode":"200"}`, `{"statusCode":0}`, `{"statusCode":200,"isBase64Encoded":true,"body":"aGk="}`,
+		`{"statusCode":200,"headers":{"a":1,"b":true,"c":"d"}}`, `{"statusCode":null}`, ` "a" `, `{`, ``,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, out []byte) {
+		resp, err := parseResponseV2(out)
+		if err != nil {
+			if !errors.Is(err, errMalformed) {
+				t.Fatalf("error %v is not errMalformed", err)
+			}
+			return
+		}
+		if resp.StatusCode < 100 || resp.StatusCode > 599 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		var fields map[string]json.RawMessage
+		if json.Unmarshal(out, &fields) != nil || fields["statusCode"] == nil || string(fields["statusCode"]) == "null" {
+			want := strings.Trim(string(out), " \t\r\n")
+			var v any
+			if json.Unmarshal(out, &v) == nil {
+				if s, ok := v.(string); ok {
+					want = s
+				}
+			}
+			if resp.StatusCode != 200 || resp.Body != want {
+				t.Fatalf("inferred answer %d %q; want 200 %q", resp.StatusCode, resp.Body, want)
+			}
+		}
+		writeResponseV2(httptest.NewRecorder(), resp)
+	})
+}
