@@ -78,8 +78,8 @@ type authorizerV2 struct {
 // ({"isAuthorized": true, "context": {...}}), which AWS hands the function
 // unchanged under "lambda". A nil context gives no authorizer field.
 //
-// An API key's context (keyContext) comes here today; a Lambda
-// authorizer's simple-response context is the same kind of map.
+// An API key's context (keyContext) comes here, and a route's Lambda
+// authorizer's context merged with it (eventV2.setAuthorizer).
 func lambdaAuthorizer(context map[string]any) *authorizerV2 {
 	if context == nil {
 		return nil

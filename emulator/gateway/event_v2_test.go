@@ -425,3 +425,73 @@ func TestLambdaAuthorizerContext(t *testing.T) {
 		t.Errorf("key context (-want +got):\n%s", diff)
 	}
 }
+
+// TestEventV2AuthorizerContext checks that a payload 2.0 route's Lambda
+// authorizer's context reaches the function in
+// requestContext.authorizer.lambda with the JSON types it was written
+// with, beside the key's id and metadata, whose apiKeyId the authorizer
+// cannot change.
+func TestEventV2AuthorizerContext(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "fn.mjs"), []byte("export async function handler() {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	toml := `
+[gateway]
+payload = "2.0"
+
+[keys.k]
+secret = "sha256:` + sha(partnerSecret) + `"
+metadata = { tenant = "acme" }
+
+[authorizers.simple]
+function = "auth"
+type = "request"
+identity_sources = ["header.Authorization"]
+simple_responses = true
+ttl = "0"
+
+[functions.auth]
+runtime = "node"
+path = "fn.mjs"
+
+[functions.fn]
+runtime = "node"
+path = "fn.mjs"
+
+[[routes]]
+method = "GET"
+path = "/orders"
+function = "fn"
+keys = ["k"]
+authorizer = "simple"
+`
+	if err := os.WriteFile(filepath.Join(dir, "inquir.toml"), []byte(toml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := policy.Load(filepath.Join(dir, "inquir.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &spy{answer: func(function string, event []byte) ([]byte, error) {
+		if function == "auth" {
+			return []byte(`{"isAuthorized":true,"context":{"user":"u-1","admin":false,"n":7,"apiKeyId":"forged"}}`), nil
+		}
+		return []byte(`{"statusCode":200,"body":"ok"}`), nil
+	}}
+	gw := New(Options{Invoker: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return testNow }})
+	gw.SetPolicy(p)
+	rec := serve(gw, "GET", "/orders", "x-api-key", partnerSecret, "Authorization", "Bearer t")
+	calls := s.called()
+	if rec.Code != 200 || len(calls) != 2 || calls[1].function != "fn" {
+		t.Fatalf("%d %s, calls %v", rec.Code, rec.Body, calls)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(calls[1].raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"apiKeyId": "k", "tenant": "acme", "user": "u-1", "admin": false, "n": float64(7)}
+	if diff := cmp.Diff(want, ev["requestContext"].(map[string]any)["authorizer"].(map[string]any)["lambda"]); diff != "" {
+		t.Errorf("requestContext.authorizer.lambda (-want +got):\n%s", diff)
+	}
+}

@@ -255,7 +255,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := uuid.New()
 	rec.requestID = reqID
 	if route.Payload == config.Payload2 {
-		rec.status = g.serveV2(w, r, p, m, d, body, rec, now) // an HTTP API's event and answer (serve_v2.go)
+		rec.status = g.serveV2(w, r, p, m, d, az, body, rec, now) // an HTTP API's event and answer (serve_v2.go)
 		return
 	}
 	ev := newEvent(r, m, d, body, reqID, p.Config.Gateway.KeyHeader, names, now)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"time"
@@ -43,11 +44,14 @@ var (
 )
 
 // serveV2 hands an authorized request to route's function as a payload
-// 2.0 event and writes its answer as an HTTP API would. It returns the
-// status written.
-func (g *Gateway) serveV2(w http.ResponseWriter, r *http.Request, p *policy.Policy, m policy.Match, d policy.Decision, body []byte, rec *logEntry, now time.Time) int {
+// 2.0 event and writes its answer as an HTTP API would. az is the route's
+// Lambda authorizer's answer, or nil. It returns the status written.
+func (g *Gateway) serveV2(w http.ResponseWriter, r *http.Request, p *policy.Policy, m policy.Match, d policy.Decision, az *authorized, body []byte, rec *logEntry, now time.Time) int {
 	fn := m.Route.Function
 	ev := newEventV2(r, m, d, body, rec.requestID, p.Config.Gateway.KeyHeader, now)
+	if az != nil {
+		ev.setAuthorizer(az)
+	}
 	g.stats.invoke(fn)
 	var out []byte
 	var err error
@@ -75,6 +79,30 @@ func (g *Gateway) serveV2(w http.ResponseWriter, r *http.Request, p *policy.Poli
 		return g.fail(w, http.StatusBadGateway, "function_error", "the function failed")
 	}
 	return writeResponseV2(w, resp)
+}
+
+// setAuthorizer puts a Lambda authorizer's answer in the event as HTTP
+// APIs do: its context, with the JSON types the authorizer wrote, in
+// requestContext.authorizer.lambda (lambdaAuthorizer), beside the key's.
+// The key's apiKeyId stays, as for payload 1.0: it is what inquir vouches
+// for, whatever the authorizer's context says.
+func (ev *eventV2) setAuthorizer(az *authorized) {
+	ctx := map[string]any{}
+	if a := ev.RequestContext.Authorizer; a != nil {
+		maps.Copy(ctx, a.Lambda)
+	}
+	keyID, hasKey := ctx["apiKeyId"]
+	if az.answer.RawContext != nil {
+		maps.Copy(ctx, az.answer.RawContext)
+	} else {
+		for k, v := range az.answer.Context {
+			ctx[k] = v
+		}
+	}
+	if hasKey {
+		ctx["apiKeyId"] = keyID
+	}
+	ev.RequestContext.Authorizer = lambdaAuthorizer(ctx)
 }
 
 // invokeFailedV2 answers an Invoker error on a payload 2.0 route. Under
