@@ -16,11 +16,13 @@ import (
 
 func rulePayloadMismatch() *Rule {
 	return &Rule{
-		ID: "INQ023", Name: "HandlerWrittenForOtherPayload", Severity: Warning,
-		Title: "a function whose handler reads the other payload format version's event, or whose routes hand it both",
+		ID: "INQ023", Name: "WrittenForOtherPayload", Severity: Warning,
+		Title: "a handler or authorizer written for the other payload format version than its routes', or one function behind both",
 		Explanation: `A route's payload (the route's own, or [gateway] payload; "1.0" by default) says which event its function gets: "1.0" a REST API's (httpMethod, path, multiValueHeaders, requestContext.identity.apiKeyId), "2.0" an HTTP API's (rawPath, routeKey, requestContext.http.method, cookies, the key id in requestContext.authorizer.lambda.apiKeyId). A handler written for one reads fields the other does not have: on the other it finds them undefined (Node) or zero (Go's events.APIGatewayProxyRequest decoded from a 2.0 event has no HTTPMethod and no Path), and it routes, authorizes or logs on nothing, with no error anywhere. API Gateway does the same, so the mistake survives deployment. A function behind routes of both versions gets two event shapes, which one handler rarely reads both of.
 
 How lint looks: for each function whose routes all use one version, it reads the handler's sources as INQ011 does (a Go function's package folder, *.go without tests; a Node module and the .js, .mjs, .cjs and .ts files beside it), comments removed, for what only the other version has: in Go the types events.APIGatewayProxyRequest and events.APIGatewayV2HTTPRequest; in JavaScript the fields .httpMethod, .multiValueHeaders, .multiValueQueryStringParameters and requestContext.identity (payload 1.0), and .rawPath, .rawQueryString, .routeKey and requestContext.http (payload 2.0). A function named by routes of both versions is reported at the first route whose version differs from the function's first route's.
+
+Authorizers differ by version too. REST APIs (payload 1.0) have TOKEN and REQUEST Lambda authorizers that answer an IAM policy; HTTP APIs (payload 2.0) have only REQUEST authorizers, which may answer a simple response ({"isAuthorized": true}). inquir runs either on either, so lint reports an authorizer with type = "token" that guards a payload 2.0 route, and one with simple_responses = true that guards a payload 1.0 route: AWS has no such authorizer for that API.
 
 Its limits: it is a textual heuristic. It misses fields read through a library (serverless-http, aws-lambda-go-api-proxy and the like read both versions and are right not to be reported) or by a computed name, and a variable named like an event field on another object is taken for one. It reports one finding per function, naming the first place found.`,
 		Fix:              `read the fields of the payload the routes send (or set payload on the function's routes to the version its handler is written for)`,
@@ -104,9 +106,35 @@ export async function handler(event) {
 				}
 				out = append(out, f)
 			}
-			return out
+			return append(out, authorizerPayloadFindings(v)...)
 		},
 	}
+}
+
+// authorizerPayloadFindings reports authorizers with an option the
+// payload format version of a route they guard does not have: TOKEN on
+// 2.0, simple responses on 1.0.
+func authorizerPayloadFindings(v *View) []Finding {
+	var out []Finding
+	for _, a := range v.Config.Authorizers {
+		i := slices.IndexFunc(v.Config.Routes, func(r config.Route) bool {
+			return r.Authorizer == a.Name && (a.Type == config.AuthorizerToken && r.Payload == config.Payload2 || a.SimpleResponses && r.Payload == config.Payload1)
+		})
+		if i < 0 {
+			continue
+		}
+		r := v.Config.Routes[i]
+		if a.Type == config.AuthorizerToken && r.Payload == config.Payload2 {
+			out = append(out, v.at("authorizer "+a.Name,
+				fmt.Sprintf("authorizer %q is a TOKEN authorizer, which only REST APIs (payload 1.0) have, but it guards %s (routes[%d]), a payload 2.0 route: HTTP APIs have REQUEST authorizers only; use type = \"request\" with identity_sources = [\"header.NAME\"]", a.Name, r, r.Index),
+				"authorizers", a.Name, "type"))
+			continue
+		}
+		out = append(out, v.at("authorizer "+a.Name,
+			fmt.Sprintf("authorizer %q answers simple responses, which only HTTP APIs (payload 2.0) read, but it guards %s (routes[%d]), a payload 1.0 route: REST API authorizers answer an IAM policy; remove simple_responses, or give the route payload = \"2.0\"", a.Name, r, r.Index),
+			"authorizers", a.Name, "simple_responses"))
+	}
+	return out
 }
 
 func otherPayload(p string) string {

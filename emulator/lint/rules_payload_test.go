@@ -86,3 +86,34 @@ func TestKeyCheckAdviceForPayload2(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthorizerPayloadMismatch checks INQ023 on authorizers: a TOKEN
+// authorizer guarding a payload 2.0 route, simple responses guarding a
+// payload 1.0 route; and neither where the versions agree.
+func TestAuthorizerPayloadMismatch(t *testing.T) {
+	const auth = "\n[functions.auth]\nruntime = \"node\"\npath = \"auth.mjs\"\n"
+	token := "\n[authorizers.a]\nfunction = \"auth\"\ntype = \"token\"\nidentity_sources = [\"header.Authorization\"]\n"
+	simple := "\n[authorizers.a]\nfunction = \"auth\"\ntype = \"request\"\nidentity_sources = [\"header.Authorization\"]\nsimple_responses = true\n"
+	guarded := func(payload string) string {
+		return route("GET", "/a", "function = \"f\"\nauth = \"authorizer\"\nauthorizer = \"a\"\npayload = \""+payload+"\"")
+	}
+	tests := []struct{ name, toml, want string }{
+		{"token on 2.0", fn + auth + token + guarded("2.0"),
+			`authorizer "a" is a TOKEN authorizer, which only REST APIs (payload 1.0) have, but it guards GET /a (routes[0]), a payload 2.0 route`},
+		{"token on 1.0", fn + auth + token + guarded("1.0"), ""},
+		{"simple on 1.0", fn + auth + simple + guarded("1.0"),
+			`authorizer "a" answers simple responses, which only HTTP APIs (payload 2.0) read, but it guards GET /a (routes[0]), a payload 1.0 route`},
+		{"simple on 2.0", fn + auth + simple + guarded("2.0"), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := briefs(lintProject(t, tt.toml, nil, Options{}), "INQ023")
+			switch {
+			case tt.want == "" && len(got) != 0:
+				t.Errorf("findings %+v; want none", got)
+			case tt.want != "" && (len(got) != 1 || !strings.Contains(got[0].Message, tt.want) || !strings.HasPrefix(got[0].Field, "authorizers.a.")):
+				t.Errorf("findings %+v; want one at authorizers.a saying %q", got, tt.want)
+			}
+		})
+	}
+}
