@@ -139,18 +139,15 @@ func newEventV2(r *http.Request, m policy.Match, d policy.Decision, body []byte,
 		sourceIP = r.RemoteAddr
 	}
 	// The headers API Gateway adds, after the client's own (every capture
-	// has them): the client's address appended to any X-Forwarded-For it
-	// sent, the port and protocol it reached the gateway on.
+	// has them), as payload 1.0's addForwarded sets them: the client's
+	// address appended to any X-Forwarded-For it sent, the port and
+	// protocol it reached the gateway on. x-amzn-trace-id is setTrace's.
 	if xff := headers["x-forwarded-for"]; xff != "" {
 		headers["x-forwarded-for"] = xff + ", " + sourceIP
 	} else {
 		headers["x-forwarded-for"] = sourceIP
 	}
-	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
-		if _, port, err := net.SplitHostPort(a.String()); err == nil {
-			headers["x-forwarded-port"] = port
-		}
-	}
+	headers["x-forwarded-port"] = forwardedPort(r)
 	headers["x-forwarded-proto"] = "http"
 	if r.TLS != nil {
 		headers["x-forwarded-proto"] = "https"
@@ -215,6 +212,18 @@ func newEventV2(r *http.Request, m policy.Match, d policy.Decision, body []byte,
 		}
 	}
 	return ev
+}
+
+// setTrace sets the x-amzn-trace-id header to the request's X-Ray trace id
+// root (requestTraceRoot), as payload 1.0's addForwarded does: the
+// client's own header when its Root is root, else "Root=" + root.
+func (ev *eventV2) setTrace(root string) {
+	if sent, ok := ev.Headers["x-amzn-trace-id"]; ok {
+		if got, ok := traceRootOf(sent); ok && got == root {
+			return
+		}
+	}
+	ev.Headers["x-amzn-trace-id"] = "Root=" + root
 }
 
 // textBody reports whether an HTTP API hands a body of this Content-Type

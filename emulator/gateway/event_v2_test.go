@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -259,7 +260,8 @@ func TestEventV2MatchesAWSCaptures(t *testing.T) {
 		}
 	})
 	t.Run("request values", func(t *testing.T) {
-		headers := got["headers"].(map[string]any)
+		headers := maps.Clone(got["headers"].(map[string]any))
+		delete(headers, "x-amzn-trace-id") // TestEventV2TraceID
 		want := map[string]any{
 			"host": "id.execute-api.us-east-1.amazonaws.com", "header1": "value1", "header2": "value1,value2",
 			"user-agent": "agent", "content-type": "application/json", "content-length": fmt.Sprint(len(body)),
@@ -294,11 +296,11 @@ func TestEventV2MatchesAWSCaptures(t *testing.T) {
 		got := v2Event(t, addr, s, bare)
 		compare(t, capture, got)
 		ch, gh := capture["headers"].(map[string]any), got["headers"].(map[string]any)
-		// x-amzn-trace-id is Lambda's trace id, which the other gateway
-		// headers' work (issue 21, item 2) brings to both payloads.
-		wantNames := slices.DeleteFunc(slices.Sorted(maps.Keys(ch)), func(n string) bool { return n == "x-amzn-trace-id" })
-		if diff := cmp.Diff(wantNames, slices.Sorted(maps.Keys(gh))); diff != "" {
+		if diff := cmp.Diff(slices.Sorted(maps.Keys(ch)), slices.Sorted(maps.Keys(gh))); diff != "" {
 			t.Errorf("header names (-aws +inquir):\n%s", diff)
+		}
+		if _, ok := traceRootOf(gh["x-amzn-trace-id"].(string)); !ok {
+			t.Errorf("x-amzn-trace-id %v has no X-Ray Root", gh["x-amzn-trace-id"])
 		}
 		for _, n := range []string{"accept", "content-length", "host", "user-agent"} {
 			if ch[n] != gh[n] {
@@ -493,5 +495,50 @@ authorizer = "simple"
 	want := map[string]any{"apiKeyId": "k", "tenant": "acme", "user": "u-1", "admin": false, "n": float64(7)}
 	if diff := cmp.Diff(want, ev["requestContext"].(map[string]any)["authorizer"].(map[string]any)["lambda"]); diff != "" {
 		t.Errorf("requestContext.authorizer.lambda (-want +got):\n%s", diff)
+	}
+}
+
+// traceInvoker records the trace id the gateway hands it with each event.
+type traceInvoker struct {
+	traces, events []string
+}
+
+func (ti *traceInvoker) Invoke(ctx context.Context, function string, event []byte) ([]byte, error) {
+	var ev struct {
+		Headers map[string]string `json:"headers"`
+	}
+	if err := json.Unmarshal(event, &ev); err != nil {
+		return nil, err
+	}
+	ti.traces = append(ti.traces, TraceID(ctx))
+	ti.events = append(ti.events, ev.Headers["x-amzn-trace-id"])
+	return []byte(`{"statusCode":200}`), nil
+}
+
+// TestEventV2TraceID checks that a payload 2.0 event's x-amzn-trace-id
+// names the trace the Invoker is handed (the Root of the function's
+// Lambda-Runtime-Trace-Id), as for payload 1.0: a new one, or the
+// client's when its Root is well formed.
+func TestEventV2TraceID(t *testing.T) {
+	ti := &traceInvoker{}
+	gw := New(Options{Invoker: ti, Now: func() time.Time { return testNow }})
+	gw.SetPolicy(v2Policy(t, "inquir"))
+	const sent = "Root=1-5f2330a4-6a0de1cd0e17c0508d386a64;Parent=53995c3f42cd8ad8;Sampled=1"
+	serve(gw, "GET", "/a", "x-api-key", partnerSecret)
+	serve(gw, "GET", "/a", "x-api-key", partnerSecret, "X-Amzn-Trace-Id", sent)
+	serve(gw, "GET", "/a", "x-api-key", partnerSecret, "X-Amzn-Trace-Id", "Root=bogus")
+	if len(ti.traces) != 3 {
+		t.Fatalf("%d invocations", len(ti.traces))
+	}
+	for i, root := range ti.traces {
+		if _, ok := traceRootOf("Root=" + root); !ok {
+			t.Errorf("call %d: trace id %q is not an X-Ray id", i, root)
+		}
+	}
+	if ti.events[0] != "Root="+ti.traces[0] || ti.events[2] != "Root="+ti.traces[2] {
+		t.Errorf("x-amzn-trace-id %q, %q; want Root= the invoker's %q, %q", ti.events[0], ti.events[2], ti.traces[0], ti.traces[2])
+	}
+	if ti.events[1] != sent || ti.traces[1] != "1-5f2330a4-6a0de1cd0e17c0508d386a64" {
+		t.Errorf("the client's trace: event %q, invoker %q; want it kept", ti.events[1], ti.traces[1])
 	}
 }

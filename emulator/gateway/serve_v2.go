@@ -52,13 +52,16 @@ func (g *Gateway) serveV2(w http.ResponseWriter, r *http.Request, p *policy.Poli
 	if az != nil {
 		ev.setAuthorizer(az)
 	}
+	trace := requestTraceRoot(r, now)
+	ev.setTrace(trace)
+	ctx := WithTraceID(r.Context(), trace)
 	g.stats.invoke(fn)
 	var out []byte
 	var err error
 	if ei, ok := g.opts.Invoker.(EventV2Invoker); ok && ei.TakesEvent(fn) {
-		out, err = ei.InvokeEventV2(r.Context(), fn, ev.typed())
+		out, err = ei.InvokeEventV2(ctx, fn, ev.typed())
 	} else {
-		out, err = g.opts.Invoker.Invoke(r.Context(), fn, ev.marshal())
+		out, err = g.opts.Invoker.Invoke(ctx, fn, ev.marshal())
 	}
 	if err != nil {
 		rec.err = err
