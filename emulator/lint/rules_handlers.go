@@ -147,6 +147,11 @@ Its limits: it is a textual heuristic. It misses a flag computed at run time (is
 			}
 			var out []Finding
 			for _, fn := range v.Config.Functions {
+				if onlyPayload2(v.Config, fn.Name) {
+					// HTTP APIs have no binary media types: they decode
+					// isBase64Encoded always, and so does inquir.
+					continue
+				}
 				places := findBase64Answers(handlerSources(fn))
 				if len(places) == 0 {
 					continue
@@ -166,22 +171,28 @@ Its limits: it is a textual heuristic. It misses a flag computed at run time (is
 	}
 }
 
-// keyIDField is where function's event holds the caller's key id:
-// requestContext.identity.apiKeyId in a REST API's event (payload 1.0),
-// requestContext.authorizer.lambda.apiKeyId in an HTTP API's (2.0), which
-// a function only behind payload 2.0 routes gets.
-func keyIDField(c *config.Config, function string) string {
-	v2 := false
+// onlyPayload2 reports whether function has routes, all of them payload
+// 2.0 (an HTTP API's).
+func onlyPayload2(c *config.Config, function string) bool {
+	seen := false
 	for _, r := range c.Routes {
 		if r.Function != function {
 			continue
 		}
 		if r.Payload != config.Payload2 {
-			return "requestContext.identity.apiKeyId"
+			return false
 		}
-		v2 = true
+		seen = true
 	}
-	if v2 {
+	return seen
+}
+
+// keyIDField is where function's event holds the caller's key id:
+// requestContext.identity.apiKeyId in a REST API's event (payload 1.0),
+// requestContext.authorizer.lambda.apiKeyId in an HTTP API's (2.0), which
+// a function only behind payload 2.0 routes gets.
+func keyIDField(c *config.Config, function string) string {
+	if onlyPayload2(c, function) {
 		return "requestContext.authorizer.lambda.apiKeyId"
 	}
 	return "requestContext.identity.apiKeyId"

@@ -22,6 +22,8 @@ func rulePayloadMismatch() *Rule {
 
 How lint looks: for each function whose routes all use one version, it reads the handler's sources as INQ011 does (a Go function's package folder, *.go without tests; a Node module and the .js, .mjs, .cjs and .ts files beside it), comments removed, for what only the other version has: in Go the types events.APIGatewayProxyRequest and events.APIGatewayV2HTTPRequest; in JavaScript the fields .httpMethod, .multiValueHeaders, .multiValueQueryStringParameters and requestContext.identity (payload 1.0), and .rawPath, .rawQueryString, .routeKey and requestContext.http (payload 2.0). A function named by routes of both versions is reported at the first route whose version differs from the function's first route's.
 
+[gateway] binary_media_types is a REST API's setting: with every route on payload 2.0 it changes nothing, and lint says so.
+
 Authorizers differ by version too. REST APIs (payload 1.0) have TOKEN and REQUEST Lambda authorizers that answer an IAM policy; HTTP APIs (payload 2.0) have only REQUEST authorizers, which may answer a simple response ({"isAuthorized": true}). inquir runs either on either, so lint reports an authorizer with type = "token" that guards a payload 2.0 route, and one with simple_responses = true that guards a payload 1.0 route: AWS has no such authorizer for that API.
 
 Its limits: it is a textual heuristic. It misses fields read through a library (serverless-http, aws-lambda-go-api-proxy and the like read both versions and are right not to be reported) or by a computed name, and a variable named like an event field on another object is taken for one. It reports one finding per function, naming the first place found.`,
@@ -106,7 +108,14 @@ export async function handler(event) {
 				}
 				out = append(out, f)
 			}
-			return append(out, authorizerPayloadFindings(v)...)
+			out = append(out, authorizerPayloadFindings(v)...)
+			if len(v.Config.Gateway.BinaryMediaTypes) > 0 && len(v.Config.Routes) > 0 &&
+				!slices.ContainsFunc(v.Config.Routes, func(r config.Route) bool { return r.Payload == config.Payload1 }) {
+				out = append(out, v.at("gateway binary_media_types",
+					"binary_media_types is a REST API's setting (payload 1.0), but every route is payload 2.0: HTTP APIs have no binary media types (a body is base64-encoded by its Content-Type, and isBase64Encoded is always decoded); remove it",
+					"gateway", "binary_media_types"))
+			}
+			return out
 		},
 	}
 }

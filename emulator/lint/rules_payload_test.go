@@ -117,3 +117,37 @@ func TestAuthorizerPayloadMismatch(t *testing.T) {
 		})
 	}
 }
+
+// TestBinaryTypesOnPayload2 checks that INQ023 reports binary_media_types
+// where every route is payload 2.0, and that INQ020 leaves a function
+// behind payload 2.0 routes alone (HTTP APIs decode isBase64Encoded
+// always).
+func TestBinaryTypesOnPayload2(t *testing.T) {
+	files := map[string]string{"f.mjs": "export async function handler() {\n  return { statusCode: 200, isBase64Encoded: true, body: 'aGk=' };\n}\n"}
+	r := route("GET", "/a", "function = \"f\"\ngroup = \"partners\"")
+	tests := []struct {
+		name, gateway string
+		inq020        int
+		inq023        string
+	}{
+		{"1.0 without types", "", 1, ""},
+		{"2.0 without types", "payload = \"2.0\"\n", 0, ""},
+		{"2.0 with types", "payload = \"2.0\"\nbinary_media_types = [\"image/png\"]\n", 0, "binary_media_types is a REST API's setting (payload 1.0), but every route is payload 2.0"},
+		{"1.0 with types", "binary_media_types = [\"image/png\"]\n", 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := lintProject(t, "[gateway]\n"+tt.gateway+fn+partner+r, files, Options{})
+			if got := slices.DeleteFunc(briefs(rep, "INQ020"), func(b brief) bool { return b.Field != "functions.f.path" }); len(got) != tt.inq020 {
+				t.Errorf("INQ020 findings %+v; want %d", got, tt.inq020)
+			}
+			got := briefs(rep, "INQ023")
+			switch {
+			case tt.inq023 == "" && len(got) != 0:
+				t.Errorf("INQ023 findings %+v; want none", got)
+			case tt.inq023 != "" && (len(got) != 1 || !strings.Contains(got[0].Message, tt.inq023) || got[0].Field != "gateway.binary_media_types"):
+				t.Errorf("INQ023 findings %+v; want one at gateway.binary_media_types saying %q", got, tt.inq023)
+			}
+		})
+	}
+}
