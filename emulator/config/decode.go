@@ -277,7 +277,7 @@ func sortByPosition(errs []error) {
 // suggest names the fields a table does have, so a typo is easy to fix.
 func suggest(key []string) string {
 	fields := map[string]string{
-		"gateway":     "listen, key_header, compat, region, api_key_source, payload",
+		"gateway":     "listen, key_header, compat, region, api_key_source, binary_media_types, payload",
 		"keys":        "secret, groups, not_before, expires, disabled, metadata, plan",
 		"groups":      "internal, authorizer",
 		"functions":   "runtime, path, export, command, timeout, concurrency, env",

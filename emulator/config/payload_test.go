@@ -68,3 +68,15 @@ func TestPayloadErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestGatewayFieldSuggestion checks that a misspelt [gateway] field is
+// answered with every field the table has, payload among them.
+func TestGatewayFieldSuggestion(t *testing.T) {
+	path := project(t, "[gateway]\npayloads = \"2.0\"\n")
+	t.Chdir(filepath.Dir(path))
+	_, err := Load(path)
+	const want = `inquir.toml:2:1: gateway.payloads: unknown field (gateway fields are listen, key_header, compat, region, api_key_source, binary_media_types, payload)`
+	if err == nil || err.Error() != want {
+		t.Errorf("error:\n got %v\nwant %s", err, want)
+	}
+}
