@@ -169,9 +169,12 @@ type Route struct {
 	Auth         string // "" (a key is required), "none" or "authorizer" (the authorizer alone)
 	Reason       string
 	Authorizer   string
-	Comment      string
-	Line         int
-	order        int // x-inquir-route: the route's place in the exported config
+	// Payload is the route's payload format version: "2.0" for an HTTP
+	// API route that sends it (their default), "" for the default, 1.0.
+	Payload string
+	Comment string
+	Line    int
+	order   int // x-inquir-route: the route's place in the exported config
 }
 
 // Severity says whether a Finding makes the import partial.

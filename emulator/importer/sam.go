@@ -90,7 +90,7 @@ func (p *Project) sam(root *node) error {
 	}
 	for _, e := range resources.pairs() {
 		if e.value.get("Type").str() == "AWS::Serverless::HttpApi" {
-			p.note(e.line, "Resources."+e.key, "an HTTP API: its routes are served with REST (payload 1.0) events; HTTP APIs take no API keys")
+			p.note(e.line, "Resources."+e.key, "an HTTP API: its routes are served with its payload format version (2.0 unless a route says 1.0); HTTP APIs take no API keys")
 		}
 	}
 	for _, e := range resources.pairs() {
@@ -360,7 +360,7 @@ func (p *Project) samFunction(c *cfn, e pair, globals *node, apiOf func(string) 
 			if r.Method == "X-AMAZON-APIGATEWAY-ANY-METHOD" {
 				r.Method = "ANY"
 			}
-			p.note(ev.line, efield, "an HTTP API route: inquir hands the function a REST (payload 1.0) event, not payload 2.0 (rawPath, requestContext.http), and a 1.0 response is read")
+			p.httpAPIPayload(&r, ep.get("PayloadFormatVersion"), efield+".Properties.PayloadFormatVersion", ev.line, efield)
 			if ep.get("Auth") != nil {
 				p.drop(ep.get("Auth").line(), efield+".Properties.Auth", "an HTTP API authorizer is not run by inquir; the route needs an API key instead, never less")
 				r.Group = "HttpApi"

@@ -78,7 +78,7 @@ func (p *Project) serverless(root *node) error {
 		switch e.key {
 		case "environment", "runtime", "timeout", "region", "apiGateway", "apiKeys", "usagePlan", "endpointType", "stage", "name":
 		case "httpApi":
-			p.note(e.line, "provider.httpApi", "HTTP API settings (CORS, authorizers, payload) are not applied; see the httpApi routes' notes")
+			p.note(e.line, "provider.httpApi", "HTTP API settings (CORS, authorizers) are not applied, but for payload; see the httpApi routes' notes")
 		default:
 			if slsProviderDeployOnly[e.key] {
 				p.note(e.line, "provider."+e.key, "deployment setting, not used by a local gateway")
@@ -489,7 +489,7 @@ func (p *Project) slsHTTPAPI(v *slsVars, n *node, fn, field string) {
 		return
 	}
 	r.Path, r.Method = "/"+strings.Trim(path, "/"), strings.ToUpper(r.Method)
-	p.note(n.line(), field, "an HTTP API route: inquir hands the function a REST (payload 1.0) event, not payload 2.0 (rawPath, requestContext.http), and a 1.0 response is read")
+	p.httpAPIPayload(&r, v.root.get("provider").get("httpApi").get("payload"), "provider.httpApi.payload", n.line(), field)
 	if a := n.get("authorizer"); a != nil {
 		p.drop(a.line(), field+".authorizer", "an HTTP API authorizer (JWT or Lambda) is not run by inquir; the route needs an API key instead, never less")
 		r.Group = "httpApi"

@@ -149,6 +149,7 @@ func (p *Project) Write(w io.Writer, outDir string) error {
 		field(&b, "authorizer", r.Authorizer)
 		field(&b, "auth", r.Auth)
 		field(&b, "reason", r.Reason)
+		field(&b, "payload", r.Payload)
 	}
 	_, err := w.Write(b.Bytes())
 	return err

@@ -1,0 +1,70 @@
+package importer_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/inquir-dev/inquir/emulator/config"
+)
+
+// TestHTTPAPIPayload checks that an HTTP API route is imported with the
+// payload format version its API sends: 2.0 by default, 1.0 where SAM's
+// PayloadFormatVersion or the Serverless Framework's
+// provider.httpApi.payload says so (with a note), and a version that is
+// neither refused as a finding.
+func TestHTTPAPIPayload(t *testing.T) {
+	const handler = "exports.handler = async () => ({ statusCode: 200 });\n"
+	sam := func(version string) string {
+		props := "            Path: /orders\n            Method: get\n"
+		if version != "" {
+			props += "            PayloadFormatVersion: '" + version + "'\n"
+		}
+		return `AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Orders:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: src/orders.handler
+      Runtime: nodejs20.x
+      Events:
+        List:
+          Type: HttpApi
+          Properties:
+` + props
+	}
+	sls := func(version string) string {
+		provider := "provider:\n  name: aws\n  runtime: nodejs20.x\n"
+		if version != "" {
+			provider += "  httpApi:\n    payload: '" + version + "'\n"
+		}
+		return "service: shop\n" + provider + "functions:\n  orders:\n    handler: src/orders.handler\n    events:\n      - httpApi: 'GET /orders'\n"
+	}
+	tests := []struct {
+		name, file, src string
+		payload         string
+		finding         string
+	}{
+		{"sam default", "template.yaml", sam(""), config.Payload2, ""},
+		{"sam 2.0", "template.yaml", sam("2.0"), config.Payload2, ""},
+		{"sam 1.0", "template.yaml", sam("1.0"), config.Payload1, `note Resources.Orders.Properties.Events.List an HTTP API route with payload 1.0`},
+		{"sam 3.0", "template.yaml", sam("3.0"), config.Payload2, `dropped Resources.Orders.Properties.Events.List.Properties.PayloadFormatVersion "3.0" is not a payload format version`},
+		{"serverless default", "serverless.yml", sls(""), config.Payload2, ""},
+		{"serverless 1.0", "serverless.yml", sls("1.0"), config.Payload1, `note functions.orders.events\[0\].httpApi an HTTP API route with payload 1.0`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := importSource(t, tt.file, tt.src, map[string]string{"src/orders.js": handler})
+			r := route(got.cfg, "GET", "/orders")
+			if r == nil || r.Payload != tt.payload {
+				t.Fatalf("GET /orders = %+v, want payload %s\n%s", r, tt.payload, got.toml)
+			}
+			if tt.payload == config.Payload2 && !strings.Contains(got.toml, "payload = \"2.0\"") {
+				t.Errorf("inquir.toml does not say payload = \"2.0\":\n%s", got.toml)
+			}
+			if tt.finding != "" && !hasFinding(got.p, tt.finding) {
+				t.Errorf("no finding matches %s in:\n%s", tt.finding, strings.Join(findings(got.p), "\n"))
+			}
+		})
+	}
+}
