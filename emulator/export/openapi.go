@@ -99,6 +99,11 @@ func OpenAPI(c *config.Config, docDir string) (doc []byte, notes []string, err e
 		}
 		op.set("x-inquir-function", r.Function)
 		op.set("x-inquir-route", r.Index)
+		if usesPayload2(c) {
+			// A REST API has one payload format version, 1.0; the route's
+			// is kept for inquir import.
+			op.set("x-inquir-payload", r.Payload)
+		}
 		op.set("responses", ordered{}.with("default", ordered{}.with("description", "the function's response")))
 		op.set("x-amazon-apigateway-integration", ordered{}.
 			with("type", "aws_proxy").
@@ -113,8 +118,13 @@ func OpenAPI(c *config.Config, docDir string) (doc []byte, notes []string, err e
 		notes = append(notes, "route groups and a route's keys: API Gateway lets every key of a usage plan call every protected route of its stages; they are kept as x-inquir-groups and x-inquir-keys")
 	}
 
-	root.set("x-inquir-gateway", ordered{}.with("listen", c.Gateway.Listen).with("key_header", c.Gateway.KeyHeader).
-		with("compat", c.Gateway.Compat).with("region", c.Gateway.Region))
+	gateway := ordered{}.with("listen", c.Gateway.Listen).with("key_header", c.Gateway.KeyHeader).
+		with("compat", c.Gateway.Compat).with("region", c.Gateway.Region)
+	if usesPayload2(c) {
+		gateway.set("payload", c.Gateway.Payload)
+		notes = append(notes, `payload = "2.0" routes: a REST API hands every function a payload 1.0 event; deploy those routes on an HTTP API (payload 2.0), or their handlers get the other event; kept as x-inquir-payload`)
+	}
+	root.set("x-inquir-gateway", gateway)
 	groups := ordered{}
 	for _, g := range c.Groups {
 		group := ordered{}.with("internal", g.Internal)
@@ -343,4 +353,18 @@ func (o ordered) MarshalJSON() ([]byte, error) {
 	}
 	b.WriteByte('}')
 	return b.Bytes(), nil
+}
+
+// usesPayload2 reports whether a route of c, or the gateway, names payload
+// 2.0.
+func usesPayload2(c *config.Config) bool {
+	if c.Gateway.Payload == config.Payload2 {
+		return true
+	}
+	for _, r := range c.Routes {
+		if r.Payload == config.Payload2 {
+			return true
+		}
+	}
+	return false
 }

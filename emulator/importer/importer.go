@@ -81,7 +81,10 @@ type Gateway struct {
 	// APIKeySource is "authorizer" when keys come from the authorizers'
 	// usageIdentifierKey (API Gateway's apiKeySource AUTHORIZER).
 	APIKeySource string
-	Line         int
+	// Payload is "2.0" when every route names none and gets an HTTP API's
+	// event (read back from inquir export's x-inquir-gateway); "" for 1.0.
+	Payload string
+	Line    int
 }
 
 // Key is one [keys.ID] table.

@@ -28,6 +28,7 @@ type (
 		KeyHeader string `yaml:"key_header"`
 		Compat    string `yaml:"compat"`
 		Region    string `yaml:"region"`
+		Payload   string `yaml:"payload"`
 	}
 	inquirKey struct {
 		Secret    string            `yaml:"secret"`
@@ -249,6 +250,12 @@ func (p *Project) openAPIOperation(op *node, method, path string, line int, fiel
 	if n, ok := op.get("x-inquir-route").number(); ok {
 		r.order = int(n)
 	}
+	// inquir export's x-inquir-payload, else an HTTP API document's
+	// payloadFormatVersion; payload() leaves out the gateway's own.
+	r.Payload = op.get("x-inquir-payload").str()
+	if v := integ.get("payloadFormatVersion").str(); r.Payload == "" && v != "" {
+		r.Payload = v
+	}
 	if keyed {
 		if !p.fromInquir {
 			r.Group = group // inquir export writes x-inquir-groups for every group
@@ -294,6 +301,9 @@ func (p *Project) openAPIExtensions(root *node) {
 		var gw inquirGateway
 		if p.decode(g, "x-inquir-gateway", &gw) {
 			p.Gateway.Listen, p.Gateway.Compat, p.Gateway.Region, p.Gateway.Line = gw.Listen, gw.Compat, gw.Region, g.line()
+			if gw.Payload != "1.0" {
+				p.Gateway.Payload = gw.Payload
+			}
 			if gw.KeyHeader != "" {
 				p.Gateway.KeyHeader = gw.KeyHeader
 			}

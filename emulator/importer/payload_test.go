@@ -68,3 +68,34 @@ Resources:
 		})
 	}
 }
+
+// TestOpenAPIPayloadFormatVersion checks that an HTTP API's OpenAPI
+// document (x-amazon-apigateway-integration's payloadFormatVersion) is
+// imported with that payload.
+func TestOpenAPIPayloadFormatVersion(t *testing.T) {
+	doc := `openapi: 3.0.1
+info: { title: shop, version: "1" }
+paths:
+  /orders:
+    get:
+      x-amazon-apigateway-integration:
+        type: aws_proxy
+        httpMethod: POST
+        uri: arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:orders/invocations
+        payloadFormatVersion: "2.0"
+  /legacy:
+    get:
+      x-amazon-apigateway-integration:
+        type: aws_proxy
+        httpMethod: POST
+        uri: arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:orders/invocations
+        payloadFormatVersion: "1.0"
+`
+	got := importSource(t, "openapi.yaml", doc, map[string]string{"functions/orders/index.js": "exports.handler = async () => ({});\n"})
+	if r := route(got.cfg, "GET", "/orders"); r == nil || r.Payload != config.Payload2 {
+		t.Errorf("GET /orders = %+v, want payload 2.0\n%s", r, got.toml)
+	}
+	if r := route(got.cfg, "GET", "/legacy"); r == nil || r.Payload != config.Payload1 {
+		t.Errorf("GET /legacy = %+v, want payload 1.0\n%s", r, got.toml)
+	}
+}

@@ -93,6 +93,7 @@ listen = "127.0.0.1:9001"
 key_header = "x-partner-key"
 compat = "aws"
 region = "eu-west-1"
+payload = "2.0"
 
 [plans.partner]
 rate = 2.5
@@ -173,6 +174,7 @@ method = "POST"
 path = "/internal/search"
 function = "search"
 group = "internal"
+payload = "1.0"
 keys = ["partner-acme"]
 
 [[routes]]

@@ -60,7 +60,7 @@ func (p *Project) Write(w io.Writer, outDir string) error {
 		b.WriteString("\n")
 	}
 	g := p.Gateway
-	if g.KeyHeader != "" || g.Region != "" || g.Listen != "" || g.Compat != "" || g.APIKeySource != "" {
+	if g.KeyHeader != "" || g.Region != "" || g.Listen != "" || g.Compat != "" || g.APIKeySource != "" || g.Payload != "" {
 		at(g.Line, "gateway")
 		b.WriteString("[gateway]\n")
 		field(&b, "listen", g.Listen)
@@ -68,6 +68,7 @@ func (p *Project) Write(w io.Writer, outDir string) error {
 		field(&b, "compat", g.Compat)
 		field(&b, "region", g.Region)
 		field(&b, "api_key_source", g.APIKeySource)
+		field(&b, "payload", g.Payload)
 	}
 	for _, pl := range p.Plans {
 		at(pl.Line, pl.Comment)
@@ -149,7 +150,7 @@ func (p *Project) Write(w io.Writer, outDir string) error {
 		field(&b, "authorizer", r.Authorizer)
 		field(&b, "auth", r.Auth)
 		field(&b, "reason", r.Reason)
-		field(&b, "payload", r.Payload)
+		field(&b, "payload", routePayload(r.Payload, g.Payload))
 	}
 	_, err := w.Write(b.Bytes())
 	return err
@@ -260,4 +261,13 @@ func tomlString(s string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
+}
+
+// routePayload is what a route's payload field says: nothing where the
+// route's version is the gateway's (gateway, "" for 1.0).
+func routePayload(route, gateway string) string {
+	if route == "" || route == gateway || route == "1.0" && gateway == "" {
+		return ""
+	}
+	return route
 }
