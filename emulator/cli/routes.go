@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -37,24 +38,32 @@ func runRoutes(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitOK
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	// The AUTHORIZER column is there when some route has one, so a config
-	// without Lambda authorizers reads as it always has.
+	// The AUTHORIZER and PAYLOAD columns are there when some route has an
+	// authorizer or payload 2.0, so a config without either reads as it
+	// always has.
 	withAuthorizer := slices.ContainsFunc(rows, func(r policy.RouteInfo) bool { return r.Authorizer != "" })
+	withPayload := slices.ContainsFunc(rows, func(r policy.RouteInfo) bool { return r.Payload != "" })
+	head := []string{"METHOD", "PATH", "FUNCTION", "AUTH"}
 	if withAuthorizer {
-		fmt.Fprintln(tw, "METHOD\tPATH\tFUNCTION\tAUTH\tAUTHORIZER\tCALLERS")
-	} else {
-		fmt.Fprintln(tw, "METHOD\tPATH\tFUNCTION\tAUTH\tCALLERS")
+		head = append(head, "AUTHORIZER")
 	}
+	if withPayload {
+		head = append(head, "PAYLOAD")
+	}
+	fmt.Fprintln(tw, strings.Join(append(head, "CALLERS"), "\t"))
 	for _, r := range rows {
+		cells := []string{r.Method, printable(r.Path), printable(r.Function), r.Auth}
 		if withAuthorizer {
 			authorizer := "-"
 			if r.Authorizer != "" {
 				authorizer = printable(r.Authorizer)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Method, printable(r.Path), printable(r.Function), r.Auth, authorizer, callers(r))
-			continue
+			cells = append(cells, authorizer)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Method, printable(r.Path), printable(r.Function), r.Auth, callers(r))
+		if withPayload {
+			cells = append(cells, cmp.Or(r.Payload, config.Payload1))
+		}
+		fmt.Fprintln(tw, strings.Join(append(cells, callers(r)), "\t"))
 	}
 	_ = tw.Flush()
 	return exitOK
