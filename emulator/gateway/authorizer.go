@@ -25,7 +25,8 @@ type authorized struct {
 }
 
 // setAuthorizer puts the authorizer's answer in the event as REST APIs do:
-// principalId, integrationLatency and each context value, stringified.
+// principalId, integrationLatency and each context value, stringified; a
+// simple response's context goes in lambda, as HTTP APIs put it.
 // The key's apiKeyId, set by newEvent, stays: it is what inquir vouches
 // for, whatever the authorizer's context says.
 func (ev *proxyEvent) setAuthorizer(az *authorized) {
@@ -37,7 +38,13 @@ func (ev *proxyEvent) setAuthorizer(az *authorized) {
 	for k, v := range az.answer.Context {
 		rc.Authorizer[k] = v
 	}
-	if !az.answer.Simple {
+	if az.answer.Simple {
+		// HTTP APIs hand a Lambda authorizer's context over here, with
+		// its JSON types.
+		if az.answer.RawContext != nil {
+			rc.Authorizer["lambda"] = az.answer.RawContext
+		}
+	} else {
 		rc.Authorizer["principalId"] = az.answer.PrincipalID
 	}
 	rc.Authorizer["integrationLatency"] = az.latency.Milliseconds()

@@ -138,3 +138,39 @@ func TestMissingIdentitySourceRunsNothing(t *testing.T) {
 		t.Errorf("%d invocations", n)
 	}
 }
+
+// A simple response's context reaches the handler where HTTP APIs put a
+// Lambda authorizer's context, requestContext.authorizer.lambda, with its
+// JSON types (aws-lambda-go's events/testdata/apigw-v2-request-lambda-authorizer.json).
+func TestSimpleResponseContextReachesHandler(t *testing.T) {
+	s := &spy{answer: func(function string, event []byte) ([]byte, error) {
+		if function == "auth" {
+			return []byte(`{"isAuthorized":true,"context":{"tenant":"acme","n":7,"roles":["a"]}}`), nil
+		}
+		return []byte(`{"statusCode":200,"body":"ok"}`), nil
+	}}
+	gw := New(Options{Invoker: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	gw.SetPolicy(loadPolicy(t, tokenAuthorizerConfig(`simple_responses = true`)))
+	req := httptest.NewRequest("GET", "http://127.0.0.1/r", nil)
+	req.Header.Set("Authorization", "t")
+	rec := httptest.NewRecorder()
+	gw.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	calls := s.called()
+	if len(calls) != 2 || calls[1].function != "fn" {
+		t.Fatalf("calls = %v", calls)
+	}
+	var ev struct {
+		RequestContext struct {
+			Authorizer map[string]json.RawMessage `json:"authorizer"`
+		} `json:"requestContext"`
+	}
+	if err := json.Unmarshal(calls[1].raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(ev.RequestContext.Authorizer["lambda"]); got != `{"n":7,"roles":["a"],"tenant":"acme"}` {
+		t.Errorf("requestContext.authorizer.lambda = %s", got)
+	}
+}
