@@ -149,6 +149,10 @@ type authorizerRefusal struct {
 	awsBody []byte // under compat = "aws"
 	reason  string // log and stats
 	err     error  // why, for the log; never sent
+	// notRun is set when the authorizer's function could not be run
+	// (still building, or the caller went away): answered as a handler's
+	// would be, not as the authorizer's failure.
+	notRun error
 }
 
 // AWS's bodies for the gateway responses an authorizer gives rise to
@@ -162,11 +166,11 @@ var (
 )
 
 func unauthorized(reason, message string) *authorizerRefusal {
-	return &authorizerRefusal{http.StatusUnauthorized, "unauthorized", message, awsUnauthorizedBody, reason, nil}
+	return &authorizerRefusal{http.StatusUnauthorized, "unauthorized", message, awsUnauthorizedBody, reason, nil, nil}
 }
 
 func authorizerFailed(reason string, err error) *authorizerRefusal {
-	return &authorizerRefusal{http.StatusInternalServerError, "authorizer_error", "the route's authorizer failed; the inquir dev log says why", awsAuthorizerError, reason, err}
+	return &authorizerRefusal{http.StatusInternalServerError, "authorizer_error", "the route's authorizer failed; the inquir dev log says why", awsAuthorizerError, reason, err, nil}
 }
 
 // runAuthorizer runs route's Lambda authorizer for r, or answers from its
@@ -218,6 +222,9 @@ func (g *Gateway) runAuthorizer(ctx context.Context, p *policy.Policy, route *po
 				g.stats.authorizer(a.Name, "unauthorized")
 				return nil, unauthorized("authorizer_unauthorized", "the authorizer refused the request")
 			}
+			if errors.Is(err, ErrBuilding) || errors.Is(err, context.Canceled) {
+				return nil, &authorizerRefusal{notRun: err, err: fmt.Errorf("authorizer %s (function %s): %w", a.Name, a.Function, err)}
+			}
 			g.stats.authorizer(a.Name, "error")
 			return nil, authorizerFailed("authorizer_error", fmt.Errorf("authorizer %s (function %s): %w (API Gateway answers 500)", a.Name, a.Function, err))
 		}
@@ -230,7 +237,7 @@ func (g *Gateway) runAuthorizer(ctx context.Context, p *policy.Policy, route *po
 
 	refuse := func(verdict string, awsBody []byte) (*authorized, *authorizerRefusal) {
 		g.stats.authorizer(a.Name, "denied")
-		return nil, &authorizerRefusal{http.StatusForbidden, "forbidden", "the route's authorizer does not allow this request", awsBody, "authorizer_" + verdict, nil}
+		return nil, &authorizerRefusal{http.StatusForbidden, "forbidden", "the route's authorizer does not allow this request", awsBody, "authorizer_" + verdict, nil, nil}
 	}
 	if answer.Simple {
 		if !answer.Authorized {

@@ -152,3 +152,31 @@ func TestReloadDuringAuthorizerCall(t *testing.T) {
 		t.Errorf("the handler got %v from %s, want def=new", last.event.RequestContext.Authorizer, last.function)
 	}
 }
+
+// An authorizer whose function is still being built has not failed: the
+// caller gets the 503 and Retry-After a handler still being built gives,
+// not the 500 of an authorizer that crashed, and nothing is counted as
+// the authorizer's error.
+func TestAuthorizerStillBuilding(t *testing.T) {
+	s := &spy{answer: func(function string, event []byte) ([]byte, error) {
+		if function == "auth" {
+			return nil, ErrBuilding
+		}
+		return []byte(`{"statusCode":200,"body":"ok"}`), nil
+	}}
+	gw := New(Options{Invoker: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	gw.SetPolicy(loadPolicy(t, tokenAuthorizerConfig(``)))
+	req := httptest.NewRequest("GET", "http://127.0.0.1/r", nil)
+	req.Header.Set("Authorization", "t")
+	rec := httptest.NewRecorder()
+	gw.ServeHTTP(rec, req)
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+		t.Errorf("status %d, Retry-After %q: %s", rec.Code, rec.Header().Get("Retry-After"), rec.Body)
+	}
+	if n := countCalls(s, "fn"); n != 0 {
+		t.Errorf("the handler ran %d times", n)
+	}
+	if st := gw.Stats().Authorizers["tok"]; st.Errors != 0 {
+		t.Errorf("authorizer stats %+v: a build under way counted as its error", st)
+	}
+}
