@@ -11,6 +11,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/inquir-dev/inquir/emulator/authorizers"
 	"github.com/inquir-dev/inquir/emulator/policy"
 )
 
@@ -172,5 +173,23 @@ func TestSimpleResponseContextReachesHandler(t *testing.T) {
 	}
 	if got := string(ev.RequestContext.Authorizer["lambda"]); got != `{"n":7,"roles":["a"],"tenant":"acme"}` {
 		t.Errorf("requestContext.authorizer.lambda = %s", got)
+	}
+}
+
+// A go-plugin handler, called in process, gets a simple response's context
+// as json.Unmarshal would have decoded it: numbers as float64.
+func TestSimpleResponseContextTyped(t *testing.T) {
+	a, err := authorizers.Parse([]byte(`{"isAuthorized":true,"context":{"n":7,"nested":{"m":1.5}}}`), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev proxyEvent
+	ev.setAuthorizer(&authorized{answer: a})
+	lambda, ok := ev.typed().RequestContext.Authorizer["lambda"].(map[string]any)
+	if !ok {
+		t.Fatalf("requestContext.authorizer = %#v", ev.typed().RequestContext.Authorizer)
+	}
+	if lambda["n"] != float64(7) || lambda["nested"].(map[string]any)["m"] != 1.5 {
+		t.Errorf("lambda = %#v, want float64 numbers", lambda)
 	}
 }
