@@ -151,12 +151,45 @@ func TestEvaluate(t *testing.T) {
 		{"other path", []Statement{st("Allow", "execute-api:Invoke", "arn:aws:execute-api:us-east-1:000000000000:inquir/local/GET/orders/o-2")}, ImplicitDeny},
 		{"action wildcard, any case", []Statement{st("Allow", "Execute-API:*", "*")}, Allow},
 		{"other action", []Statement{st("Allow", "execute-api:ManageConnections", "*")}, ImplicitDeny},
-		{"deny wins", []Statement{st("Allow", "*", "*"), st("Deny", "execute-api:Invoke", "*/GET/orders/*")}, ExplicitDeny},
-		{"deny elsewhere", []Statement{st("Allow", "*", "*"), st("Deny", "execute-api:Invoke", "*/POST/*")}, Allow},
+		{"deny wins", []Statement{st("Allow", "*", "*"), st("Deny", "execute-api:Invoke", "arn:aws:execute-api:*:*:*/*/GET/orders/*")}, ExplicitDeny},
+		{"deny elsewhere", []Statement{st("Allow", "*", "*"), st("Deny", "execute-api:Invoke", "arn:aws:execute-api:*:*:*/*/POST/*")}, Allow},
 		{"none", nil, ImplicitDeny},
 	} {
 		if got := (Policy{Statements: tc.stmts}).Evaluate(arn); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// A wildcard matches within one segment of the ARN's path, except the
+// one that ends the Resource, which matches the rest: the developer
+// guide's ".../a123456789/*/*/petstorewalkthrough/pets" is "any method on
+// the resource path of petstorewalkthrough/pets, in any stage"
+// (api-gateway-iam-policy-examples-for-api-execution), and a trailing
+// ".../GET/user/*" allows ".../GET/user/1/sensitive" too (AWS re:Post
+// QU4Fkm_neaTBu6ub8RJsgFTQ).
+func TestEvaluateWildcardSegments(t *testing.T) {
+	allow := func(resource string) Policy {
+		return Policy{Statements: []Statement{{Effect: "Allow", Actions: []string{"execute-api:Invoke"}, Resources: []string{resource}}}}
+	}
+	arn := func(method, path string) string {
+		return MethodARN("us-east-1", "000000000000", "inquir", "local", method, path)
+	}
+	for _, tc := range []struct {
+		name, resource, arn string
+		want                Verdict
+	}{
+		{"any method, any stage, one path", "arn:aws:execute-api:*:*:inquir/*/*/petstorewalkthrough/pets", arn("GET", "/petstorewalkthrough/pets"), Allow},
+		{"a path that ends the same", "arn:aws:execute-api:*:*:inquir/*/*/petstorewalkthrough/pets", arn("GET", "/admin/petstorewalkthrough/pets"), ImplicitDeny},
+		{"the method wildcard is the method alone", "arn:aws:execute-api:*:*:inquir/local/*/pets", arn("POST", "/x/GET/pets"), ImplicitDeny},
+		{"a path parameter", "arn:aws:execute-api:*:*:inquir/local/GET/user/*/profile", arn("GET", "/user/u-1/profile"), Allow},
+		{"a path parameter, one segment", "arn:aws:execute-api:*:*:inquir/local/GET/user/*/profile", arn("GET", "/user/u-1/x/profile"), ImplicitDeny},
+		{"a trailing wildcard takes the rest", "arn:aws:execute-api:*:*:inquir/local/GET/user/*", arn("GET", "/user/u-1/sensitive"), Allow},
+		{"the whole stage", "arn:aws:execute-api:us-east-1:000000000000:inquir/local/*/*", arn("DELETE", "/a/b/c"), Allow},
+		{"everything", "*", arn("GET", "/a/b"), Allow},
+	} {
+		if got := allow(tc.resource).Evaluate(tc.arn); got != tc.want {
+			t.Errorf("%s: %s on %s: %v, want %v", tc.name, tc.resource, tc.arn, got, tc.want)
 		}
 	}
 }

@@ -17,7 +17,7 @@ type Policy struct {
 type Statement struct {
 	Effect    string   // "Allow" or "Deny"
 	Actions   []string // IAM action patterns: "execute-api:Invoke", "execute-api:*", "*"
-	Resources []string // method ARN patterns, * and ? as wildcards
+	Resources []string // method ARN patterns, * and ? as wildcards (see globMatch)
 }
 
 // Verdict is what a Policy says about one method ARN.
@@ -75,11 +75,17 @@ func matchAny(patterns []string, s string, foldCase bool) bool {
 	return false
 }
 
-// globMatch matches s against an IAM pattern: * any run of characters
-// (slashes included), ? any one character.
+// globMatch matches s against a policy's pattern as API Gateway matches
+// a Resource against a method ARN: * is any run of characters within one
+// "/" segment, except a * that ends the pattern, which takes the rest of
+// the ARN (slashes included); ? is any one character but "/". The
+// developer guide reads ".../api-id/*/*/petstorewalkthrough/pets" as any
+// method on that one resource path, in any stage
+// (api-gateway-iam-policy-examples-for-api-execution).
 func globMatch(pattern, s string) bool {
 	// Iterative, with one backtrack point: linear in practice and never
-	// exponential, whatever the pattern.
+	// exponential, whatever the pattern. One point is enough: a * before
+	// a "/" of the pattern cannot reach past the "/" of s that matched it.
 	px, sx := 0, 0
 	starPx, starSx := -1, -1
 	for sx < len(s) {
@@ -87,10 +93,10 @@ func globMatch(pattern, s string) bool {
 		case px < len(pattern) && pattern[px] == '*':
 			starPx, starSx = px, sx
 			px++
-		case px < len(pattern) && (pattern[px] == '?' || pattern[px] == s[sx]):
+		case px < len(pattern) && ((pattern[px] == '?' && s[sx] != '/') || pattern[px] == s[sx]):
 			px++
 			sx++
-		case starPx >= 0:
+		case starPx >= 0 && (s[starSx] != '/' || starPx == len(pattern)-1):
 			starSx++
 			px, sx = starPx+1, starSx
 		default:

@@ -25,7 +25,8 @@ type authorized struct {
 }
 
 // setAuthorizer puts the authorizer's answer in the event as REST APIs do:
-// principalId, integrationLatency and each context value, stringified.
+// principalId, integrationLatency and each context value, stringified; a
+// simple response's context goes in lambda, as HTTP APIs put it.
 // The key's apiKeyId, set by newEvent, stays: it is what inquir vouches
 // for, whatever the authorizer's context says.
 func (ev *proxyEvent) setAuthorizer(az *authorized) {
@@ -37,7 +38,13 @@ func (ev *proxyEvent) setAuthorizer(az *authorized) {
 	for k, v := range az.answer.Context {
 		rc.Authorizer[k] = v
 	}
-	if !az.answer.Simple {
+	if az.answer.Simple {
+		// HTTP APIs hand a Lambda authorizer's context over here, with
+		// its JSON types.
+		if az.answer.RawContext != nil {
+			rc.Authorizer["lambda"] = az.answer.RawContext
+		}
+	} else {
 		rc.Authorizer["principalId"] = az.answer.PrincipalID
 	}
 	rc.Authorizer["integrationLatency"] = az.latency.Milliseconds()
@@ -52,41 +59,86 @@ type handlerMessager interface{ HandlerMessage() string }
 
 // authorizerCache holds the answers of every authorizer across reloads,
 // and the definitions they were given under, so that a reload that
-// changes an authorizer drops its answers.
+// changes an authorizer drops its answers. An answer is read and kept
+// only for the definition in force: a request that began under the
+// previous policy and ends after a reload neither reads the new
+// definition's answers nor leaves its own for it.
 type authorizerCache struct {
-	*authorizers.Cache
-	mu      sync.Mutex
-	defined map[string]string // authorizer name -> its definition, as text
-	regexps map[string]*regexp.Regexp
+	cache    *authorizers.Cache
+	mu       sync.Mutex
+	defined  map[string]string                          // authorizer name -> its definition in force, as text
+	prepared map[*config.Authorizer]*preparedAuthorizer // the authorizers of the config in force
+}
+
+// preparedAuthorizer is what the gateway derives from an authorizer's
+// definition once per config: the definition as text (what a reload
+// compares) and its token_validation, compiled.
+type preparedAuthorizer struct {
+	def   string
+	token *regexp.Regexp
+}
+
+func prepareAuthorizer(c *config.Config, a *config.Authorizer) *preparedAuthorizer {
+	pa := &preparedAuthorizer{def: fmt.Sprintf("%+v|%+v", *a, c.Function(a.Function))}
+	if a.TokenValidation != "" {
+		pa.token = regexp.MustCompile(`^(?:` + a.TokenValidation + `)$`) // checked by config
+	}
+	return pa
 }
 
 func newAuthorizerCache() *authorizerCache {
-	return &authorizerCache{Cache: authorizers.NewCache(), defined: map[string]string{}, regexps: map[string]*regexp.Regexp{}}
+	return &authorizerCache{cache: authorizers.NewCache(), defined: map[string]string{}, prepared: map[*config.Authorizer]*preparedAuthorizer{}}
 }
 
 // setConfig keeps the answers of authorizers c defines as before and
 // drops the rest.
 func (ac *authorizerCache) setConfig(c *config.Config) {
+	now := map[string]string{}
+	prepared := map[*config.Authorizer]*preparedAuthorizer{}
+	for i := range c.Authorizers {
+		a := &c.Authorizers[i]
+		pa := prepareAuthorizer(c, a)
+		prepared[a] = pa
+		now[a.Name] = pa.def
+	}
 	ac.mu.Lock()
 	defer ac.mu.Unlock()
-	now := map[string]string{}
-	for _, a := range c.Authorizers {
-		f := c.Function(a.Function)
-		def := fmt.Sprintf("%+v|%+v", a, f)
-		now[a.Name] = def
-		if a.TokenValidation != "" {
-			ac.regexps[a.Name] = regexp.MustCompile(`^(?:` + a.TokenValidation + `)$`) // checked by config
-		}
-	}
 	prev := ac.defined
-	ac.defined = now
-	ac.Flush(func(name string) bool { return prev[name] != "" && prev[name] == now[name] })
+	ac.defined, ac.prepared = now, prepared
+	ac.cache.Flush(func(name string) bool { return prev[name] != "" && prev[name] == now[name] })
 }
 
-func (ac *authorizerCache) tokenPattern(name string) *regexp.Regexp {
+// prepare returns what c's authorizer a is prepared as: from the config
+// in force, or, for a request that began under an earlier one, afresh.
+func (ac *authorizerCache) prepare(c *config.Config, a *config.Authorizer) *preparedAuthorizer {
+	ac.mu.Lock()
+	pa := ac.prepared[a]
+	ac.mu.Unlock()
+	if pa == nil {
+		pa = prepareAuthorizer(c, a)
+	}
+	return pa
+}
+
+// get returns the answer cached for a's identity values, if a is
+// defined as pa says.
+func (ac *authorizerCache) get(a *config.Authorizer, pa *preparedAuthorizer, values []string, now time.Time) (authorizers.Answer, bool) {
 	ac.mu.Lock()
 	defer ac.mu.Unlock()
-	return ac.regexps[name]
+	if ac.defined[a.Name] != pa.def {
+		return authorizers.Answer{}, false
+	}
+	return ac.cache.Get(a.Name, values, now)
+}
+
+// put caches answer for a's TTL, if a is still defined as pa says.
+func (ac *authorizerCache) put(a *config.Authorizer, pa *preparedAuthorizer, values []string, answer authorizers.Answer, now time.Time) {
+	ac.mu.Lock()
+	defer ac.mu.Unlock()
+	if ac.defined[a.Name] != pa.def {
+		return
+	}
+	ac.cache.Put(a.Name, values, answer, a.TTL, now)
 }
 
 // authorizerRefusal is how an authorizer's refusal is answered.
@@ -97,6 +149,10 @@ type authorizerRefusal struct {
 	awsBody []byte // under compat = "aws"
 	reason  string // log and stats
 	err     error  // why, for the log; never sent
+	// notRun is set when the authorizer's function could not be run
+	// (still building, or the caller went away): answered as a handler's
+	// would be, not as the authorizer's failure.
+	notRun error
 }
 
 // AWS's bodies for the gateway responses an authorizer gives rise to
@@ -110,11 +166,11 @@ var (
 )
 
 func unauthorized(reason, message string) *authorizerRefusal {
-	return &authorizerRefusal{http.StatusUnauthorized, "unauthorized", message, awsUnauthorizedBody, reason, nil}
+	return &authorizerRefusal{http.StatusUnauthorized, "unauthorized", message, awsUnauthorizedBody, reason, nil, nil}
 }
 
 func authorizerFailed(reason string, err error) *authorizerRefusal {
-	return &authorizerRefusal{http.StatusInternalServerError, "authorizer_error", "the route's authorizer failed; the inquir dev log says why", awsAuthorizerError, reason, err}
+	return &authorizerRefusal{http.StatusInternalServerError, "authorizer_error", "the route's authorizer failed; the inquir dev log says why", awsAuthorizerError, reason, err, nil}
 }
 
 // runAuthorizer runs route's Lambda authorizer for r, or answers from its
@@ -129,13 +185,14 @@ func (g *Gateway) runAuthorizer(ctx context.Context, p *policy.Policy, route *po
 		g.stats.authorizer(a.Name, "missing_identity")
 		return nil, unauthorized("authorizer_missing_identity", "this route needs "+missing)
 	}
-	if re := g.authz.tokenPattern(a.Name); re != nil && !re.MatchString(values[0]) {
+	pa := g.authz.prepare(p.Config, a)
+	if pa.token != nil && !pa.token.MatchString(values[0]) {
 		g.stats.authorizer(a.Name, "missing_identity")
 		return nil, unauthorized("authorizer_token_invalid", "the token does not have the form the authorizer takes")
 	}
 	arn := authorizers.MethodARN(p.Config.Gateway.Region, accountID, apiID, Stage, r.Method, m.Path)
 
-	answer, hit := g.authz.Get(a.Name, values, now)
+	answer, hit := g.authz.get(a, pa, values, now)
 	var latency time.Duration
 	if hit {
 		rec.authorizerCache = "hit"
@@ -165,6 +222,9 @@ func (g *Gateway) runAuthorizer(ctx context.Context, p *policy.Policy, route *po
 				g.stats.authorizer(a.Name, "unauthorized")
 				return nil, unauthorized("authorizer_unauthorized", "the authorizer refused the request")
 			}
+			if errors.Is(err, ErrBuilding) || errors.Is(err, context.Canceled) {
+				return nil, &authorizerRefusal{notRun: err, err: fmt.Errorf("authorizer %s (function %s): %w", a.Name, a.Function, err)}
+			}
 			g.stats.authorizer(a.Name, "error")
 			return nil, authorizerFailed("authorizer_error", fmt.Errorf("authorizer %s (function %s): %w (API Gateway answers 500)", a.Name, a.Function, err))
 		}
@@ -172,12 +232,12 @@ func (g *Gateway) runAuthorizer(ctx context.Context, p *policy.Policy, route *po
 			g.stats.authorizer(a.Name, "error")
 			return nil, authorizerFailed("authorizer_bad_answer", fmt.Errorf("authorizer %s (function %s): %w (API Gateway answers 500: AuthorizerConfigurationException)", a.Name, a.Function, err))
 		}
-		g.authz.Put(a.Name, values, answer, a.TTL, now)
+		g.authz.put(a, pa, values, answer, now)
 	}
 
 	refuse := func(verdict string, awsBody []byte) (*authorized, *authorizerRefusal) {
 		g.stats.authorizer(a.Name, "denied")
-		return nil, &authorizerRefusal{http.StatusForbidden, "forbidden", "the route's authorizer does not allow this request", awsBody, "authorizer_" + verdict, nil}
+		return nil, &authorizerRefusal{http.StatusForbidden, "forbidden", "the route's authorizer does not allow this request", awsBody, "authorizer_" + verdict, nil, nil}
 	}
 	if answer.Simple {
 		if !answer.Authorized {

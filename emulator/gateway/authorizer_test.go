@@ -11,6 +11,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/inquir-dev/inquir/emulator/authorizers"
 	"github.com/inquir-dev/inquir/emulator/policy"
 )
 
@@ -136,5 +137,59 @@ func TestMissingIdentitySourceRunsNothing(t *testing.T) {
 	}
 	if n := len(s.called()); n != 0 {
 		t.Errorf("%d invocations", n)
+	}
+}
+
+// A simple response's context reaches the handler where HTTP APIs put a
+// Lambda authorizer's context, requestContext.authorizer.lambda, with its
+// JSON types (aws-lambda-go's events/testdata/apigw-v2-request-lambda-authorizer.json).
+func TestSimpleResponseContextReachesHandler(t *testing.T) {
+	s := &spy{answer: func(function string, event []byte) ([]byte, error) {
+		if function == "auth" {
+			return []byte(`{"isAuthorized":true,"context":{"tenant":"acme","n":7,"roles":["a"]}}`), nil
+		}
+		return []byte(`{"statusCode":200,"body":"ok"}`), nil
+	}}
+	gw := New(Options{Invoker: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	gw.SetPolicy(loadPolicy(t, tokenAuthorizerConfig(`simple_responses = true`)))
+	req := httptest.NewRequest("GET", "http://127.0.0.1/r", nil)
+	req.Header.Set("Authorization", "t")
+	rec := httptest.NewRecorder()
+	gw.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	calls := s.called()
+	if len(calls) != 2 || calls[1].function != "fn" {
+		t.Fatalf("calls = %v", calls)
+	}
+	var ev struct {
+		RequestContext struct {
+			Authorizer map[string]json.RawMessage `json:"authorizer"`
+		} `json:"requestContext"`
+	}
+	if err := json.Unmarshal(calls[1].raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(ev.RequestContext.Authorizer["lambda"]); got != `{"n":7,"roles":["a"],"tenant":"acme"}` {
+		t.Errorf("requestContext.authorizer.lambda = %s", got)
+	}
+}
+
+// A go-plugin handler, called in process, gets a simple response's context
+// as json.Unmarshal would have decoded it: numbers as float64.
+func TestSimpleResponseContextTyped(t *testing.T) {
+	a, err := authorizers.Parse([]byte(`{"isAuthorized":true,"context":{"n":7,"nested":{"m":1.5}}}`), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev proxyEvent
+	ev.setAuthorizer(&authorized{answer: a})
+	lambda, ok := ev.typed().RequestContext.Authorizer["lambda"].(map[string]any)
+	if !ok {
+		t.Fatalf("requestContext.authorizer = %#v", ev.typed().RequestContext.Authorizer)
+	}
+	if lambda["n"] != float64(7) || lambda["nested"].(map[string]any)["m"] != 1.5 {
+		t.Errorf("lambda = %#v, want float64 numbers", lambda)
 	}
 }

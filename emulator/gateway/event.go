@@ -222,8 +222,19 @@ func (ev *proxyEvent) typed() *events.APIGatewayProxyRequest {
 	if rc.Authorizer != nil {
 		out.RequestContext.Authorizer = make(map[string]any, len(rc.Authorizer))
 		for k, v := range rc.Authorizer {
-			if n, ok := v.(int64); ok {
-				v = float64(n) // a JSON number, as json.Unmarshal decodes it
+			switch t := v.(type) {
+			case int64:
+				v = float64(t) // a JSON number, as json.Unmarshal decodes it
+			case string:
+			default:
+				// A simple response's context (lambda), as json.Unmarshal
+				// decodes it: numbers as float64.
+				if b, err := json.Marshal(t); err == nil {
+					var d any
+					if json.Unmarshal(b, &d) == nil {
+						v = d
+					}
+				}
 			}
 			out.RequestContext.Authorizer[k] = v
 		}

@@ -354,10 +354,13 @@ func (g *Gateway) authorizeSecret(p *policy.Policy, route *policy.Route, secret 
 // refused, or failed on: inquir's body, or API Gateway's under compat =
 // "aws".
 func (g *Gateway) refuseByAuthorizer(w http.ResponseWriter, p *policy.Policy, rec *logEntry, ref *authorizerRefusal) int {
-	rec.reason = ref.reason
 	if ref.err != nil {
 		rec.err = ref.err
 	}
+	if ref.notRun != nil {
+		return g.invokeFailed(w, p, ref.notRun)
+	}
+	rec.reason = ref.reason
 	g.stats.reject(ref.reason)
 	if p.Config.Gateway.Compat == config.CompatAWS {
 		if ref.status == http.StatusInternalServerError {

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strconv"
@@ -242,8 +243,9 @@ func appendStringMap(b []byte, m map[string]string) []byte {
 	return append(b, '}')
 }
 
-// appendAuthorizer writes requestContext.authorizer: string values, and
-// the integer integrationLatency.
+// appendAuthorizer writes requestContext.authorizer: string values, the
+// integer integrationLatency, and a simple response's context (lambda),
+// as JSON.
 func appendAuthorizer(b []byte, m map[string]any) []byte {
 	b = append(b, '{')
 	for i, k := range sortedKeys(m) {
@@ -258,7 +260,11 @@ func appendAuthorizer(b []byte, m map[string]any) []byte {
 		case int64:
 			b = strconv.AppendInt(b, v, 10)
 		default:
-			b = append(b, "null"...)
+			if j, err := json.Marshal(v); err == nil {
+				b = append(b, j...)
+			} else {
+				b = append(b, "null"...)
+			}
 		}
 	}
 	return append(b, '}')

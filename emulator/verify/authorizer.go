@@ -3,6 +3,7 @@ package verify
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/inquir-dev/inquir/emulator/config"
@@ -25,9 +26,34 @@ func (pr *prober) behindAuthorizer(rt *policy.Route, keyWant Expect) Expect {
 		return keyWant
 	}
 	if keyWant == Reach || (rt.NeedsKey() && pr.p.Config.Gateway.APIKeySource == config.KeySourceAuthorizer) {
+		if alwaysRuns(pr.p.Config.Authorizer(rt.Authorizer)) {
+			return AuthorizerDecides
+		}
 		return NoIdentity
 	}
 	return keyWant
+}
+
+// alwaysRuns reports whether every request verify sends carries a's
+// identity sources: each is a $context variable the gateway always has a
+// value for, or a has none (a request authorizer with ttl = "0"). Such an
+// authorizer runs for every request, and what it answers is the user's.
+func alwaysRuns(a *config.Authorizer) bool {
+	for _, s := range a.IdentitySources {
+		if s.Kind != config.SourceContext || !slices.Contains(config.ContextSources, s.Name) {
+			return false
+		}
+	}
+	return true
+}
+
+// decidedCell is a cell of a route whose authorizer runs for every
+// request: not sent, listed as not probed.
+func (pr *prober) decidedCell(rt *policy.Route, method, path string, cr Credential) Cell {
+	a := pr.p.Config.Authorizer(rt.Authorizer)
+	return Cell{Route: rt.String(), Function: rt.Function, Method: method, Path: path, Credential: cr.Label,
+		Want: AuthorizerDecides, Invoked: -1, NotProbed: true,
+		Got: fmt.Sprintf("not probed (authorizer %q runs for every request and decides; verify cannot say what it answers)", a.Name)}
 }
 
 // tokenCell is the cell verify cannot send on route rt: a request with the

@@ -46,7 +46,7 @@ func (pr *prober) run(r *Report, keyCreds []Credential, unprobed []*policy.Key) 
 			for _, cr := range creds {
 				r.Cells = append(r.Cells, pr.send(rt, s.method, s.path, cr, pr.want(rt, cr)))
 			}
-			if i == 0 && rt.Authorizer != "" {
+			if i == 0 && rt.Authorizer != "" && !alwaysRuns(pr.p.Config.Authorizer(rt.Authorizer)) {
 				r.Cells = append(r.Cells, pr.tokenCell(rt, s.method, s.path, creds, unprobed))
 			}
 			for _, k := range unprobed {
@@ -363,6 +363,9 @@ func replaceNth(s, old, repl string, n int) string {
 
 // send sends one cell and judges the answer against want.
 func (pr *prober) send(rt *policy.Route, method, path string, cr Credential, want Expect) Cell {
+	if want == AuthorizerDecides {
+		return pr.decidedCell(rt, method, path, cr)
+	}
 	cell := Cell{Route: rt.String(), Function: rt.Function, Method: method, Path: path, Credential: cr.Label, Want: want, Invoked: -1}
 	aws := pr.p.Config.Gateway.Compat == config.CompatAWS
 	header := http.Header{}

@@ -78,10 +78,16 @@ const (
 	// (inquir's "unauthorized", API Gateway's {"message":"Unauthorized"}),
 	// and neither the authorizer's function nor the route's run.
 	NoIdentity
+	// AuthorizerDecides is a route whose Lambda authorizer runs for every
+	// request verify can send (its identity sources are $context
+	// variables every request carries, or it has none): the user's
+	// authorizer decides, so the cell is listed as not probed, and not
+	// sent.
+	AuthorizerDecides
 )
 
 func (e Expect) String() string {
-	return [...]string{"function", "401", "403", "refused", "429 " + rateLimited, "429 " + quotaExceeded, "401 authorizer"}[e]
+	return [...]string{"function", "401", "403", "refused", "429 " + rateLimited, "429 " + quotaExceeded, "401 authorizer", "authorizer decides"}[e]
 }
 
 // Credential is one column of the matrix.
