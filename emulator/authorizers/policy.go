@@ -39,7 +39,11 @@ func (v Verdict) String() string {
 func (p Policy) Evaluate(methodARN string) Verdict {
 	v := ImplicitDeny
 	for _, s := range p.Statements {
-		if !matchAny(s.Actions, "execute-api:Invoke", true) || !matchAny(s.Resources, methodARN, false) {
+		// Where AWS's reading of a * inside a Resource is shown only by
+		// examples, inquir takes the reading that refuses: an Allow's *
+		// stays within a "/" segment, a Deny's reaches across them.
+		deny := s.Effect == "Deny"
+		if !matchAny(s.Actions, "execute-api:Invoke", true, true) || !matchAny(s.Resources, methodARN, false, deny) {
 			continue
 		}
 		if s.Effect == "Deny" {
@@ -62,13 +66,12 @@ func (p Policy) Resources() []string {
 	return out
 }
 
-func matchAny(patterns []string, s string, foldCase bool) bool {
+func matchAny(patterns []string, s string, foldCase, acrossSegments bool) bool {
 	for _, p := range patterns {
 		if foldCase {
-			if globMatch(strings.ToLower(p), strings.ToLower(s)) {
-				return true
-			}
-		} else if globMatch(p, s) {
+			p, s = strings.ToLower(p), strings.ToLower(s)
+		}
+		if globMatch(p, s, acrossSegments) {
 			return true
 		}
 	}
@@ -81,8 +84,9 @@ func matchAny(patterns []string, s string, foldCase bool) bool {
 // the ARN (slashes included); ? is any one character but "/". The
 // developer guide reads ".../api-id/*/*/petstorewalkthrough/pets" as any
 // method on that one resource path, in any stage
-// (api-gateway-iam-policy-examples-for-api-execution).
-func globMatch(pattern, s string) bool {
+// (api-gateway-iam-policy-examples-for-api-execution). With
+// acrossSegments, * and ? match "/" too, as IAM's wildcards do elsewhere.
+func globMatch(pattern, s string, acrossSegments bool) bool {
 	// Iterative, with one backtrack point: linear in practice and never
 	// exponential, whatever the pattern. One point is enough: a * before
 	// a "/" of the pattern cannot reach past the "/" of s that matched it.
@@ -93,10 +97,10 @@ func globMatch(pattern, s string) bool {
 		case px < len(pattern) && pattern[px] == '*':
 			starPx, starSx = px, sx
 			px++
-		case px < len(pattern) && ((pattern[px] == '?' && s[sx] != '/') || pattern[px] == s[sx]):
+		case px < len(pattern) && ((pattern[px] == '?' && (acrossSegments || s[sx] != '/')) || pattern[px] == s[sx]):
 			px++
 			sx++
-		case starPx >= 0 && (s[starSx] != '/' || starPx == len(pattern)-1):
+		case starPx >= 0 && (acrossSegments || s[starSx] != '/' || starPx == len(pattern)-1):
 			starSx++
 			px, sx = starPx+1, starSx
 		default:
