@@ -35,3 +35,32 @@ func RequestEvent(proxyEvent []byte, methodARN string) ([]byte, error) {
 	ev["methodArn"], _ = json.Marshal(methodARN)
 	return json.Marshal(ev)
 }
+
+// RequestEventV2 turns an HTTP API (payload 2.0) event into the event a
+// REQUEST authorizer with payload format 2.0 is handed, as aws-lambda-go's
+// apigw-v2-custom-authorizer-v2-request.json shows it: the same request
+// without its body, with "type":"REQUEST", the routeArn and the values of
+// its identity sources in order (identitySource).
+// requestContext.authorizer is dropped: it is what the authorizer decides.
+func RequestEventV2(event []byte, routeARN string, identity []string) ([]byte, error) {
+	var ev map[string]json.RawMessage
+	if err := json.Unmarshal(event, &ev); err != nil {
+		return nil, err
+	}
+	delete(ev, "body")
+	delete(ev, "isBase64Encoded")
+	if rc, ok := ev["requestContext"]; ok {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(rc, &m); err == nil {
+			delete(m, "authorizer")
+			ev["requestContext"], _ = json.Marshal(m)
+		}
+	}
+	ev["type"] = json.RawMessage(`"REQUEST"`)
+	ev["routeArn"], _ = json.Marshal(routeARN)
+	if identity == nil {
+		identity = []string{}
+	}
+	ev["identitySource"], _ = json.Marshal(identity)
+	return json.Marshal(ev)
+}

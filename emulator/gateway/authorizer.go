@@ -190,7 +190,12 @@ func (g *Gateway) runAuthorizer(ctx context.Context, p *policy.Policy, route *po
 		g.stats.authorizer(a.Name, "missing_identity")
 		return nil, unauthorized("authorizer_token_invalid", "the token does not have the form the authorizer takes")
 	}
-	arn := authorizers.MethodARN(p.Config.Gateway.Region, accountID, apiID, Stage, r.Method, m.Path)
+	v2 := route.Payload == config.Payload2
+	stage := Stage
+	if v2 {
+		stage = StageV2 // an HTTP API's routeArn names its stage, $default
+	}
+	arn := authorizers.MethodARN(p.Config.Gateway.Region, accountID, apiID, stage, r.Method, m.Path)
 
 	answer, hit := g.authz.get(a, pa, values, now)
 	var latency time.Duration
@@ -200,9 +205,19 @@ func (g *Gateway) runAuthorizer(ctx context.Context, p *policy.Policy, route *po
 	} else {
 		rec.authorizerCache = "miss"
 		var event []byte
-		if a.Type == config.AuthorizerToken {
+		switch {
+		case a.Type == config.AuthorizerToken:
 			event = authorizers.TokenEvent(values[0], arn)
-		} else {
+		case v2:
+			// An HTTP API's REQUEST authorizer (payload format 2.0): its
+			// event is the route's own, with routeArn and identitySource.
+			ev := newEventV2(r, m, d, nil, uuid.New(), p.Config.Gateway.KeyHeader, now)
+			ev.setTrace(requestTraceRoot(r, now))
+			var err error
+			if event, err = authorizers.RequestEventV2(ev.marshal(), arn, values); err != nil {
+				return nil, authorizerFailed("authorizer_error", fmt.Errorf("authorizer %s: building its event: %w", a.Name, err))
+			}
+		default:
 			ev := newEvent(r, m, d, nil, uuid.New(), p.Config.Gateway.KeyHeader, names, now)
 			ev.addForwarded(r, names, requestTraceRoot(r, now))
 			var err error

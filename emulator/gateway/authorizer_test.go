@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/inquir-dev/inquir/emulator/authorizers"
@@ -40,12 +41,18 @@ authorizer = "req"
 
 func authorizerGateway(t *testing.T, s *spy) *Gateway {
 	t.Helper()
+	return gatewayFor(t, s, authorizerConfig)
+}
+
+// gatewayFor serves config (beside fn.mjs) with s as the Invoker.
+func gatewayFor(t *testing.T, s *spy, config string) *Gateway {
+	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "fn.mjs"), []byte("export async function handler() {}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "inquir.toml")
-	if err := os.WriteFile(path, []byte(authorizerConfig), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	p, err := policy.Load(path)
@@ -191,5 +198,76 @@ func TestSimpleResponseContextTyped(t *testing.T) {
 	}
 	if lambda["n"] != float64(7) || lambda["nested"].(map[string]any)["m"] != 1.5 {
 		t.Errorf("lambda = %#v, want float64 numbers", lambda)
+	}
+}
+
+// On a payload 2.0 route, a REQUEST authorizer gets an HTTP API's
+// authorizer event, with the fields of AWS's sample, and its simple
+// response's context reaches the handler in requestContext.authorizer.lambda.
+func TestRequestAuthorizerEventV2MatchesAWSSample(t *testing.T) {
+	b, err := os.ReadFile("../authorizers/testdata/aws/apigw-v2-custom-authorizer-v2-request.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sample map[string]any
+	if err := json.Unmarshal(b, &sample); err != nil {
+		t.Fatal(err)
+	}
+	s := &spy{answer: func(function string, event []byte) ([]byte, error) {
+		if function == "auth" {
+			return []byte(`{"isAuthorized":true,"context":{"n":7,"who":{"id":"u-1"}}}`), nil
+		}
+		return []byte(`{"statusCode":200,"body":"ok"}`), nil
+	}}
+	cfg := strings.Replace(authorizerConfig, "ttl = \"0\"\n", "ttl = \"0\"\nsimple_responses = true\n", 1)
+	cfg = strings.Replace(cfg, "auth = \"authorizer\"\n", "auth = \"authorizer\"\npayload = \"2.0\"\n", 1)
+	gw := gatewayFor(t, s, cfg)
+	req := httptest.NewRequest("GET", "http://127.0.0.1/request?QueryString1=queryValue1", nil)
+	req.Header.Set("HeaderAuth1", "headerValue1")
+	req.Header.Set("Cookie", "c=1")
+	rec := httptest.NewRecorder()
+	gw.ServeHTTP(rec, req)
+	if rec.Code != 200 {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	calls := s.called()
+	if len(calls) != 2 || calls[0].function != "auth" || calls[1].function != "fn" {
+		t.Fatalf("calls = %v", calls)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(calls[0].raw, &got); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keysOf(sample) {
+		// An HTTP API leaves out stageVariables without stages, and
+		// pathParameters for a route without any, as this one.
+		if _, ok := got[k]; !ok && k != "stageVariables" && k != "pathParameters" {
+			t.Errorf("the authorizer's event lacks %q, which AWS's sample has", k)
+		}
+	}
+	for _, k := range keysOf(got) {
+		if _, ok := sample[k]; !ok && k != "isBase64Encoded" && k != "stageVariables" {
+			t.Errorf("the authorizer's event has %q, which AWS's sample does not", k)
+		}
+	}
+	if got["type"] != "REQUEST" || got["routeArn"] != "arn:aws:execute-api:us-east-1:000000000000:inquir/$default/GET/request" {
+		t.Errorf("type %v routeArn %v", got["type"], got["routeArn"])
+	}
+	if ids, _ := got["identitySource"].([]any); len(ids) != 2 || ids[0] != "headerValue1" || ids[1] != "queryValue1" {
+		t.Errorf("identitySource = %v", got["identitySource"])
+	}
+	var handler struct {
+		RequestContext struct {
+			Authorizer struct {
+				Lambda map[string]any `json:"lambda"`
+			} `json:"authorizer"`
+		} `json:"requestContext"`
+	}
+	if err := json.Unmarshal(calls[1].raw, &handler); err != nil {
+		t.Fatal(err)
+	}
+	lambda := handler.RequestContext.Authorizer.Lambda
+	if lambda["n"] != float64(7) || lambda["who"].(map[string]any)["id"] != "u-1" {
+		t.Errorf("handler's requestContext.authorizer.lambda = %v", lambda)
 	}
 }

@@ -178,7 +178,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	keyFromAuthorizer := route.NeedsKey() && route.Authorizer != "" && p.Config.Gateway.APIKeySource == config.KeySourceAuthorizer
 	if keyFromAuthorizer {
 		if az, ref = g.runAuthorizer(r.Context(), p, route, r, m, d, names, now, rec); ref != nil {
-			rec.status = g.refuseByAuthorizer(w, p, rec, ref)
+			rec.status = g.refuseByAuthorizer(w, p, route, rec, ref)
 			return
 		}
 		d, rej = g.authorizeSecret(p, route, az.answer.UsageIdentifierKey, now)
@@ -218,7 +218,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if route.Authorizer != "" && !keyFromAuthorizer {
 		if az, ref = g.runAuthorizer(r.Context(), p, route, r, m, d, names, now, rec); ref != nil {
 			g.plans.Refund(ticket)
-			rec.status = g.refuseByAuthorizer(w, p, rec, ref)
+			rec.status = g.refuseByAuthorizer(w, p, route, rec, ref)
 			return
 		}
 	}
@@ -353,7 +353,7 @@ func (g *Gateway) authorizeSecret(p *policy.Policy, route *policy.Route, secret 
 // refuseByAuthorizer answers a request the route's Lambda authorizer
 // refused, or failed on: inquir's body, or API Gateway's under compat =
 // "aws".
-func (g *Gateway) refuseByAuthorizer(w http.ResponseWriter, p *policy.Policy, rec *logEntry, ref *authorizerRefusal) int {
+func (g *Gateway) refuseByAuthorizer(w http.ResponseWriter, p *policy.Policy, route *policy.Route, rec *logEntry, ref *authorizerRefusal) int {
 	if ref.err != nil {
 		rec.err = ref.err
 	}
@@ -362,7 +362,16 @@ func (g *Gateway) refuseByAuthorizer(w http.ResponseWriter, p *policy.Policy, re
 	}
 	rec.reason = ref.reason
 	g.stats.reject(ref.reason)
-	if p.Config.Gateway.Compat == config.CompatAWS {
+	switch {
+	case p.Config.Gateway.Compat == config.CompatAWS && route.Payload == config.Payload2:
+		// An HTTP API words its authorizer's refusals as its others.
+		body := map[int][]byte{http.StatusUnauthorized: awsUnauthorizedV2, http.StatusForbidden: awsForbiddenV2}[ref.status]
+		if body == nil {
+			body = awsInternalErrorV2
+		}
+		writeJSONBody(w, ref.status, body)
+		return ref.status
+	case p.Config.Gateway.Compat == config.CompatAWS:
 		if ref.status == http.StatusInternalServerError {
 			w.Header().Set("X-Amzn-ErrorType", "AuthorizerConfigurationException")
 		}
