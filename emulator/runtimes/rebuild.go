@@ -60,13 +60,15 @@ func (m *Manager) replace(ctx context.Context, name, why string, rebuild bool) e
 			return err
 		}
 		if rebuild {
-			next.c.setBuildError(err)
 			logged := err.Error()
 			if errors.Is(err, ErrBuildFailed) {
 				// Its compiler output was logged, as lines, as the build failed.
 				logged, _, _ = strings.Cut(logged, "\n")
 			}
+			// Logged before the stats show the error: whoever sees it
+			// there finds the line in the log.
 			m.log.Error(fmt.Sprintf("function %s: the new version is not good; the previous version keeps serving", name), "function", name, "error", logged)
+			next.c.setBuildError(err)
 		} else {
 			m.log.Error(fmt.Sprintf("function %s: cannot restart; its workers keep running as they are", name), "function", name, "error", err)
 		}
