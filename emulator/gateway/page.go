@@ -108,7 +108,16 @@ func (e *logEntry) exchange(r *http.Request, d time.Duration, errText string) Ex
 var ownBuiltins = map[string]bool{"/_inquir/health": true, "/_inquir/routes": true, "/_inquir/stats": true, "/_inquir/usage": true, "/_inquir/clock": true}
 
 // servePage hands a request to the page and returns the status it wrote.
-func (g *Gateway) servePage(w http.ResponseWriter, r *http.Request) int {
+// The page is handed the path as the gateway routed it (dot segments and
+// doubled slashes folded), so it matches the gateway's notion of a
+// built-in's path.
+func (g *Gateway) servePage(w http.ResponseWriter, r *http.Request, path string) int {
+	if r.URL.Path != path {
+		u := *r.URL
+		u.Path, u.RawPath = path, ""
+		r = r.WithContext(r.Context())
+		r.URL = &u
+	}
 	sw := &statusWriter{ResponseWriter: w}
 	g.opts.Page.ServeHTTP(sw, r)
 	if sw.status == 0 {

@@ -267,7 +267,7 @@ func (g *Gateway) serveBuiltin(w http.ResponseWriter, r *http.Request, p *policy
 		return g.fail(w, http.StatusMisdirectedRequest, "misdirected_request", "")
 	}
 	if g.opts.Page != nil && !ownBuiltins[path] {
-		return g.servePage(w, r)
+		return g.servePage(w, r, path)
 	}
 	allow := "GET, HEAD"
 	if path == "/_inquir/clock" {
