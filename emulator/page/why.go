@@ -51,7 +51,7 @@ func (pg *Page) why(x *gateway.Exchange) why {
 	key := p.Key(x.KeyID)
 	switch x.Reason {
 	case "missing_api_key":
-		w.Sentence = fmt.Sprintf("no key was sent in the %s header, and route %s needs one: %s", header, routeName, whoMayCall(route))
+		w.Sentence = fmt.Sprintf("no key was sent in the %s header, and route %s needs one: %s", header, routeName, whoMayCall(p, route, pg.opts.Now()))
 		w.Change = "send a key that may call it; or, if the route is meant to be open, add auth = \"none\" with a reason"
 		at("routes", routeIdx)
 	case "multiple_keys":
@@ -60,7 +60,9 @@ func (pg *Page) why(x *gateway.Exchange) why {
 	case "unknown_key":
 		w.Sentence = fmt.Sprintf("the %s sent is not a secret of any key in %s", header, displayFile(cfg.File))
 		w.Change = "send a configured key's secret, or add this one to a key's secret list"
-		at("keys")
+		if len(cfg.Keys) > 0 {
+			at("keys", cfg.Keys[0].ID) // where the keys begin
+		}
 	case "expired_key":
 		w.Sentence = fmt.Sprintf("key %s expired at %s", x.KeyID, key.Expires.UTC().Format(time.RFC3339))
 		w.Change = "move the key's expires later, or rotate to a key that is valid"
@@ -135,17 +137,27 @@ func (pg *Page) why(x *gateway.Exchange) why {
 	return w
 }
 
-// whoMayCall says who may call route, as the sentence after "needs one".
-func whoMayCall(r *policy.Route) string {
-	switch {
-	case r == nil:
+// whoMayCall says who may call route now, as the sentence after "needs
+// one".
+func whoMayCall(p *policy.Policy, r *policy.Route, now time.Time) string {
+	if r == nil {
 		return "no one"
+	}
+	var valid []string
+	for _, id := range r.Callers {
+		if p.Key(id).Validity(now) == policy.ReasonNone {
+			valid = append(valid, id)
+		}
+	}
+	switch {
+	case len(valid) == 0:
+		return "no key may call it now"
 	case r.AnyKey:
 		return "any valid key may call it"
-	case len(r.Callers) == 0:
-		return "no configured key may call it"
+	case len(valid) == 1:
+		return "key " + valid[0] + " may call it"
 	}
-	return "keys " + strings.Join(r.Callers, ", ") + " may call it"
+	return "keys " + strings.Join(valid, ", ") + " may call it"
 }
 
 // needs says what route asks of a key.
