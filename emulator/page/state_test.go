@@ -50,7 +50,10 @@ func TestKeysAndRoutes(t *testing.T) {
 	f.do("GET", "/hello/b", map[string]string{"x-api-key": acmeSecret}, "")
 	var s state
 	f.get("/_inquir/api/state", &s)
-	fp := func(secret string) []string { d := sha256Sum(secret); return []string{"sha256:" + hex.EncodeToString(d[:6])} }
+	fp := func(secret string) []string {
+		d := sha256Sum(secret)
+		return []string{"sha256:" + hex.EncodeToString(d[:6])}
+	}
 	want := []keyRow{
 		{ID: "partner-acme", State: "active", Fingerprints: fp(acmeSecret), Secret: []string{"env:PAGE_TEST_ACME_KEY"}, Replayable: true, Used: 2, Limit: 1000},
 		{ID: "search-agent", State: "active", Fingerprints: fp(agentSecret), Secret: []string{"file:" + filepath.Join(f.dir, "agent.key")}, Replayable: true},
