@@ -1,8 +1,10 @@
 package page
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -135,6 +137,9 @@ func (pg *Page) state(p *policy.Policy) state {
 	for _, fs := range bySubject {
 		s.Lint = append(s.Lint, fs...)
 	}
+	slices.SortFunc(s.Lint, func(a, b finding) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), strings.Compare(a.Rule, b.Rule), strings.Compare(a.Message, b.Message))
+	})
 	for i := range p.Config.Keys {
 		s.Keys = append(s.Keys, pg.keyRow(p, &p.Config.Keys[i], stats, now))
 	}

@@ -49,20 +49,26 @@ function note(text) { $("#action-note").textContent = text; }
 function addRow(s) {
   const tbody = $("#live tbody");
   const tr = el("tr", { "data-id": s.id, "data-status": s.status, "data-verdict": s.verdict, class: s.id === selected ? "selected" : "" },
-    el("td", { class: "mono" }, new Date(s.time).toLocaleTimeString()),
+    el("td", { class: "mono" }, clock(s.time)),
     el("td", {}, s.method),
     el("td", { class: "mono" }, s.path),
-    el("td", { class: "mono dim" }, s.route || "—"),
-    el("td", {}, s.key || ""),
-    el("td", { class: "v-" + s.verdict }, s.verdict + (s.reason ? " · " + s.reason : "")),
     el("td", {}, s.status),
+    el("td", { class: "v-" + s.verdict }, s.verdict + (s.reason ? " · " + s.reason : "")),
+    el("td", {}, s.key || ""),
     el("td", {}, s.ms.toFixed(1)),
-    el("td", {}, s.function || ""));
+    el("td", { class: "mono dim" }, (s.route || "no route") + (s.function ? " → " + s.function : "") + (s.worker ? " (" + s.worker + ")" : "")));
   tr.addEventListener("click", () => show(s.id));
   tbody.prepend(tr);
   while (tbody.rows.length > maxRows) tbody.deleteRow(-1);
   $("#live-empty").hidden = true;
   $("#live-count").textContent = tbody.rows.length + " shown";
+}
+
+// clock is a time as HH:MM:SS.mmm, the log's precision.
+function clock(t) {
+  const d = new Date(t);
+  const p = (n, w) => String(n).padStart(w, "0");
+  return p(d.getHours(), 2) + ":" + p(d.getMinutes(), 2) + ":" + p(d.getSeconds(), 2) + "." + p(d.getMilliseconds(), 3);
 }
 
 function connect() {
@@ -252,7 +258,7 @@ async function loadState() {
     else if (r.outcome === "unchanged") what = "nothing to apply";
     else what = describeChanges(r.changes);
     list.append(el("li", {},
-      el("span", { class: "mono" }, new Date(r.time).toLocaleTimeString()), " ",
+      el("span", { class: "mono" }, clock(r.time)), " ",
       el("b", { class: "outcome-" + r.outcome }, r.outcome), " ",
       el("span", { class: "dim" }, r.config || ""), " — ", what));
   }
