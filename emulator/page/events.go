@@ -8,13 +8,15 @@ import (
 )
 
 // The stream's pace. After each write a stream waits streamPause before the
-// next, and sends at most streamBatch records per write: at most about
-// 5000 records a second per browser, which no one reads one by one, and
-// one write and one flush per batch rather than per request. Records
-// beyond that are skipped and counted (the page shows the count).
+// next, and sends at most streamBatch records per write, the newest: at
+// most 1000 records a second per browser, more than anyone reads one by
+// one, and one write and one flush per batch rather than per request.
+// Records beyond that are skipped and counted (the page shows the count):
+// under a load test the page shows a sample of the newest, and the stream
+// costs the gateway a bounded amount whatever the rate of requests.
 const (
-	streamPause = 50 * time.Millisecond
-	streamBatch = 256
+	streamPause = 100 * time.Millisecond
+	streamBatch = 100
 	// keepAlive is how often an idle stream sends a comment, so a proxy
 	// or the browser does not take the connection for dead.
 	keepAlive = 15 * time.Second
