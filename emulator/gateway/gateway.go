@@ -291,10 +291,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var out Response
 	if ei, ok := g.opts.Invoker.(EventInvoker); ok && ei.TakesEvent(route.Function) {
 		rec.typedEvent = ev.typed()
-		out, err = ei.InvokeEvent(ctx, route.Function, rec.typedEvent)
+		out, err = ei.InvokeEvent(g.invokeContext(ctx, rec), route.Function, rec.typedEvent)
 	} else {
 		rec.event = marshalEvent(&ev)
-		out.JSON, err = g.opts.Invoker.Invoke(ctx, route.Function, rec.event)
+		out.JSON, err = g.opts.Invoker.Invoke(g.invokeContext(ctx, rec), route.Function, rec.event)
 	}
 	if err != nil {
 		rec.err = err
@@ -455,7 +455,8 @@ type logEntry struct {
 	authorizer      string
 	authorizerCache string
 
-	builtin    bool // one of /_inquir/'s: not shown on the page
+	builtin    bool   // one of /_inquir/'s: not shown on the page
+	worker     string // NoteWorker's, for the page
 	policy     *policy.Policy
 	route      *policy.Route
 	decided    bool

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -56,6 +57,9 @@ type Exchange struct {
 	Status    int
 	Function  string
 	RequestID string
+	// Worker names the worker that ran the function ("pid 4242",
+	// "in-process"), when the Invoker said (NoteWorker); "" otherwise.
+	Worker string
 	// Err is the log's error text, already redacted.
 	Err string
 	// The event the function was handed: as JSON, or as the value a
@@ -94,13 +98,35 @@ func (e *logEntry) exchange(r *http.Request, d time.Duration, errText string) Ex
 	x := Exchange{
 		Time: time.Now().Add(-d), Duration: d, Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery,
 		Header: r.Header, Body: e.body, Policy: e.policy, Route: e.route, Outcome: e.outcome, Decided: e.decided,
-		KeyID: e.keyID, Reason: e.reason, Status: e.status, Function: e.function, RequestID: e.requestID, Err: errText,
+		KeyID: e.keyID, Reason: e.reason, Status: e.status, Function: e.function, RequestID: e.requestID, Worker: e.worker, Err: errText,
 		event: e.event, typedEvent: e.typedEvent,
 	}
 	if a := e.answer; a != nil {
 		x.Answer = &Answer{Status: a.StatusCode, Headers: a.Headers, MultiValueHeaders: a.MultiValueHeaders, Body: a.Body, IsBase64Encoded: a.IsBase64Encoded}
 	}
 	return x
+}
+
+// workerNoteKey is the context key of the slot NoteWorker fills.
+type workerNoteKey struct{}
+
+// NoteWorker tells the live page which worker runs the invocation whose
+// context is ctx ("pid 4242"). An Invoker calls it once it has picked one;
+// without a page there is no slot and it does nothing.
+func NoteWorker(ctx context.Context, worker string) {
+	if slot, ok := ctx.Value(workerNoteKey{}).(*string); ok {
+		*slot = worker
+	}
+}
+
+// invokeContext is ctx, the context a function is invoked with, with a
+// slot for NoteWorker when a page listens. The slot is written by the
+// Invoker before it returns, and read after.
+func (g *Gateway) invokeContext(ctx context.Context, e *logEntry) context.Context {
+	if g.opts.Page == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, workerNoteKey{}, &e.worker)
 }
 
 // ownBuiltins are the paths the gateway answers itself; every other path

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -186,3 +187,33 @@ func TestReloadHistory(t *testing.T) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+// notingInvoker names the worker it runs on, as runtimes does.
+type notingInvoker struct{}
+
+func (notingInvoker) Invoke(ctx context.Context, function string, event []byte) ([]byte, error) {
+	NoteWorker(ctx, "pid 4242")
+	return []byte(`{"statusCode":200,"body":"ok"}`), nil
+}
+
+// TestPageWorker: the worker an Invoker names reaches the page with the
+// request; with no page, naming it is harmless.
+func TestPageWorker(t *testing.T) {
+	f := newFixture(t, config.CompatInquir)
+	pg := &pageSpy{}
+	gw := New(Options{Invoker: notingInvoker{}, Page: pg, Now: f.gw.opts.Now})
+	gw.SetPolicy(f.gw.Policy())
+	req := httptest.NewRequest("POST", "/internal/search", strings.NewReader("{}"))
+	req.Header.Set("x-api-key", internalSecret)
+	gw.ServeHTTP(httptest.NewRecorder(), req)
+	if got := pg.exchanges(); len(got) != 1 || got[0].Worker != "pid 4242" || got[0].Status != 200 {
+		t.Errorf("exchanges: %+v", got)
+	}
+	plain := New(Options{Invoker: notingInvoker{}, Now: f.gw.opts.Now})
+	plain.SetPolicy(f.gw.Policy())
+	rec := httptest.NewRecorder()
+	plain.ServeHTTP(rec, req)
+	if rec.Code != 200 {
+		t.Errorf("without a page: %d", rec.Code)
+	}
+}

@@ -269,6 +269,7 @@ func TestBrowser(t *testing.T) {
 	}
 	row403 := `[...document.querySelectorAll('#live tbody tr')].filter(r => r.textContent.includes('/customers/c-403'))`
 	step(t, ctx, "opening the 403", chromedp.WaitVisible(chromedp.JSPath(row403)), chromedp.Click(chromedp.JSPath(row403)),
+		chromedp.WaitVisible(chromedp.JSPath(`[...document.querySelectorAll('#detail-title')].filter(h => h.textContent.includes('/customers/c-403 → 403'))`)),
 		chromedp.WaitVisible(chromedp.CSS(`#why-sentence`)))
 	why := eval[string](t, ctx, `document.querySelector('#why-sentence').textContent + '\n' + document.querySelector('#why-line').textContent`)
 	if !strings.Contains(why, "key search-agent is in group internal; route GET /customers/{customerId} needs group public-api") ||
@@ -283,7 +284,10 @@ func TestBrowser(t *testing.T) {
 	}
 	row200 := `[...document.querySelectorAll('#live tbody tr')].filter(r => r.textContent.includes('/customers/c-200'))`
 	step(t, ctx, "opening the 200", chromedp.WaitVisible(chromedp.JSPath(row200)), chromedp.Click(chromedp.JSPath(row200)),
-		chromedp.WaitVisible(chromedp.CSS(`#detail[data-id]`)))
+		chromedp.WaitVisible(chromedp.JSPath(`[...document.querySelectorAll('#detail-title')].filter(h => h.textContent.includes('/customers/c-200 → 200'))`)))
+	if got := eval[string](t, ctx, row200+`[0].textContent`); !regexp.MustCompile(`customers \(pid \d+\)`).MatchString(got) {
+		t.Errorf("the 200's row does not name the worker that ran it: %q", got)
+	}
 	before := dev.invocations(t, "customers")
 	step(t, ctx, "replaying with no key", chromedp.Click(chromedp.CSS(`#replay-nokey`)),
 		chromedp.WaitVisible(chromedp.CSS(`#replay-result[data-status]`)))
@@ -337,7 +341,9 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.JSPath(`[...document.querySelectorAll('#reloads li')].filter(li => li.textContent.includes('applied') && li.textContent.includes('secrets rotated: search-agent'))`)))
 
 	// Back to the 403, for the screenshot.
-	step(t, ctx, "opening the 403 again", chromedp.Click(chromedp.JSPath(row403)), chromedp.WaitVisible(chromedp.CSS(`#why-sentence`)))
+	step(t, ctx, "opening the 403 again", chromedp.Click(chromedp.JSPath(row403)),
+		chromedp.WaitVisible(chromedp.JSPath(`[...document.querySelectorAll('#detail-title')].filter(h => h.textContent.includes('/customers/c-403 → 403'))`)),
+		chromedp.WaitVisible(chromedp.CSS(`#why-sentence`)))
 	if *update {
 		// The click scrolled the list to the row; the picture shows its top.
 		eval[bool](t, ctx, `(document.querySelector('#live-section .scroll').scrollTop = 0) === 0`)

@@ -37,7 +37,7 @@ type summary struct {
 func (pg *Page) summary(rec *record) summary {
 	x := &rec.x
 	s := summary{ID: rec.id, Time: x.Time, Method: x.Method, Path: pg.redact(x.Path), KeyID: x.KeyID, Verdict: verdict(x), Reason: x.Reason,
-		Status: x.Status, Millis: float64(x.Duration.Microseconds()) / 1000, Function: x.Function, RequestID: x.RequestID}
+		Status: x.Status, Millis: float64(x.Duration.Microseconds()) / 1000, Function: x.Function, Worker: x.Worker, RequestID: x.RequestID}
 	if x.Route != nil {
 		s.Route = x.Route.String()
 	}

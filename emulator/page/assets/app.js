@@ -94,6 +94,11 @@ function shownText(s) {
 async function show(id) {
   selected = id;
   for (const tr of document.querySelectorAll("#live tbody tr")) tr.classList.toggle("selected", Number(tr.dataset.id) === id);
+  // What was shown of another request goes now, before the wait: a replay
+  // clicked meanwhile shows its own answer.
+  $("#replay-result").hidden = true;
+  $("#matrix").hidden = true;
+  note("");
   let d;
   try {
     d = await getJSON("/_inquir/api/requests/" + id);
@@ -127,9 +132,6 @@ async function show(id) {
     const held = d.replay_keys.includes(k.id);
     sel.append(el("option", { value: k.id }, k.id + (held ? "" : " (type its secret)")));
   }
-  $("#replay-result").hidden = true;
-  $("#matrix").hidden = true;
-  note("");
 }
 
 async function replay(as) {
