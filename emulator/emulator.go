@@ -79,7 +79,9 @@ type Options struct {
 	Clock policy.Clock
 	// Page, if set, is the live page at /_inquir/ (package page, which
 	// needs the Emulator: Attach it once Start returns). If nil, its paths
-	// answer 404 and no request is kept for it.
+	// answer 404 and no request is kept for it. If it has a Close method,
+	// Close calls it as the server shuts down, so that its streams end
+	// and do not hold Close for its whole grace period.
 	Page gateway.Page
 	// HideSecretEnv takes every variable that an env: reference of a config
 	// put in force names (keys' secrets, functions' env) out of the process
@@ -188,6 +190,9 @@ func Start(opts Options) (*Emulator, error) {
 	e.gateway.SetPolicy(p)
 	e.hideSecretEnv(p)
 	e.server = limits.server(e.gateway, cl)
+	if c, ok := opts.Page.(interface{ Close() }); ok {
+		e.server.RegisterOnShutdown(c.Close)
+	}
 	// Header names reach functions as the client spelled them.
 	e.server.ConnContext = gateway.ConnContext
 	go func() { e.served <- e.server.Serve(cl) }()

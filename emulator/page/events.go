@@ -27,6 +27,12 @@ const (
 // of records this stream skipped (event "dropped"). A browser that
 // reconnects sends Last-Event-ID and picks up after it.
 func (pg *Page) serveEvents(w http.ResponseWriter, r *http.Request) {
+	select {
+	case <-pg.closed:
+		writeError(w, http.StatusServiceUnavailable, "stopping", "inquir dev is stopping")
+		return
+	default:
+	}
 	rc := http.NewResponseController(w)
 	after, _ := strconv.ParseUint(r.Header.Get("Last-Event-ID"), 10, 64)
 	if v := r.URL.Query().Get("after"); v != "" {
@@ -77,6 +83,8 @@ func (pg *Page) serveEvents(w http.ResponseWriter, r *http.Request) {
 			case <-time.After(streamPause):
 			case <-r.Context().Done():
 				return
+			case <-pg.closed:
+				return
 			}
 		}
 		idle.Reset(keepAlive)
@@ -85,6 +93,8 @@ func (pg *Page) serveEvents(w http.ResponseWriter, r *http.Request) {
 		case <-idle.C:
 			buf = append(buf, ": keep-alive\n\n"...)
 		case <-r.Context().Done():
+			return
+		case <-pg.closed:
 			return
 		}
 	}

@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -68,6 +69,10 @@ type Page struct {
 	feed   *feed
 	token  string
 	lint   lintCache
+	// closed ends every stream (Close): a server shutting down waits for
+	// the handlers under way, and a stream would never end of itself.
+	closed    chan struct{}
+	closeOnce sync.Once
 }
 
 // New returns a page that has seen no request yet, with a token of its
@@ -87,8 +92,13 @@ func New(opts Options) *Page {
 	if opts.RingSize <= 0 {
 		opts.RingSize = 1024
 	}
-	return &Page{opts: opts, feed: newFeed(opts.RingSize), token: newToken()}
+	return &Page{opts: opts, feed: newFeed(opts.RingSize), token: newToken(), closed: make(chan struct{})}
 }
+
+// Close ends the page's streams, and a stream asked for later gets 503;
+// the rest of the page still answers. It is safe to call twice. The
+// Emulator calls it as its server shuts down.
+func (pg *Page) Close() { pg.closeOnce.Do(func() { close(pg.closed) }) }
 
 // Attach makes the page show s.
 func (pg *Page) Attach(s Source) { pg.source.Store(&s) }

@@ -3,6 +3,7 @@ package page_test
 import (
 	"bufio"
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -73,4 +74,30 @@ func TestStreamDropped(t *testing.T) {
 		}
 	}
 	t.Fatalf("the stream ended with no dropped event (%v); ids %v", ctx.Err(), ids)
+}
+
+// TestStreamEndsOnClose: an open stream does not hold the emulator's Close
+// for its grace period: the page ends its streams as the server shuts
+// down, and Close returns before its context's deadline.
+func TestStreamEndsOnClose(t *testing.T) {
+	f := newFixture(t)
+	resp, err := http.Get(f.e.URL() + "/_inquir/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	ended := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		close(ended)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := f.e.Close(ctx); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("Close waited for its deadline: the stream held the server")
+	}
+	<-ended
 }
