@@ -57,6 +57,9 @@ type Exchange struct {
 	Status    int
 	Function  string
 	RequestID string
+	// Authorizer is the route's Lambda authorizer, and AuthorizerCache
+	// "hit" or "miss" as the log says; both "" when none ran.
+	Authorizer, AuthorizerCache string
 	// Worker names the worker that ran the function ("pid 4242",
 	// "in-process"), when the Invoker said (NoteWorker); "" otherwise.
 	Worker string
@@ -99,6 +102,7 @@ func (e *logEntry) exchange(r *http.Request, d time.Duration, errText string) Ex
 		Time: time.Now().Add(-d), Duration: d, Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery,
 		Header: r.Header, Body: e.body, Policy: e.policy, Route: e.route, Outcome: e.outcome, Decided: e.decided,
 		KeyID: e.keyID, Reason: e.reason, Status: e.status, Function: e.function, RequestID: e.requestID, Worker: e.worker, Err: errText,
+		Authorizer: e.authorizer, AuthorizerCache: e.authorizerCache,
 		event: e.event, typedEvent: e.typedEvent,
 	}
 	if a := e.answer; a != nil {

@@ -193,18 +193,32 @@ func TestWhy(t *testing.T) {
 			File: "inquir.toml", Line: 38, Field: "routes[0].group", Text: `group = "public-api"`}},
 		{"expired", "GET", "/hello/expired", oldSecret, why{Sentence: "key old expired at 2026-11-01T00:00:00Z",
 			File: "inquir.toml", Line: 14, Field: "keys.old.expires", Text: "expires = 2026-11-01T00:00:00Z"}},
+		{"authorizer: no identity", "GET", "/orders/1", acmeSecret, why{Sentence: "route GET /orders/{id} runs authorizer tenant, which reads header.Authorization: the request had none, so the authorizer did not run",
+			File: "inquir.toml", Line: 60, Field: "authorizers.tenant.identity_sources", Text: `identity_sources = ["header.Authorization"]`}},
+		{"authorizer: denied", "GET", "/orders/2", acmeSecret + "|Bearer t", why{Sentence: "authorizer tenant (function authz) answered a policy that denies this route explicitly",
+			File: "inquir.toml", Line: 58, Field: "authorizers.tenant.function", Text: `function = "authz"`}},
 		{"unknown", "GET", "/hello/unknown", unknown, why{Sentence: "the x-api-key sent is not a secret of any key in inquir.toml", File: "inquir.toml", Line: 2, Field: "keys.partner-acme", Text: "[keys.partner-acme]"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			h := map[string]string{}
-			if c.key != "" {
+			if key, auth, ok := strings.Cut(c.key, "|"); ok {
+				h["x-api-key"], h["Authorization"] = key, auth
+			} else if c.key != "" {
 				h["x-api-key"] = c.key
 			}
 			f.do(c.method, c.path, h, "")
 			var d struct {
 				Why why `json:"why"`
 			}
-			f.get("/_inquir/api/requests/"+itoa(f.idOf(c.method, c.path)), &d)
+			id := f.idOf(c.method, c.path)
+			f.get("/_inquir/api/requests/"+itoa(id), &d)
+			if strings.HasPrefix(c.name, "authorizer: denied") {
+				var row summary
+				f.get("/_inquir/api/requests/"+itoa(id), &row)
+				if row.Authorizer != "tenant" || row.Reason != "authorizer_explicit_deny" || row.Status != 403 {
+					t.Errorf("the authorizer's refusal: %+v", row)
+				}
+			}
 			// Files are named relative to the working folder, as config
 			// errors name them; the test's is elsewhere.
 			d.Why.File = strings.TrimPrefix(d.Why.File, f.dir+"/")

@@ -86,11 +86,27 @@ path = "/health"
 function = "hello"
 auth = "none"
 reason = "load balancer checks carry no key"
+
+[functions.authz]
+runtime = "node"
+path = "fn.mjs"
+
+[authorizers.tenant]
+function = "authz"
+type = "request"
+identity_sources = ["header.Authorization"]
+
+[[routes]]
+method = "GET"
+path = "/orders/{id}"
+function = "hello"
+group = "public-api"
+authorizer = "tenant"
 `
 }
 
 // counter stands in for the functions: it counts invocations and answers
-// 200 with the path it was handed.
+// 200 with the path it was handed; the authorizer function authz denies.
 type counter struct {
 	mu    sync.Mutex
 	calls map[string]int
@@ -100,6 +116,10 @@ func (c *counter) Invoke(ctx context.Context, function string, event []byte) ([]
 	c.mu.Lock()
 	c.calls[function]++
 	c.mu.Unlock()
+	if function == "authz" {
+		// The authorizer denies everyone, with an IAM policy.
+		return []byte(`{"principalId":"someone","policyDocument":{"Version":"2012-10-17","Statement":[{"Action":"execute-api:Invoke","Effect":"Deny","Resource":"*"}]}}`), nil
+	}
 	var ev struct {
 		Path string `json:"path"`
 	}
@@ -268,6 +288,8 @@ type summary struct {
 	Verdict string `json:"verdict"`
 	Reason  string `json:"reason"`
 	Status  int    `json:"status"`
+	// Authorizer is the Lambda authorizer that ran, if one did.
+	Authorizer string `json:"authorizer"`
 }
 
 // stream reads /_inquir/events until until says stop (or a deadline),

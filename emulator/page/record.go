@@ -19,25 +19,30 @@ const maxShown = 16 << 10
 // summary is one row of the live list: what the log line says, and the
 // verdict.
 type summary struct {
-	ID        uint64    `json:"id"`
-	Time      time.Time `json:"time"`
-	Method    string    `json:"method"`
-	Path      string    `json:"path"`
-	Route     string    `json:"route,omitempty"`
-	KeyID     string    `json:"key,omitempty"`
-	Verdict   string    `json:"verdict"`
-	Reason    string    `json:"reason,omitempty"`
-	Status    int       `json:"status"`
-	Millis    float64   `json:"ms"`
-	Function  string    `json:"function,omitempty"`
-	Worker    string    `json:"worker,omitempty"`
-	RequestID string    `json:"request_id,omitempty"`
+	ID       uint64    `json:"id"`
+	Time     time.Time `json:"time"`
+	Method   string    `json:"method"`
+	Path     string    `json:"path"`
+	Route    string    `json:"route,omitempty"`
+	KeyID    string    `json:"key,omitempty"`
+	Verdict  string    `json:"verdict"`
+	Reason   string    `json:"reason,omitempty"`
+	Status   int       `json:"status"`
+	Millis   float64   `json:"ms"`
+	Function string    `json:"function,omitempty"`
+	Worker   string    `json:"worker,omitempty"`
+	// Authorizer is the Lambda authorizer that ran, and AuthorizerCache
+	// whether its answer came from its cache ("hit") or a run ("miss").
+	Authorizer      string `json:"authorizer,omitempty"`
+	AuthorizerCache string `json:"authorizer_cache,omitempty"`
+	RequestID       string `json:"request_id,omitempty"`
 }
 
 func (pg *Page) summary(rec *record) summary {
 	x := &rec.x
 	s := summary{ID: rec.id, Time: x.Time, Method: x.Method, Path: pg.redact(x.Path), KeyID: x.KeyID, Verdict: verdict(x), Reason: x.Reason,
-		Status: x.Status, Millis: float64(x.Duration.Microseconds()) / 1000, Function: x.Function, Worker: x.Worker, RequestID: x.RequestID}
+		Status: x.Status, Millis: float64(x.Duration.Microseconds()) / 1000, Function: x.Function, Worker: x.Worker, RequestID: x.RequestID,
+		Authorizer: x.Authorizer, AuthorizerCache: x.AuthorizerCache}
 	if x.Route != nil {
 		s.Route = x.Route.String()
 	}
@@ -49,6 +54,8 @@ func (pg *Page) summary(rec *record) summary {
 // answer well).
 func verdict(x *gateway.Exchange) string {
 	switch {
+	case x.Reason == "authorizer_error" || x.Reason == "authorizer_bad_answer":
+		return "failed" // the authorizer, not the caller
 	case x.Reason != "" || x.Status == http.StatusNotFound || x.Status == http.StatusMethodNotAllowed || x.Status == http.StatusMisdirectedRequest:
 		return "refused"
 	case x.Status >= 500 || (x.Status >= 400 && x.Answer == nil):

@@ -46,10 +46,11 @@ type routeRow struct {
 	Inactive []string `json:"inactive,omitempty"`
 	// Plans are the usage plans of the keys that may call it.
 	Plans []string `json:"plans,omitempty"`
-	// Authorizer is the Lambda authorizer that runs after the key check
-	// (issue 18). Always "" until the config has authorizers: the page
-	// shows the column so its place is known.
+	// Authorizer is the Lambda authorizer that runs for the route (its
+	// own or its group's): after the key check, or alone when Auth is
+	// "authorizer"; "" for none.
 	Authorizer string    `json:"authorizer"`
+	Auth       string    `json:"auth"`
 	Line       int       `json:"line"`
 	Lint       []finding `json:"lint,omitempty"`
 }
@@ -121,7 +122,8 @@ func (pg *Page) state(p *policy.Policy) state {
 	}
 	for _, ri := range p.Table(now) {
 		row := routeRow{Method: ri.Method, Path: ri.Path, Function: ri.Function, Runtime: runtime[ri.Function], Public: ri.Auth == config.AuthNone,
-			Reason: ri.Reason, Group: ri.Group, Keys: ri.Keys, AnyKey: ri.AnyKey, Callers: ri.Callers, Inactive: ri.Inactive, Line: ri.Line}
+			Reason: ri.Reason, Group: ri.Group, Keys: ri.Keys, AnyKey: ri.AnyKey, Callers: ri.Callers, Inactive: ri.Inactive, Line: ri.Line,
+			Authorizer: ri.Authorizer, Auth: ri.Auth}
 		subject := "route " + ri.Method + " " + ri.Path
 		row.Lint = bySubject[subject]
 		delete(bySubject, subject)

@@ -23,10 +23,10 @@ type keyRow struct {
 
 type state struct {
 	Routes []struct {
-		Method, Path, Function, Runtime, Reason string
-		Public                                  bool
-		Callers                                 []string
-		Lint                                    []struct{ Rule string }
+		Method, Path, Function, Runtime, Reason, Authorizer string
+		Public                                              bool
+		Callers                                             []string
+		Lint                                                []struct{ Rule string }
 	} `json:"routes"`
 	Keys    []keyRow `json:"keys"`
 	Reloads []struct {
@@ -64,8 +64,9 @@ func TestKeysAndRoutes(t *testing.T) {
 	if d := cmp.Diff(want, s.Keys); d != "" {
 		t.Errorf("keys (-want +got):\n%s", d)
 	}
-	if len(s.Routes) != 3 || s.Routes[0].Runtime != "node" || strings.Join(s.Routes[0].Callers, ",") != "digest,partner-acme,soon" ||
-		!s.Routes[2].Public || s.Routes[2].Reason == "" || len(s.Routes[2].Lint) == 0 || s.Routes[2].Lint[0].Rule != "INQ002" {
+	if len(s.Routes) != 4 || s.Routes[0].Runtime != "node" || strings.Join(s.Routes[0].Callers, ",") != "digest,partner-acme,soon" ||
+		!s.Routes[2].Public || s.Routes[2].Reason == "" || len(s.Routes[2].Lint) == 0 || s.Routes[2].Lint[0].Rule != "INQ002" ||
+		s.Routes[3].Authorizer != "tenant" || s.Routes[0].Authorizer != "" {
 		t.Errorf("routes: %+v", s.Routes)
 	}
 

@@ -2,12 +2,14 @@ package page
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/inquir-dev/inquir/emulator/config"
 	"github.com/inquir-dev/inquir/emulator/gateway"
 	"github.com/inquir-dev/inquir/emulator/policy"
 )
@@ -117,6 +119,9 @@ func (pg *Page) why(x *gateway.Exchange) why {
 			w.Change = "raise the plan's quota limit, or wait for the next window"
 			at("plans", plan, "quota")
 		}
+	case "authorizer_missing_identity", "authorizer_token_invalid", "authorizer_unauthorized", "authorizer_error", "authorizer_bad_answer",
+		"authorizer_denied", "authorizer_explicit_deny", "authorizer_implicit_deny":
+		pg.whyAuthorizer(&w, x, at, routeName, routeIdx)
 	case "ambiguous_request":
 		w.Sentence = "the function would read this request as another than the router did (a method override, an encoded path); the gateway refused it rather than guess which route's key rules hold"
 		w.Change = "send the method and path the route serves, plainly"
@@ -135,6 +140,65 @@ func (pg *Page) why(x *gateway.Exchange) why {
 		}
 	}
 	return w
+}
+
+// whyAuthorizer explains a refusal by the route's Lambda authorizer, and
+// points at the authorizer's table (or the route's authorizer field).
+func (pg *Page) whyAuthorizer(w *why, x *gateway.Exchange, at func(key ...string), routeName, routeIdx string) {
+	name := x.Authorizer
+	if name == "" && x.Route != nil {
+		name = x.Route.Authorizer
+	}
+	var a *config.Authorizer
+	if x.Policy != nil {
+		a = x.Policy.Config.Authorizer(name)
+	}
+	sources := ""
+	if a != nil {
+		var ss []string
+		for _, src := range a.IdentitySources {
+			ss = append(ss, src.String())
+		}
+		sources = strings.Join(ss, ", ")
+	}
+	cached := ""
+	if x.AuthorizerCache == "hit" {
+		cached = " (its answer came from its cache)"
+	}
+	switch x.Reason {
+	case "authorizer_missing_identity":
+		w.Sentence = fmt.Sprintf("route %s runs authorizer %s, which reads %s: the request had none, so the authorizer did not run", routeName, name, sources)
+		w.Change = "send " + sources + ", or change the authorizer's identity_sources"
+		at("authorizers", name, "identity_sources")
+	case "authorizer_token_invalid":
+		w.Sentence = fmt.Sprintf("the token does not match authorizer %s's token_validation, so the authorizer did not run", name)
+		w.Change = "send a token of that form, or change token_validation"
+		at("authorizers", name, "token_validation")
+	case "authorizer_unauthorized":
+		w.Sentence = fmt.Sprintf("authorizer %s (function %s) answered Unauthorized%s", name, authorizerFunction(a), cached)
+		w.Change = "send credentials the authorizer accepts; its function decides"
+		at("authorizers", name, "function")
+	case "authorizer_denied", "authorizer_explicit_deny", "authorizer_implicit_deny":
+		how := map[string]string{"authorizer_denied": "refused it (isAuthorized: false)", "authorizer_explicit_deny": "answered a policy that denies this route explicitly",
+			"authorizer_implicit_deny": "answered a policy that does not allow this route (a policy that allows only the methodArn it was asked for denies the caller's next route while it is cached)"}[x.Reason]
+		w.Sentence = fmt.Sprintf("authorizer %s (function %s) %s%s", name, authorizerFunction(a), how, cached)
+		w.Change = "the authorizer's function decides; its answer is cached for its ttl"
+		at("authorizers", name, "function")
+	default: // authorizer_error, authorizer_bad_answer: 500
+		w.Sentence = fmt.Sprintf("authorizer %s (function %s) failed: %s", name, authorizerFunction(a), cmp.Or(x.Err, "the inquir dev log says why"))
+		w.Change = "fix the authorizer's function; the inquir dev log has its output"
+		at("authorizers", name, "function")
+	}
+	if w.Line == 0 && routeIdx != "" {
+		at("routes", routeIdx, "authorizer")
+	}
+}
+
+func authorizerFunction(a *config.Authorizer) string {
+	if a == nil {
+		return "?"
+	}
+	return a.Function
 }
 
 // whoMayCall says who may call route now, as the sentence after "needs

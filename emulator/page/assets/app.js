@@ -56,7 +56,9 @@ function addRow(s) {
     el("td", { class: "v-" + s.verdict }, s.verdict + (s.reason ? " · " + s.reason : "")),
     el("td", {}, s.key || ""),
     el("td", {}, s.ms.toFixed(1)),
-    el("td", { class: "mono dim" }, (s.route || "no route") + (s.function ? " → " + s.function : "") + (s.worker ? " (" + s.worker + ")" : "")));
+    el("td", { class: "mono dim" }, (s.route || "no route") +
+      (s.authorizer ? " + authorizer " + s.authorizer + (s.authorizer_cache ? " (" + s.authorizer_cache + ")" : "") : "") +
+      (s.function ? " → " + s.function : "") + (s.worker ? " (" + s.worker + ")" : "")));
   tr.addEventListener("click", () => show(s.id));
   tbody.prepend(tr);
   while (tbody.rows.length > maxRows) tbody.deleteRow(-1);
@@ -205,6 +207,7 @@ function stateSoon() {
 
 function whoMayCall(r) {
   if (r.public) return el("span", { class: "v-public" }, "anyone, no key: " + (r.reason || "no reason given"));
+  if (r.auth === "authorizer") return el("span", {}, "no key: whoever authorizer " + r.authorizer + " allows");
   const parts = [];
   if (r.group) parts.push("group " + r.group);
   if (r.keys && r.keys.length) parts.push("keys " + r.keys.join(", "));
@@ -233,8 +236,7 @@ async function loadState() {
     routes.append(el("tr", { "data-route": r.method + " " + r.path },
       el("td", {}, r.method), el("td", { class: "mono" }, r.path), el("td", {}, r.function), el("td", {}, r.runtime),
       el("td", {}, whoMayCall(r)), el("td", {}, (r.plans || []).join(", ")),
-      // Lambda authorizers (issue 18) will show here.
-      el("td", { class: "dim" }, r.authorizer || "—"),
+      el("td", {}, r.authorizer || "—"),
       el("td", {}, r.lint ? el("ul", { class: "findings" }, ...r.lint.map(findingItem)) : "")));
   }
   $("#lint-other").replaceChildren(...(state.lint || []).map(findingItem));
