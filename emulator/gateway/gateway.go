@@ -289,12 +289,16 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := WithTraceID(r.Context(), trace)
 	g.stats.invoke(route.Function)
 	var out Response
+	ctx, worker := g.invokeContext(ctx)
 	if ei, ok := g.opts.Invoker.(EventInvoker); ok && ei.TakesEvent(route.Function) {
 		rec.typedEvent = ev.typed()
-		out, err = ei.InvokeEvent(g.invokeContext(ctx, rec), route.Function, rec.typedEvent)
+		out, err = ei.InvokeEvent(ctx, route.Function, rec.typedEvent)
 	} else {
 		rec.event = marshalEvent(&ev)
-		out.JSON, err = g.opts.Invoker.Invoke(g.invokeContext(ctx, rec), route.Function, rec.event)
+		out.JSON, err = g.opts.Invoker.Invoke(ctx, route.Function, rec.event)
+	}
+	if worker != nil {
+		rec.worker = *worker
 	}
 	if err != nil {
 		rec.err = err

@@ -124,13 +124,16 @@ func NoteWorker(ctx context.Context, worker string) {
 }
 
 // invokeContext is ctx, the context a function is invoked with, with a
-// slot for NoteWorker when a page listens. The slot is written by the
-// Invoker before it returns, and read after.
-func (g *Gateway) invokeContext(ctx context.Context, e *logEntry) context.Context {
+// slot for NoteWorker when a page listens (nil otherwise). The Invoker
+// writes the slot before it returns; the gateway reads it after. The slot
+// is a string of its own, not the log entry's field: that would move every
+// request's entry to the heap.
+func (g *Gateway) invokeContext(ctx context.Context) (context.Context, *string) {
 	if g.opts.Page == nil {
-		return ctx
+		return ctx, nil
 	}
-	return context.WithValue(ctx, workerNoteKey{}, &e.worker)
+	slot := new(string)
+	return context.WithValue(ctx, workerNoteKey{}, slot), slot
 }
 
 // ownBuiltins are the paths the gateway answers itself; every other path
