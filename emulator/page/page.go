@@ -145,6 +145,12 @@ func (pg *Page) Dropped() uint64 { return pg.feed.dropped.Load() }
 // ServeHTTP answers the page's paths; the gateway has checked Host.
 func (pg *Page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
+	if !onLoopback(r) {
+		// The page sends requests with the keys' secrets: only this
+		// machine may drive it, whatever address inquir dev listens on.
+		writeError(w, http.StatusForbidden, "forbidden", "the live page answers only on a loopback address; open it on this machine (http://127.0.0.1:PORT/_inquir/)")
+		return
+	}
 	if pg.src() == nil {
 		writeError(w, http.StatusServiceUnavailable, "not_ready", "the page is starting")
 		return

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"html/template"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -47,6 +48,21 @@ func (pg *Page) refuse(r *http.Request) (int, string) {
 		return http.StatusUnsupportedMediaType, "send application/json"
 	}
 	return 0, ""
+}
+
+// onLoopback reports whether r came from this machine to a loopback
+// address. The gateway checks Host on a loopback listener; on one that
+// other machines reach (--listen 0.0.0.0:8787) any Host passes there, and
+// the page, which replays with the keys' secrets, must still refuse them.
+func onLoopback(r *http.Request) bool {
+	local, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	tcp, ok := local.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsLoopback() {
+		return false
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	ip := net.ParseIP(host)
+	return err == nil && ip != nil && ip.IsLoopback()
 }
 
 // serveIndex is the page itself, with this run's token in a meta tag the

@@ -291,4 +291,6 @@ $("#copy-curl").addEventListener("click", () => copy("#curl"));
 $("#copy-testscript").addEventListener("click", () => copy("#testscript"));
 loadState();
 connect();
-setInterval(loadState, 10000);
+// Keys' states move with the clock (expiring, expired): read them again
+// now and then; requests and reloads read them sooner (stateSoon).
+setInterval(loadState, 60000);
