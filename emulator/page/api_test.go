@@ -243,3 +243,32 @@ func runVerify(t *testing.T, f *fixture) *verify.Report {
 	}
 	return rep
 }
+
+// TestVerdicts: each answer's verdict in a word, and the gateway's own
+// refusals (no route, a body over 6 MB) explained.
+func TestVerdicts(t *testing.T) {
+	f := newFixture(t)
+	f.do("GET", "/hello/ok", map[string]string{"x-api-key": acmeSecret}, "")
+	f.do("GET", "/health", nil, "")
+	f.do("GET", "/nowhere", nil, "")
+	f.do("POST", "/internal/echo", map[string]string{"x-api-key": agentSecret}, strings.Repeat("x", 6<<20+1))
+	for _, c := range []struct {
+		method, path, verdict, sentence string
+		status                          int
+	}{
+		{"GET", "/hello/ok", "allowed", "", 200},
+		{"GET", "/health", "public", "", 200},
+		{"GET", "/nowhere", "refused", "matches /nowhere", 404},
+		{"POST", "/internal/echo", "refused", "the body is over 6 MB", 413},
+	} {
+		var d struct {
+			Verdict string `json:"verdict"`
+			Status  int    `json:"status"`
+			Why     *struct{ Sentence string }
+		}
+		f.get("/_inquir/api/requests/"+itoa(f.idOf(c.method, c.path)), &d)
+		if d.Verdict != c.verdict || d.Status != c.status || (c.sentence == "") != (d.Why == nil) || d.Why != nil && !strings.Contains(d.Why.Sentence, c.sentence) {
+			t.Errorf("%s %s: %+v (why %+v), want %s %d %q", c.method, c.path, d, d.Why, c.verdict, c.status, c.sentence)
+		}
+	}
+}

@@ -56,10 +56,12 @@ func verdict(x *gateway.Exchange) string {
 	switch {
 	case x.Reason == "authorizer_error" || x.Reason == "authorizer_bad_answer":
 		return "failed" // the authorizer, not the caller
-	case x.Reason != "" || x.Status == http.StatusNotFound || x.Status == http.StatusMethodNotAllowed || x.Status == http.StatusMisdirectedRequest:
+	case x.Reason != "":
 		return "refused"
-	case x.Status >= 500 || (x.Status >= 400 && x.Answer == nil):
-		return "failed"
+	case x.Answer == nil && x.Status >= 500:
+		return "failed" // the function, or its build
+	case x.Answer == nil && x.Status >= 400:
+		return "refused" // the gateway's own: 404, 405, 413, 400
 	case x.Decided && x.Outcome == policy.Public:
 		return "public"
 	case x.Decided:
@@ -78,18 +80,23 @@ type detail struct {
 	Body     shown  `json:"body"`
 	BodyRead bool   `json:"body_read"`
 	Event    *shown `json:"event,omitempty"`
-	Answer   *struct {
-		Status  int         `json:"status"`
-		Headers [][2]string `json:"headers"`
-		Body    shown       `json:"body"`
-	} `json:"answer,omitempty"`
-	Error      string `json:"error,omitempty"`
-	Why        *why   `json:"why,omitempty"`
-	Curl       string `json:"curl"`
-	Testscript string `json:"testscript"`
+	// Answer is the function's answer, nil when none came (a refusal, a
+	// failure: Status and Error say).
+	Answer     *answerShown `json:"answer,omitempty"`
+	Error      string       `json:"error,omitempty"`
+	Why        *why         `json:"why,omitempty"`
+	Curl       string       `json:"curl"`
+	Testscript string       `json:"testscript"`
 	// ReplayKeys are the keys a replay "as another key" may name without
 	// typing a secret: those whose secret inquir resolved itself.
 	ReplayKeys []string `json:"replay_keys"`
+}
+
+// answerShown is a function's answer as the page shows it.
+type answerShown struct {
+	Status  int         `json:"status"`
+	Headers [][2]string `json:"headers"`
+	Body    shown       `json:"body"`
 }
 
 // shown is a text cut at maxShown and redacted.
@@ -162,11 +169,7 @@ func (pg *Page) detail(rec *record) detail {
 		d.Event = &s
 	}
 	if a := x.Answer; a != nil {
-		d.Answer = &struct {
-			Status  int         `json:"status"`
-			Headers [][2]string `json:"headers"`
-			Body    shown       `json:"body"`
-		}{Status: a.Status, Body: pg.show(a.Body, a.IsBase64Encoded)}
+		d.Answer = &answerShown{Status: a.Status, Body: pg.show(a.Body, a.IsBase64Encoded)}
 		h := http.Header{}
 		for k, v := range a.Headers {
 			h[k] = []string{v}

@@ -135,6 +135,11 @@ func (pg *Page) why(x *gateway.Exchange) why {
 		case 405:
 			w.Sentence = fmt.Sprintf("%s is routed, but not for %s (the answer's Allow header lists the methods it takes)", x.Path, x.Method)
 			w.Change = "add a route for the method, or send one it takes"
+		case 413:
+			w.Sentence = "the body is over 6 MB, the most Lambda hands a function (it was not read)"
+			w.Change = "send a smaller body"
+		case 400:
+			w.Sentence = "the gateway could not read the request: " + cmp.Or(x.Err, "see the answer")
 		default:
 			w.Sentence = fmt.Sprintf("the gateway refused it (%s)", x.Reason)
 		}
