@@ -1,10 +1,13 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -40,8 +43,11 @@ type Exchange struct {
 	Query    string // the raw query, without '?'
 	Header   http.Header
 	// Body is the request body as the function got it; nil for a request
-	// refused before its body was read.
-	Body []byte
+	// refused before its body was read. After Bound, BodySize is its
+	// full length, and EventSize and AnswerSize those of the event and
+	// the answer's body.
+	Body                            []byte
+	BodySize, EventSize, AnswerSize int
 	// Policy is the policy the request was judged by, nil before any;
 	// Route the route it matched, nil when none did.
 	Policy *policy.Policy
@@ -72,6 +78,44 @@ type Exchange struct {
 	// Answer is the function's response as the gateway mapped it; nil
 	// when the function did not answer (a refusal, a failure).
 	Answer *Answer
+}
+
+// Bound cuts what x holds of bodies to at most n bytes each (on a UTF-8
+// boundary), copied, so that an exchange kept for a while does not keep a
+// 6 MB request or answer alive: Body, the event, the answer's body.
+// BodySize, EventSize and AnswerSize keep the full lengths. A go-plugin
+// event with a body over n is encoded here, to be cut.
+func (x *Exchange) Bound(n int) {
+	x.BodySize = len(x.Body)
+	if len(x.Body) > n {
+		x.Body = bytes.Clone(x.Body[:cutAt(x.Body, n)])
+	}
+	if x.typedEvent != nil && len(x.typedEvent.Body) > n {
+		x.event, x.typedEvent = x.EventJSON(), nil
+	}
+	x.EventSize = len(x.event)
+	if len(x.event) > n {
+		x.event = bytes.Clone(x.event[:cutAt(x.event, n)])
+	}
+	if a := x.Answer; a != nil {
+		x.AnswerSize = len(a.Body)
+		if len(a.Body) > n {
+			cut := *a
+			cut.Body = strings.Clone(a.Body[:cutAt([]byte(a.Body[:n+1]), n)])
+			x.Answer = &cut
+		}
+	}
+}
+
+// cutAt is the largest length at most n that does not split a UTF-8
+// sequence of b (len(b) > n).
+func cutAt(b []byte, n int) int {
+	for i := n; i > n-utf8.UTFMax && i > 0; i-- {
+		if utf8.RuneStart(b[i]) {
+			return i
+		}
+	}
+	return n
 }
 
 // Answer is a function's response as the gateway read it.

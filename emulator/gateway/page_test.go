@@ -217,3 +217,23 @@ func TestPageWorker(t *testing.T) {
 		t.Errorf("without a page: %d", rec.Code)
 	}
 }
+
+// TestExchangeBound: a kept exchange holds at most n bytes of each body,
+// copied (not the request's 6 MB), cut between UTF-8 sequences, with the
+// full lengths noted.
+func TestExchangeBound(t *testing.T) {
+	body := []byte(strings.Repeat("é", 100)) // 200 bytes, 2 per rune
+	x := Exchange{Body: body, event: append([]byte(nil), body...), Answer: &Answer{Body: string(body)}}
+	x.Bound(51)
+	if len(x.Body) != 50 || x.BodySize != 200 || len(x.event) != 50 || x.EventSize != 200 || len(x.Answer.Body) != 50 || x.AnswerSize != 200 {
+		t.Errorf("bound: body %d of %d, event %d of %d, answer %d of %d", len(x.Body), x.BodySize, len(x.event), x.EventSize, len(x.Answer.Body), x.AnswerSize)
+	}
+	if &x.Body[0] == &body[0] {
+		t.Error("the cut body shares the request's array")
+	}
+	small := Exchange{Body: []byte("ok")}
+	small.Bound(51)
+	if string(small.Body) != "ok" || small.BodySize != 2 {
+		t.Errorf("a small body: %q of %d", small.Body, small.BodySize)
+	}
+}

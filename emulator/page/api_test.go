@@ -272,3 +272,27 @@ func TestVerdicts(t *testing.T) {
 		}
 	}
 }
+
+// TestLargeBody: the page keeps 64 KiB of a body, says how much it left
+// out, and will not replay a body it does not hold whole.
+func TestLargeBody(t *testing.T) {
+	f := newFixture(t)
+	f.do("POST", "/internal/echo", map[string]string{"x-api-key": agentSecret}, strings.Repeat("b", 200<<10))
+	id := f.idOf("POST", "/internal/echo")
+	var d struct {
+		Body struct {
+			Text string
+			Cut  int
+		}
+		Testscript string
+	}
+	f.get("/_inquir/api/requests/"+itoa(id), &d)
+	if len(d.Body.Text) != 16<<10 || d.Body.Cut != 200<<10-16<<10 || !strings.HasPrefix(d.Testscript, "# the body was 204800 bytes") {
+		t.Errorf("shown %d bytes, cut %d; testscript %q", len(d.Body.Text), d.Body.Cut, d.Testscript)
+	}
+	before := f.fn.count("hello")
+	code, out := f.do("POST", "/_inquir/api/replay", map[string]string{"Content-Type": "application/json", page.TokenHeader: f.token}, `{"id":`+itoa(id)+`,"as":"as-is"}`)
+	if code != 400 || !strings.Contains(out, "body_cut") || f.fn.count("hello") != before {
+		t.Errorf("replay of a cut body: %d %s", code, out)
+	}
+}

@@ -136,7 +136,10 @@ func (pg *Page) url() string {
 }
 
 // Observe keeps x for the page; see gateway.Page. It does not block.
-func (pg *Page) Observe(x gateway.Exchange) { pg.feed.add(x) }
+func (pg *Page) Observe(x gateway.Exchange) {
+	x.Bound(maxKept)
+	pg.feed.add(x)
+}
 
 // Dropped is how many records the page's streams have skipped, in all,
 // because a browser read slower than the gateway answered.

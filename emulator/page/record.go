@@ -16,6 +16,11 @@ import (
 // the rest is cut and the cut is said.
 const maxShown = 16 << 10
 
+// maxKept bounds each body, event and answer the page keeps of a request
+// (gateway.Exchange.Bound): 1,024 requests of 6 MB would otherwise stay in
+// memory. A request whose body was cut cannot be replayed.
+const maxKept = 64 << 10
+
 // summary is one row of the live list: what the log line says, and the
 // verdict.
 type summary struct {
@@ -108,16 +113,18 @@ type shown struct {
 	Base64 bool `json:"base64,omitempty"`
 }
 
-// show cuts s at maxShown, on a rune boundary, and redacts what is left.
-func (pg *Page) show(s string, base64 bool) shown {
+// show cuts s at maxShown, on a rune boundary, and redacts what is left;
+// full is the length s had before it was kept (s may be cut already).
+func (pg *Page) show(s string, full int, base64 bool) shown {
 	out := shown{Base64: base64}
 	if len(s) > maxShown {
 		n := maxShown
 		for n > 0 && !utf8.RuneStart(s[n]) {
 			n--
 		}
-		out.Cut, s = len(s)-n, s[:n]
+		s = s[:n]
 	}
+	out.Cut = max(full, len(s)) - len(s)
 	out.Text = pg.redact(s)
 	return out
 }
@@ -163,13 +170,13 @@ func (pg *Page) detail(rec *record) detail {
 		keyHeader = x.Policy.Config.Gateway.KeyHeader
 	}
 	d.Headers = pg.headers(x.Header, keyHeader, x.KeyID)
-	d.Body = pg.show(string(x.Body), !utf8.Valid(x.Body))
+	d.Body = pg.show(string(x.Body), x.BodySize, !utf8.Valid(x.Body))
 	if ev := x.EventJSON(); ev != nil {
-		s := pg.show(string(ev), false)
+		s := pg.show(string(ev), x.EventSize, false)
 		d.Event = &s
 	}
 	if a := x.Answer; a != nil {
-		d.Answer = &answerShown{Status: a.Status, Body: pg.show(a.Body, a.IsBase64Encoded)}
+		d.Answer = &answerShown{Status: a.Status, Body: pg.show(a.Body, x.AnswerSize, a.IsBase64Encoded)}
 		h := http.Header{}
 		for k, v := range a.Headers {
 			h[k] = []string{v}

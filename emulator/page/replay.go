@@ -94,6 +94,10 @@ func (pg *Page) serveReplay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	x := &rec.x
+	if x.BodySize > len(x.Body) {
+		writeError(w, http.StatusBadRequest, "body_cut", fmt.Sprintf("the request's body was %d bytes, and the page keeps the first %d: copy it as curl and send the body from its file", x.BodySize, len(x.Body)))
+		return
+	}
 	p := pg.policy()
 	if p == nil || x.Policy == nil {
 		writeError(w, http.StatusServiceUnavailable, "not_ready", "the gateway has no config loaded yet")
@@ -156,7 +160,7 @@ func (pg *Page) serveReplay(w http.ResponseWriter, r *http.Request) {
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxShown+1))
 	resp.Body.Close()
-	ans := replayAnswer{Status: resp.StatusCode, Headers: pg.headers(resp.Header, "", ""), Body: pg.show(string(body), false), Sent: sent, Invoked: -1}
+	ans := replayAnswer{Status: resp.StatusCode, Headers: pg.headers(resp.Header, "", ""), Body: pg.show(string(body), len(body), false), Sent: sent, Invoked: -1}
 	if fn != "" {
 		ans.Invoked = int(pg.stats().Invocations[fn] - before)
 	}
@@ -280,7 +284,10 @@ func (pg *Page) curl(x *gateway.Exchange, keyHeader string) string {
 	for range x.Header.Values(keyHeader) {
 		b.WriteString(` -H "` + keyHeader + `: $` + secretVar(x.KeyID) + `"`)
 	}
-	if len(x.Body) > 0 {
+	switch {
+	case x.BodySize > len(x.Body):
+		b.WriteString(" --data-binary @BODY_FILE  # the body was " + strconv.Itoa(x.BodySize) + " bytes; the page kept the first " + strconv.Itoa(len(x.Body)))
+	case len(x.Body) > 0:
 		b.WriteString(" --data-binary " + shellQuote(pg.redact(string(x.Body))))
 	}
 	return b.String()
@@ -304,7 +311,14 @@ func (pg *Page) testscript(x *gateway.Exchange, keyHeader string) string {
 	for range x.Header.Values(keyHeader) {
 		b.WriteString(" -H " + scriptQuote(keyHeader+": ") + "$" + secretVar(x.KeyID))
 	}
-	if len(x.Body) > 0 {
+	switch {
+	case x.BodySize > len(x.Body):
+		// testscript reads a '#' only at the start of a line.
+		note := "# the body was " + strconv.Itoa(x.BodySize) + " bytes and the page kept the first " + strconv.Itoa(len(x.Body)) + ": put it in body.bin\n"
+		cmd := b.String()
+		b.Reset()
+		b.WriteString(note + cmd + " -d @body.bin")
+	case len(x.Body) > 0:
 		b.WriteString(" -d " + scriptQuote(pg.redact(string(x.Body))))
 	}
 	b.WriteString("\nstdout '^" + strconv.Itoa(x.Status) + "$'\n")
