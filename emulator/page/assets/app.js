@@ -229,7 +229,6 @@ async function loadState() {
     return;
   }
   $("#config").textContent = state.file + " · config " + state.config;
-  $("#dropped").textContent = state.dropped;
   const routes = $("#routes tbody");
   routes.replaceChildren();
   for (const r of state.routes) {
