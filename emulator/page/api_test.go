@@ -126,49 +126,60 @@ func TestReplay(t *testing.T) {
 }
 
 // TestMatrixMatchesVerify: the page's matrix for a route is `inquir
-// verify`'s cells for it (no key, a bogus key, each key): the same
-// expectation and the same answer for every key the page holds a secret
-// of, and the key it holds only a digest of listed as not probed.
+// verify`'s cells for it (no key, a bogus key, each key, and the token a
+// route's authorizer decides): the same expectation and the same answer
+// for every key the page holds a secret of; the key it holds only a digest
+// of, and the authorizer's token, listed as not probed.
 func TestMatrixMatchesVerify(t *testing.T) {
 	f := newFixture(t)
-	f.do("GET", "/hello/ada", nil, "")
-	id := f.idOf("GET", "/hello/ada")
-	var rows []struct {
-		Request, Credential, Expect, Got, Result string
-		Invoked                                  int
-	}
-	f.post("/_inquir/api/matrix", map[string]any{"id": id}, &rows)
 	rep := runVerify(t, f)
-	got, want := map[string]string{}, map[string]string{}
-	for _, r := range rows {
-		if r.Result == "not probed" {
-			got[r.Credential] = r.Expect + " | not probed"
-			continue
-		}
-		got[r.Credential] = r.Expect + " | " + r.Got
-		if r.Result != "ok" {
-			t.Errorf("matrix cell %+v is not ok", r)
-		}
-		if (r.Expect == "function") != (r.Invoked == 1) {
-			t.Errorf("matrix cell %+v: invoked %d", r, r.Invoked)
-		}
-	}
-	for _, c := range rep.Cells {
-		// The plain cells; a usage plan's burst cells (Expected) are not
-		// the matrix's.
-		if c.Route != "GET /hello/{name}" || c.Method+" "+c.Path != "GET /hello/inquir-verify" || c.Expected != "" {
-			continue
-		}
-		if _, dup := want[c.Credential]; dup {
-			continue
-		}
-		want[c.Credential] = c.Expectation() + " | " + c.Got
-		if c.Credential == "key digest" {
-			want[c.Credential] = c.Expectation() + " | not probed"
-		}
-	}
-	if d := cmp.Diff(want, got); d != "" {
-		t.Errorf("the page's matrix against inquir verify's (-verify +page):\n%s", d)
+	for _, c := range []struct{ path, route, sample string }{
+		{"/hello/ada", "GET /hello/{name}", "GET /hello/inquir-verify"},
+		{"/orders/7", "GET /orders/{id}", "GET /orders/inquir-verify"},
+	} {
+		t.Run(c.route, func(t *testing.T) {
+			f.do("GET", c.path, nil, "")
+			id := f.idOf("GET", c.path)
+			var rows []struct {
+				Request, Credential, Expect, Got, Result string
+				Invoked                                  int
+			}
+			f.post("/_inquir/api/matrix", map[string]any{"id": id}, &rows)
+			got, want := map[string]string{}, map[string]string{}
+			for _, r := range rows {
+				if r.Result == "not probed" {
+					got[r.Credential] = r.Expect + " | not probed"
+					continue
+				}
+				got[r.Credential] = r.Expect + " | " + r.Got
+				if r.Result != "ok" {
+					t.Errorf("matrix cell %+v is not ok", r)
+				}
+				if (r.Expect == "function") != (r.Invoked == 1) {
+					t.Errorf("matrix cell %+v: invoked %d", r, r.Invoked)
+				}
+			}
+			for _, vc := range rep.Cells {
+				// The matrix's cells; a usage plan's ("key x (plan p)",
+				// "key y (no plan)") are not.
+				if vc.Route != c.route || vc.Method+" "+vc.Path != c.sample || strings.Contains(vc.Credential, "plan)") || strings.Contains(vc.Credential, "(plan ") {
+					continue
+				}
+				if _, dup := want[vc.Credential]; dup {
+					continue
+				}
+				want[vc.Credential] = vc.Expectation() + " | " + vc.Got
+				if vc.Credential == "key digest" || vc.NotProbed {
+					want[vc.Credential] = vc.Expectation() + " | not probed"
+				}
+			}
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("the page's matrix against inquir verify's (-verify +page):\n%s", d)
+			}
+			if len(got) < 6 {
+				t.Errorf("the matrix has %d cells: %v", len(got), got)
+			}
+		})
 	}
 	f.noSecrets()
 }

@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/inquir-dev/inquir/emulator/config"
 	"github.com/inquir-dev/inquir/emulator/gateway"
@@ -231,12 +230,15 @@ func (pg *Page) serveMatrix(w http.ResponseWriter, r *http.Request) {
 // inquir holds, against the gateway itself.
 func (pg *Page) matrix(ctx context.Context, p *policy.Policy, rt *policy.Route) []matrixRow {
 	var keys []verify.Credential
+	var digestOnly []*policy.Key
 	for _, k := range p.Keys {
 		if s, ok := pg.secretOf(p, k.ID); ok {
 			keys = append(keys, verify.Credential{Label: "key " + k.ID, Secret: s, ID: k.ID})
+		} else {
+			digestOnly = append(digestOnly, k)
 		}
 	}
-	cells := verify.RouteCells(ctx, verify.RouteOptions{Policy: p, Route: rt, URL: pg.url(), Keys: keys, Client: pg.opts.Client, Now: pg.opts.Now(),
+	cells := verify.RouteCells(ctx, verify.RouteOptions{Policy: p, Route: rt, URL: pg.url(), Keys: keys, Unprobed: digestOnly, Client: pg.opts.Client, Now: pg.opts.Now(),
 		Invoked: func(fn string) int { return int(pg.stats().Invocations[fn]) }})
 	rows := make([]matrixRow, 0, len(cells)+len(p.Keys))
 	for _, c := range cells {
@@ -247,16 +249,12 @@ func (pg *Page) matrix(ctx context.Context, p *policy.Policy, rt *policy.Route) 
 		case !c.OK:
 			res = "MISMATCH"
 		}
-		rows = append(rows, matrixRow{Route: c.Route, Request: c.Method + " " + c.Path, Credential: c.Credential, Expect: c.Expectation(),
-			Got: pg.redact(c.Got), Status: c.Status, Invoked: c.Invoked, Result: res})
-	}
-	// The keys inquir holds only a digest of, as verify lists a key it
-	// was given no secret of: what the policy expects, not probed.
-	for _, k := range p.Keys {
-		if _, ok := pg.secretOf(p, k.ID); !ok {
-			rows = append(rows, matrixRow{Route: rt.String(), Credential: "key " + k.ID, Expect: expectKey(p, rt, k, pg.opts.Now()),
-				Got: "not probed (inquir holds only its digest; replay as the key with its secret)", Invoked: -1, Result: "not probed"})
+		got := c.Got
+		if got == "not probed (no --key secret)" {
+			got = "not probed (inquir holds only its digest; replay as the key, typing its secret)"
 		}
+		rows = append(rows, matrixRow{Route: c.Route, Request: c.Method + " " + c.Path, Credential: c.Credential, Expect: c.Expectation(),
+			Got: pg.redact(got), Status: c.Status, Invoked: c.Invoked, Result: res})
 	}
 	return rows
 }
@@ -371,16 +369,4 @@ func shellQuote(s string) string {
 // is written twice.
 func scriptQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
-}
-
-// expectKey is what the policy answers key k on rt, as verify's EXPECT
-// column says it.
-func expectKey(p *policy.Policy, rt *policy.Route, k *policy.Key, now time.Time) string {
-	switch p.AuthorizeKey(rt, k, now).Outcome {
-	case policy.MissingKey, policy.InvalidKey:
-		return verify.Unauthorized.String()
-	case policy.Forbidden:
-		return verify.Forbidden.String()
-	}
-	return verify.Reach.String()
 }
