@@ -69,6 +69,14 @@ func TestSafety(t *testing.T) {
 		t.Errorf("a replay with the token and no Origin: %d %s, function ran %d times", code, out, f.fn.count("hello")-before)
 	}
 
+	for _, path := range []string{"/_inquir/api/state", "/_inquir/events", "/_inquir/api/requests/" + itoa(id)} {
+		if code, _ := f.do("GET", path, map[string]string{"Sec-Fetch-Site": "cross-site"}, ""); code != 403 {
+			t.Errorf("a cross-site read of %s: %d, want 403", path, code)
+		}
+	}
+	if code, _ := f.do("GET", "/_inquir/", map[string]string{"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"}, ""); code != 200 {
+		t.Errorf("a link to the page from another site: %d, want 200", code)
+	}
 	code, out := f.do("GET", "/_inquir/", map[string]string{"Host": "rebound.example:8787"}, "")
 	if code != 421 || strings.Contains(out, f.token) {
 		t.Errorf("the page under a rebound Host: %d %s", code, out)

@@ -164,11 +164,11 @@ func (pg *Page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case path == "/_inquir/app.js" || path == "/_inquir/style.css":
 		pg.get(w, r, pg.serveAsset)
 	case path == "/_inquir/events":
-		pg.get(w, r, pg.serveEvents)
+		pg.get(w, r, sameSite(pg.serveEvents))
 	case path == "/_inquir/api/state":
-		pg.get(w, r, pg.serveState)
+		pg.get(w, r, sameSite(pg.serveState))
 	case strings.HasPrefix(path, "/_inquir/api/requests/"):
-		pg.get(w, r, pg.serveRequest)
+		pg.get(w, r, sameSite(pg.serveRequest))
 	case path == "/_inquir/api/replay":
 		pg.post(w, r, pg.serveReplay)
 	case path == "/_inquir/api/matrix":
@@ -227,6 +227,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(code)
 	_, _ = w.Write(append(b, '\n'))
 }

@@ -50,6 +50,21 @@ func (pg *Page) refuse(r *http.Request) (int, string) {
 	return 0, ""
 }
 
+// sameSite refuses a read the browser says another site asked for
+// (Sec-Fetch-Site: cross-site or same-site). Without CORS headers such a
+// page could not read the answer anyway; this keeps it from even being
+// sent (a <script> tag pointed at the state, a stream opened from afar).
+// The page itself may be opened from anywhere: a link is a navigation.
+func sameSite(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if site := r.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
+			writeError(w, http.StatusForbidden, "forbidden", "a read from another site (Sec-Fetch-Site: "+site+") is refused")
+			return
+		}
+		h(w, r)
+	}
+}
+
 // onLoopback reports whether r came from this machine to a loopback
 // address. The gateway checks Host on a loopback listener; on one that
 // other machines reach (--listen 0.0.0.0:8787) any Host passes there, and
