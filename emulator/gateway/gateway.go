@@ -16,8 +16,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/inquir-dev/inquir/emulator/config"
 	"github.com/inquir-dev/inquir/emulator/internal/uuid"
 	"github.com/inquir-dev/inquir/emulator/plans"
@@ -291,8 +289,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var out Response
 	ctx, worker := g.invokeContext(ctx)
 	if ei, ok := g.opts.Invoker.(EventInvoker); ok && ei.TakesEvent(route.Function) {
-		rec.typedEvent = ev.typed()
-		out, err = ei.InvokeEvent(ctx, route.Function, rec.typedEvent)
+		typed := ev.typed()
+		rec.typedEvent = typed
+		out, err = ei.InvokeEvent(ctx, route.Function, typed)
 	} else {
 		rec.event = marshalEvent(&ev)
 		out.JSON, err = g.opts.Invoker.Invoke(ctx, route.Function, rec.event)
@@ -467,7 +466,7 @@ type logEntry struct {
 	outcome    policy.Outcome
 	body       []byte
 	event      []byte
-	typedEvent *events.APIGatewayProxyRequest
+	typedEvent any // *events.APIGatewayProxyRequest, *events.APIGatewayV2HTTPRequest
 	answer     *proxyResponse
 }
 

@@ -74,7 +74,7 @@ type Exchange struct {
 	// The event the function was handed: as JSON, or as the value a
 	// go-plugin function was handed (EventJSON encodes it).
 	event      []byte
-	typedEvent *events.APIGatewayProxyRequest
+	typedEvent any // *events.APIGatewayProxyRequest or *events.APIGatewayV2HTTPRequest
 	// Answer is the function's response as the gateway mapped it; nil
 	// when the function did not answer (a refusal, a failure).
 	Answer *Answer
@@ -90,7 +90,7 @@ func (x *Exchange) Bound(n int) {
 	if len(x.Body) > n {
 		x.Body = bytes.Clone(x.Body[:cutAt(x.Body, n)])
 	}
-	if x.typedEvent != nil && len(x.typedEvent.Body) > n {
+	if x.typedEvent != nil && typedBodyLen(x.typedEvent) > n {
 		x.event, x.typedEvent = x.EventJSON(), nil
 	}
 	x.EventSize = len(x.event)
@@ -105,6 +105,17 @@ func (x *Exchange) Bound(n int) {
 			x.Answer = &cut
 		}
 	}
+}
+
+// typedBodyLen is the length of the body of a go-plugin's event value.
+func typedBodyLen(ev any) int {
+	switch ev := ev.(type) {
+	case *events.APIGatewayProxyRequest:
+		return len(ev.Body)
+	case *events.APIGatewayV2HTTPRequest:
+		return len(ev.Body)
+	}
+	return 0
 }
 
 // cutAt is the largest length at most n that does not split a UTF-8

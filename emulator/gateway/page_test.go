@@ -237,3 +237,39 @@ func TestExchangeBound(t *testing.T) {
 		t.Errorf("a small body: %q of %d", small.Body, small.BodySize)
 	}
 }
+
+// TestPageObserveV2: a payload 2.0 route's request reaches the page with
+// the HTTP API event its function got and its answer.
+func TestPageObserveV2(t *testing.T) {
+	f := newFixture(t, config.CompatInquir)
+	cfg := *f.gw.Policy().Config
+	cfg.Routes = append([]config.Route(nil), cfg.Routes...)
+	for i := range cfg.Routes {
+		if cfg.Routes[i].Path == "/internal/search" {
+			cfg.Routes[i].Payload = config.Payload2
+		}
+	}
+	p, err := policy.Compile(&cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg := &pageSpy{}
+	gw := New(Options{Invoker: f.spy, Page: pg, Now: f.gw.opts.Now})
+	gw.SetPolicy(p)
+	req := httptest.NewRequest("POST", "/internal/search", strings.NewReader(`{"q":2}`))
+	req.Header.Set("x-api-key", internalSecret)
+	rec := httptest.NewRecorder()
+	gw.ServeHTTP(rec, req)
+	got := pg.exchanges()
+	if rec.Code != 200 || len(got) != 1 {
+		t.Fatalf("status %d, %d exchanges", rec.Code, len(got))
+	}
+	x := got[0]
+	// An HTTP API hands a body with no text Content-Type base64-encoded.
+	if ev := string(x.EventJSON()); !strings.Contains(ev, `"version":"2.0"`) || !strings.Contains(ev, `"body":"eyJxIjoyfQ=="`) {
+		t.Errorf("the event: %s", ev)
+	}
+	if x.Answer == nil || x.Answer.Body != "ran search" || string(x.Body) != `{"q":2}` {
+		t.Errorf("answer %+v, body %q", x.Answer, x.Body)
+	}
+}

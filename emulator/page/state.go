@@ -49,10 +49,13 @@ type routeRow struct {
 	// Authorizer is the Lambda authorizer that runs for the route (its
 	// own or its group's): after the key check, or alone when Auth is
 	// "authorizer"; "" for none.
-	Authorizer string    `json:"authorizer"`
-	Auth       string    `json:"auth"`
-	Line       int       `json:"line"`
-	Lint       []finding `json:"lint,omitempty"`
+	Authorizer string `json:"authorizer"`
+	Auth       string `json:"auth"`
+	// Payload is "2.0" on a route that hands its function an HTTP API's
+	// event, "" for a REST API's (1.0).
+	Payload string    `json:"payload,omitempty"`
+	Line    int       `json:"line"`
+	Lint    []finding `json:"lint,omitempty"`
 }
 
 type keyRow struct {
@@ -123,7 +126,7 @@ func (pg *Page) state(p *policy.Policy) state {
 	for _, ri := range p.Table(now) {
 		row := routeRow{Method: ri.Method, Path: ri.Path, Function: ri.Function, Runtime: runtime[ri.Function], Public: ri.Auth == config.AuthNone,
 			Reason: ri.Reason, Group: ri.Group, Keys: ri.Keys, AnyKey: ri.AnyKey, Callers: ri.Callers, Inactive: ri.Inactive, Line: ri.Line,
-			Authorizer: ri.Authorizer, Auth: ri.Auth}
+			Authorizer: ri.Authorizer, Auth: ri.Auth, Payload: ri.Payload}
 		subject := "route " + ri.Method + " " + ri.Path
 		row.Lint = bySubject[subject]
 		delete(bySubject, subject)

@@ -233,7 +233,7 @@ async function loadState() {
   routes.replaceChildren();
   for (const r of state.routes) {
     routes.append(el("tr", { "data-route": r.method + " " + r.path },
-      el("td", {}, r.method), el("td", { class: "mono" }, r.path), el("td", {}, r.function), el("td", {}, r.runtime),
+      el("td", {}, r.method), el("td", { class: "mono" }, r.path), el("td", {}, r.function + (r.payload ? " (payload " + r.payload + ")" : "")), el("td", {}, r.runtime),
       el("td", {}, whoMayCall(r)), el("td", {}, (r.plans || []).join(", ")),
       el("td", {}, r.authorizer || "—"),
       el("td", {}, r.lint ? el("ul", { class: "findings" }, ...r.lint.map(findingItem)) : "")));
