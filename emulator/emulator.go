@@ -77,6 +77,12 @@ type Options struct {
 	// *policy.ManualClock stands still until POST /_inquir/clock moves it,
 	// and is refused unless the emulator listens on loopback.
 	Clock policy.Clock
+	// Page, if set, is the live page at /_inquir/ (package page, which
+	// needs the Emulator: Attach it once Start returns). If nil, its paths
+	// answer 404 and no request is kept for it. If it has a Close method,
+	// Close calls it as the server shuts down, so that its streams end
+	// and do not hold Close for its whole grace period.
+	Page gateway.Page
 	// HideSecretEnv takes every variable that an env: reference of a config
 	// put in force names (keys' secrets, functions' env) out of the process
 	// environment, keeping it in memory for reloads and worker starts
@@ -161,7 +167,7 @@ func Start(opts Options) (*Emulator, error) {
 	limits := opts.Limits.withDefaults()
 	cl := newConnLimiter(gateway.PreserveHeaderCase(ln), limits.MaxConnections)
 	e := &Emulator{opts: opts, log: log, listener: cl, served: make(chan error, 1)}
-	gwOpts := gateway.Options{Invoker: opts.Invoker, Log: log, RequestLog: opts.RequestLog, Redactor: opts.Redactor, Clock: opts.Clock}
+	gwOpts := gateway.Options{Invoker: opts.Invoker, Log: log, RequestLog: opts.RequestLog, Redactor: opts.Redactor, Clock: opts.Clock, Page: opts.Page}
 	if opts.Invoker == nil {
 		rt, err := runtimes.New(runtimes.Options{CacheDir: opts.CacheDir, Log: log, Output: opts.Redactor.Writer(output), GatewayURL: e.URL(),
 			Resolved: opts.Redactor.Add})
@@ -184,6 +190,9 @@ func Start(opts Options) (*Emulator, error) {
 	e.gateway.SetPolicy(p)
 	e.hideSecretEnv(p)
 	e.server = limits.server(e.gateway, cl)
+	if c, ok := opts.Page.(interface{ Close() }); ok {
+		e.server.RegisterOnShutdown(c.Close)
+	}
 	// Header names reach functions as the client spelled them.
 	e.server.ConnContext = gateway.ConnContext
 	go func() { e.served <- e.server.Serve(cl) }()

@@ -29,6 +29,9 @@ type loadResult struct {
 	// CPU time used during the measured phase: by the serving process,
 	// by its descendants (workers), and by this load generator.
 	serverCPU, workCPU, clientCPU time.Duration
+	// With the live page open (401-page): the records its stream sent, and
+	// those it skipped (a reader slower than the gateway).
+	pageRecords, pageDropped int64
 }
 
 // perRequest is d shared over the answered requests, in µs.

@@ -35,6 +35,10 @@
 //     of the load generator itself (from /proc and getrusage): where a
 //     target's time goes, and why a slow one costs even the client more
 //     (its goroutines park and wake for every answer);
+//   - measures the 401 path with the live page open (401-page: a stream of
+//     /_inquir/events read in this process) alternately with the 401 row,
+//     -page-rounds rounds of a share of -duration each, so that a shared
+//     machine's drift falls on both, and says their ratio;
 //   - rotates a key -rotations times (a new literal secret written into
 //     inquir.toml, renamed over it as editors do) and times each until the
 //     new secret gets 200;

@@ -39,12 +39,13 @@ func TestRunStopsWhatItStarts(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	// Bounded by count first (50 requests), by time only as a backstop a
 	// busy machine never reaches: every row then has requests to show.
-	code := run(ctx, []string{"-requests", "50", "-duration", "10s", "-warmup", "100ms", "-targets", "bare,401", "-rotations", "2"}, &stdout, &stderr)
+	code := run(ctx, []string{"-requests", "50", "-duration", "10s", "-warmup", "100ms", "-targets", "bare,401,401-page", "-page-rounds", "2", "-rotations", "2"}, &stdout, &stderr)
 	out := stdout.String()
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr.String())
 	}
-	for _, row := range []string{`(?m)^\s*bare\s+net/http echo\s+[1-9]\d*\s+\d+\s+\d+`, `(?m)^\s*401\s+POST /guarded \(no key\)\s+[1-9]\d*\s+\d+\s+\d+`} {
+	for _, row := range []string{`(?m)^\s*bare\s+net/http echo\s+[1-9]\d*\s+\d+\s+\d+`, `(?m)^\s*401\s+POST /guarded \(no key\)\s+[1-9]\d*\s+\d+\s+\d+`,
+		`(?m)^\s*401-page\s+POST /guarded \(no key, page open\)\s+[1-9]\d*\s+\d+\s+\d+`, `(?m)^the live page open \(401-page ÷ 401\): \d+\.\d+ ×.*\n  by round \(alternating\): \S+ \S+; median`} {
 		if !regexp.MustCompile(row).MatchString(out) {
 			t.Errorf("no row matching %s in:\n%s", row, out)
 		}

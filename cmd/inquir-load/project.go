@@ -18,6 +18,9 @@ type target struct {
 	path     string // the request path
 	keyed    bool   // the request carries the benchmark key
 	want     int    // the status every answer must have
+	// page: the live page is open during the load (a subscriber of
+	// /_inquir/events reads every record the stream sends).
+	page bool
 }
 
 // allTargets in table order.
@@ -26,6 +29,7 @@ var allTargets = []target{
 	{name: "node-http", want: 200, path: "/echo"},
 	{name: "node-cluster", want: 200, path: "/echo"},
 	{name: "401", path: "/guarded", want: 401},
+	{name: "401-page", path: "/guarded", want: 401, page: true},
 	{name: "plugin", function: "pluginfn", runtime: "go-plugin", path: "/plugin/echo", keyed: true, want: 200},
 	{name: "go", function: "gofn", runtime: "go", path: "/go/echo", keyed: true, want: 200},
 	{name: "node", function: "nodefn", runtime: "node", path: "/node/echo", keyed: true, want: 200},

@@ -30,6 +30,7 @@ type options struct {
 	concurrency       int
 	targets           []target
 	rotations         int
+	pageRounds        int
 	inquir, repo      string
 	buildTimeout      time.Duration
 	verbose           bool
@@ -47,8 +48,9 @@ func parseOptions(args []string, stdout, stderr io.Writer) (*options, error) {
 	fs.Int64Var(&o.maxRequests, "requests", 2_000_000, "the most requests measured per target")
 	fs.IntVar(&o.connections, "connections", 16, "keep-alive connections per target")
 	fs.IntVar(&o.concurrency, "concurrency", 8, "the functions' concurrency (workers)")
-	names := fs.String("targets", "bare,node-http,node-cluster,401,plugin,go,node,process", "the targets, comma-separated: bare, node-http, node-cluster (node's own http echo, in one process or in -concurrency), 401, plugin, go, node, process")
+	names := fs.String("targets", "bare,node-http,node-cluster,401,401-page,plugin,go,node,process", "the targets, comma-separated: bare, node-http, node-cluster (node's own http echo, in one process or in -concurrency), 401, 401-page (401 with the live page open), plugin, go, node, process")
 	fs.IntVar(&o.rotations, "rotations", 20, "key rotations to time (0: none)")
+	fs.IntVar(&o.pageRounds, "page-rounds", 5, "with both 401 and 401-page: measure them alternately, in this many rounds of a share of -duration each")
 	fs.StringVar(&o.inquir, "inquir", "", "an inquir binary to run (default: go build ./cmd/inquir)")
 	fs.StringVar(&o.repo, "repo", "", "inquir's repository (default: the module of the working folder)")
 	fs.DurationVar(&o.buildTimeout, "build-timeout", 15*time.Minute, "how long the functions' first builds may take")
@@ -59,13 +61,13 @@ func parseOptions(args []string, stdout, stderr io.Writer) (*options, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q; every setting is a flag", fs.Arg(0))
 	}
-	if o.duration <= 0 || o.connections < 1 || o.concurrency < 1 || o.maxRequests < 1 || o.rotations < 0 || o.warmup < 0 {
-		return nil, errors.New("-duration, -connections, -concurrency and -requests must be positive, -warmup and -rotations not negative")
+	if o.duration <= 0 || o.connections < 1 || o.concurrency < 1 || o.maxRequests < 1 || o.rotations < 0 || o.warmup < 0 || o.pageRounds < 1 {
+		return nil, errors.New("-duration, -connections, -concurrency, -requests and -page-rounds must be positive, -warmup and -rotations not negative")
 	}
 	for _, n := range strings.Split(*names, ",") {
 		i := slices.IndexFunc(allTargets, func(t target) bool { return t.name == strings.TrimSpace(n) })
 		if i < 0 {
-			return nil, fmt.Errorf("-targets: unknown target %q; the targets are bare, 401, plugin, go, node, process", n)
+			return nil, fmt.Errorf("-targets: unknown target %q; the targets are bare, node-http, node-cluster, 401, 401-page, plugin, go, node, process", n)
 		}
 		if !slices.ContainsFunc(o.targets, func(t target) bool { return t.name == allTargets[i].name }) {
 			o.targets = append(o.targets, allTargets[i])
@@ -183,7 +185,7 @@ func (r *runner) measure(ctx context.Context) error {
 	// The reference servers, by target name: bare Go, and node's own.
 	refs := map[string]*child{}
 	for _, t := range r.targets {
-		if t.function != "" || t.name == "401" {
+		if t.function != "" || t.path == "/guarded" {
 			continue
 		}
 		cmd, err := r.referenceCommand(t.name)
@@ -234,7 +236,21 @@ func (r *runner) measure(ctx context.Context) error {
 	}
 	firstBuild := built.Sub(dev.started)
 
+	pair := slices.ContainsFunc(r.targets, func(t target) bool { return t.name == "401" }) &&
+		slices.ContainsFunc(r.targets, func(t target) bool { return t.name == "401-page" })
+	var pageRatios []float64
+	if pair {
+		r.logf("loading 401 and 401-page (the live page open) for %s each, then measuring them alternately, %d rounds of %s each", r.warmup, r.pageRounds, r.duration/time.Duration(r.pageRounds))
+		var plain, paged loadResult
+		if plain, paged, pageRatios, err = r.pagePair(ctx, dev.url, dev.cmd.Process.Pid); err != nil {
+			return err
+		}
+		results["401"], results["401-page"] = plain, paged
+	}
 	for _, t := range r.targets {
+		if pair && t.path == "/guarded" {
+			continue // measured above
+		}
 		spec := loadSpec{url: dev.url + t.path, want: t.want, connections: r.connections, warmup: r.warmup, duration: r.duration, maxRequests: r.maxRequests}
 		pid := dev.cmd.Process.Pid
 		if ref := refs[t.name]; ref != nil {
@@ -243,9 +259,22 @@ func (r *runner) measure(ctx context.Context) error {
 		if t.keyed {
 			spec.key = benchKey
 		}
+		var pg *pageReader
+		if t.page {
+			if pg, err = openPage(ctx, dev.url, r.listenTimeout); err != nil {
+				return err
+			}
+		}
 		r.logf("loading %s for %s, then measuring it for %s", t.name, r.warmup, r.duration)
 		s := newSampler(pid)
 		res := drive(ctx, spec, s)
+		if pg != nil {
+			pg.close()
+			if pg.err != nil {
+				return fmt.Errorf("reading the live page's stream: %w", pg.err)
+			}
+			res.pageRecords, res.pageDropped = pg.records.Load(), pg.dropped.Load()
+		}
 		for pid := range s.seen {
 			r.seen[pid] = true
 		}
@@ -283,7 +312,7 @@ func (r *runner) measure(ctx context.Context) error {
 	}
 	dev2.stop()
 
-	r.report(results, firstBuild, rotations, starts)
+	r.report(results, pageRatios, firstBuild, rotations, starts)
 	return nil
 }
 
@@ -498,7 +527,7 @@ func (r *runner) cleanup() error {
 }
 
 // report prints the table and the rest.
-func (r *runner) report(results map[string]loadResult, firstBuild time.Duration, rotations []time.Duration, st startTimes) {
+func (r *runner) report(results map[string]loadResult, pageRatios []float64, firstBuild time.Duration, rotations []time.Duration, st startTimes) {
 	w := r.stdout
 	fmt.Fprintf(w, "\n%d connections, %s per target after %s of warm-up, concurrency %d, %s\n",
 		r.connections, r.duration, r.warmup, r.concurrency, describeMachine())
@@ -520,7 +549,10 @@ func (r *runner) report(results map[string]loadResult, firstBuild time.Duration,
 			route = fmt.Sprintf("node:http echo ×%d", r.concurrency)
 		default:
 			route = "POST " + t.path
-			if !t.keyed {
+			switch {
+			case t.page:
+				route += " (no key, page open)"
+			case !t.keyed:
 				route += " (no key)"
 			}
 		}
@@ -529,6 +561,18 @@ func (r *runner) report(results map[string]loadResult, firstBuild time.Duration,
 			res.perRequest(res.serverCPU), res.perRequest(res.workCPU), res.perRequest(res.clientCPU))
 	}
 	tw.Flush()
+	if plain, paged := results["401"], results["401-page"]; plain.rate() > 0 && paged.rate() > 0 {
+		fmt.Fprintf(w, "\nthe live page open (401-page ÷ 401): %.3f × the req/s, server CPU %s against %s µs/req; the stream sent %d records and skipped %d (warm-up and measure)\n",
+			paged.rate()/plain.rate(), paged.perRequest(paged.serverCPU), plain.perRequest(plain.serverCPU), paged.pageRecords, paged.pageDropped)
+		if len(pageRatios) > 0 {
+			rs := make([]string, len(pageRatios))
+			for i, x := range pageRatios {
+				rs[i] = fmt.Sprintf("%.3f", x)
+			}
+			sorted := slices.Sorted(slices.Values(pageRatios))
+			fmt.Fprintf(w, "  by round (alternating): %s; median %.3f\n", strings.Join(rs, " "), sorted[len(sorted)/2])
+		}
+	}
 	fmt.Fprintf(w, "\nfirst start: functions built %s after exec (inquir's build cache empty, Go's as it was)\n", st1(firstBuild))
 	fmt.Fprintf(w, "second start (build cache warm): listening %s, healthy %s", st1(st.listening), st1(st.healthy))
 	for _, t := range r.targets {

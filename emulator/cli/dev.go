@@ -16,6 +16,7 @@ import (
 
 	"github.com/inquir-dev/inquir/emulator"
 	"github.com/inquir-dev/inquir/emulator/config"
+	"github.com/inquir-dev/inquir/emulator/page"
 	"github.com/inquir-dev/inquir/emulator/policy"
 	"github.com/inquir-dev/inquir/emulator/redact"
 )
@@ -59,8 +60,14 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if inspectErr != nil {
 		log.Warn("other processes of your user, functions included, can read inquir's environment and memory, where its key secrets are", "error", inspectErr)
 	}
+	// The live page at /_inquir/, judged by the gateway's clock.
+	pageNow := time.Now
+	if clk != nil {
+		pageNow = clk.Now
+	}
+	pg := page.New(page.Options{Now: pageNow, Redactor: redactor})
 	e, err := emulator.Start(emulator.Options{ConfigPath: *cfgPath, Listen: *listen, Log: log, RequestLog: logOut, Output: out, Redactor: redactor,
-		HideSecretEnv: true, Clock: clk})
+		HideSecretEnv: true, Clock: clk, Page: pg})
 	if isConfigError(err) {
 		return configFailed(stderr, "dev", err)
 	}
@@ -71,6 +78,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "inquir dev: %v\n", err)
 		return exitFail
 	}
+	pg.Attach(e)
 	if host, _, err := net.SplitHostPort(e.URL()[len("http://"):]); err == nil && !isLoopback(host) {
 		log.Warn("listening beyond loopback: other machines can reach the gateway and, through it, your functions", "address", e.URL())
 	}
@@ -90,6 +98,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	p := e.Policy()
 	fmt.Fprintln(out, listening(e.URL(), p.ID(), len(p.Routes), len(p.Config.Functions)))
+	fmt.Fprintln(out, "inquir dev: the live page is at "+e.URL()+"/_inquir/")
 
 	// A function whose env names a variable or file that is not there
 	// fails every start; say so now rather than on its first request.

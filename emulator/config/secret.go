@@ -67,6 +67,11 @@ func (s SecretRef) Digest() ([32]byte, error) {
 	}
 }
 
+// Plaintext resolves the reference to the secret itself: for the live
+// page's replay and matrix, which send a key's secret to the gateway from
+// inquir's own process and never show it. A sha256: reference has none.
+func (s SecretRef) Plaintext() (string, error) { return s.resolve() }
+
 func (s SecretRef) resolve() (string, error) {
 	switch s.Kind {
 	case SecretEnv:

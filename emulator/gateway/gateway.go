@@ -55,6 +55,10 @@ type Options struct {
 	// hides them in the error text /_inquir/stats shows and the log's
 	// error fields. If nil, nothing is redacted.
 	Redactor *redact.Redactor
+	// Page, if set, is the live page: it hears of every request but the
+	// built-ins' and answers the paths under /_inquir/ that the gateway
+	// does not (see Page). If nil, those paths are 404.
+	Page Page
 }
 
 // Gateway serves HTTP under the policy in force. The zero value is not
@@ -107,6 +111,7 @@ func (g *Gateway) SetPolicy(p *policy.Policy) {
 		ps, keys := plansOf(p.Config)
 		g.plans.SetPlans(ps, keys, g.opts.Now())
 		g.authz.setConfig(p.Config)
+		g.stats.changed(p.ChangesFrom(g.policy.Load()))
 	}
 	g.policy.Store(p)
 }
@@ -116,10 +121,18 @@ func (g *Gateway) Policy() *policy.Policy { return g.policy.Load() }
 
 // RecordReload counts a reload for /_inquir/stats: applied when err is nil,
 // refused (keeping err's message as the last error) otherwise.
-func (g *Gateway) RecordReload(err error) { g.stats.reload(err) }
+func (g *Gateway) RecordReload(err error) { g.stats.reload(err, g.configID()) }
 
 // RecordUnchangedReload counts a reload that found the policy in force.
-func (g *Gateway) RecordUnchangedReload() { g.stats.reloadUnchanged() }
+func (g *Gateway) RecordUnchangedReload() { g.stats.reloadUnchanged(g.configID()) }
+
+// configID is the id of the config in force, "" before any.
+func (g *Gateway) configID() string {
+	if p := g.policy.Load(); p != nil {
+		return p.ID()
+	}
+	return ""
+}
 
 // ServeHTTP routes, authorizes and invokes; see the package comment.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -135,8 +148,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	m := p.MatchRequest(r)
+	rec.policy, rec.route = p, m.Route
 	switch {
 	case m.Builtin:
+		rec.builtin = true
 		rec.status = g.serveBuiltin(w, r, p, m.Path)
 		return
 	case m.Refused != "":
@@ -188,6 +203,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		d, rej = g.authorize(p, route, r, now)
 	}
+	rec.decided, rec.outcome = true, d.Outcome
 	if d.Key != nil {
 		rec.keyID = d.Key.ID
 	}
@@ -253,7 +269,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	reqID := uuid.New()
-	rec.requestID = reqID
+	rec.requestID, rec.body = reqID, body
 	if route.Payload == config.Payload2 {
 		rec.status = g.serveV2(w, r, p, m, d, az, body, rec, now) // an HTTP API's event and answer (serve_v2.go)
 		return
@@ -271,10 +287,17 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := WithTraceID(r.Context(), trace)
 	g.stats.invoke(route.Function)
 	var out Response
+	ctx, worker := g.invokeContext(ctx)
 	if ei, ok := g.opts.Invoker.(EventInvoker); ok && ei.TakesEvent(route.Function) {
-		out, err = ei.InvokeEvent(ctx, route.Function, ev.typed())
+		typed := ev.typed()
+		rec.typedEvent = typed
+		out, err = ei.InvokeEvent(ctx, route.Function, typed)
 	} else {
-		out.JSON, err = g.opts.Invoker.Invoke(ctx, route.Function, marshalEvent(&ev))
+		rec.event = marshalEvent(&ev)
+		out.JSON, err = g.opts.Invoker.Invoke(ctx, route.Function, rec.event)
+	}
+	if worker != nil {
+		rec.worker = *worker
 	}
 	if err != nil {
 		rec.err = err
@@ -306,6 +329,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Accept type is a binary media type.
 		resp.IsBase64Encoded = false
 	}
+	rec.answer = resp
 	rec.status = writeResponse(w, resp)
 }
 
@@ -428,7 +452,8 @@ func (g *Gateway) invokeFailed(w http.ResponseWriter, p *policy.Policy, err erro
 	return g.answer(w, p, http.StatusBadGateway, "function_error", "the function failed")
 }
 
-// logEntry collects what the request's log line says.
+// logEntry collects what the request's log line says, and what the live
+// page is handed besides (Exchange).
 type logEntry struct {
 	status    int
 	function  string
@@ -441,17 +466,31 @@ type logEntry struct {
 	// ("miss"); both "" on routes without one.
 	authorizer      string
 	authorizerCache string
+
+	builtin    bool   // one of /_inquir/'s: not shown on the page
+	worker     string // NoteWorker's, for the page
+	policy     *policy.Policy
+	route      *policy.Route
+	decided    bool
+	outcome    policy.Outcome
+	body       []byte
+	event      []byte
+	typedEvent any // *events.APIGatewayProxyRequest, *events.APIGatewayV2HTTPRequest
+	answer     *proxyResponse
 }
 
 // logRequest writes the request's one line. It names the key id, never the
 // key: not even an unknown key's value is written.
 func (g *Gateway) logRequest(r *http.Request, e *logEntry, d time.Duration) {
 	g.stats.request()
+	errText := ""
+	if e.err != nil {
+		errText = g.opts.Redactor.String(e.err.Error())
+	}
+	if g.opts.Page != nil && !e.builtin {
+		g.opts.Page.Observe(e.exchange(r, d, errText))
+	}
 	if g.lines != nil {
-		errText := ""
-		if e.err != nil {
-			errText = g.opts.Redactor.String(e.err.Error())
-		}
 		bp := linePool.Get().(*[]byte)
 		*bp = appendLogLine((*bp)[:0], time.Now(), r.Method, r.URL.EscapedPath(), e.status, d, e, errText)
 		g.lines.write(*bp)
@@ -483,7 +522,7 @@ func (g *Gateway) logRequest(r *http.Request, e *logEntry, d time.Duration) {
 		attrs = append(attrs, "request_id", e.requestID)
 	}
 	if e.err != nil {
-		attrs = append(attrs, "error", g.opts.Redactor.String(e.err.Error()))
+		attrs = append(attrs, "error", errText)
 	}
 	g.opts.Log.Info("request", attrs...)
 }

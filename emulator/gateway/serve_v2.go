@@ -58,10 +58,17 @@ func (g *Gateway) serveV2(w http.ResponseWriter, r *http.Request, p *policy.Poli
 	g.stats.invoke(fn)
 	var out []byte
 	var err error
+	ctx, worker := g.invokeContext(ctx)
 	if ei, ok := g.opts.Invoker.(EventV2Invoker); ok && ei.TakesEvent(fn) {
-		out, err = ei.InvokeEventV2(ctx, fn, ev.typed())
+		typed := ev.typed()
+		rec.typedEvent = typed
+		out, err = ei.InvokeEventV2(ctx, fn, typed)
 	} else {
-		out, err = g.opts.Invoker.Invoke(ctx, fn, ev.marshal())
+		rec.event = ev.marshal()
+		out, err = g.opts.Invoker.Invoke(ctx, fn, rec.event)
+	}
+	if worker != nil {
+		rec.worker = *worker
 	}
 	if err != nil {
 		rec.err = err
@@ -81,6 +88,7 @@ func (g *Gateway) serveV2(w http.ResponseWriter, r *http.Request, p *policy.Poli
 		}
 		return g.fail(w, http.StatusBadGateway, "function_error", "the function failed")
 	}
+	rec.answer = &resp.proxyResponse
 	return writeResponseV2(w, resp)
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/inquir-dev/inquir/emulator/plans"
 	"github.com/inquir-dev/inquir/emulator/policy"
@@ -22,6 +23,11 @@ type stats struct {
 	reloadsRefused   int64
 	lastReloadErr    string
 	authorizers      map[string]*AuthorizerStats
+	// history is the last maxReloadHistory reloads, oldest first;
+	// pending is what the policy SetPolicy last put in force changed,
+	// for the reload that recorded it.
+	history []Reload
+	pending policy.Changes
 }
 
 // AuthorizerStats count what one Lambda authorizer did.
@@ -68,6 +74,29 @@ func (s *stats) authorizer(name, event string) {
 	}
 }
 
+// maxReloadHistory bounds ReloadStats.History.
+const maxReloadHistory = 50
+
+// Reload is one config reload, as the live page's timeline shows it.
+type Reload struct {
+	Time time.Time `json:"time"`
+	// Outcome is "applied", "refused" or "unchanged".
+	Outcome string `json:"outcome"`
+	// Config is the id of the config in force after it.
+	Config string `json:"config,omitempty"`
+	// Error is why a refused reload was refused, redacted.
+	Error string `json:"error,omitempty"`
+	// Changes is what an applied reload changed: key ids and routes.
+	Changes *policy.Changes `json:"changes,omitempty"`
+}
+
+func (s *stats) remember(r Reload) {
+	if len(s.history) == maxReloadHistory {
+		s.history = append(s.history[:0], s.history[1:]...)
+	}
+	s.history = append(s.history, r)
+}
+
 func (s *stats) init() {
 	s.rejections = map[string]int64{}
 	s.invocations = map[string]int64{}
@@ -98,21 +127,34 @@ func (s *stats) functionError() {
 	s.mu.Unlock()
 }
 
-func (s *stats) reloadUnchanged() {
+func (s *stats) reloadUnchanged(config string) {
 	s.mu.Lock()
 	s.reloadsUnchanged++
+	s.remember(Reload{Time: time.Now(), Outcome: "unchanged", Config: config})
 	s.mu.Unlock()
 }
 
-func (s *stats) reload(err error) {
+func (s *stats) reload(err error, config string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err == nil {
 		s.reloadsApplied++
+		c := s.pending
+		s.pending = policy.Changes{}
+		s.remember(Reload{Time: time.Now(), Outcome: "applied", Config: config, Changes: &c})
 		return
 	}
 	s.reloadsRefused++
 	s.lastReloadErr = err.Error()
+	// Kept as the error's text: redacted when shown (Stats).
+	s.remember(Reload{Time: time.Now(), Outcome: "refused", Config: config, Error: err.Error()})
+}
+
+// changed notes what the policy just put in force changed.
+func (s *stats) changed(c policy.Changes) {
+	s.mu.Lock()
+	s.pending = c
+	s.mu.Unlock()
 }
 
 // Stats is the body of /_inquir/stats.
@@ -148,6 +190,10 @@ type ReloadStats struct {
 	// applied.
 	Unchanged int64  `json:"unchanged"`
 	LastError string `json:"last_error,omitempty"`
+	// History is the last 50 reloads, oldest first, with what each
+	// applied one changed (the live page's timeline); absent before the
+	// first reload.
+	History []Reload `json:"history,omitempty"`
 }
 
 // Stats returns a snapshot of the counters.
@@ -166,6 +212,10 @@ func (g *Gateway) Stats() Stats {
 			out.Authorizers = map[string]AuthorizerStats{}
 		}
 		out.Authorizers[name] = *a
+	}
+	for _, h := range s.history {
+		h.Error = g.opts.Redactor.String(h.Error)
+		out.Reloads.History = append(out.Reloads.History, h)
 	}
 	s.mu.Unlock()
 	if g.lines != nil {
@@ -215,6 +265,9 @@ func (g *Gateway) serveBuiltin(w http.ResponseWriter, r *http.Request, p *policy
 		// credential could help, and none can. No detail in the body.
 		g.stats.reject("builtin_host_not_loopback")
 		return g.fail(w, http.StatusMisdirectedRequest, "misdirected_request", "")
+	}
+	if g.opts.Page != nil && !ownBuiltins[path] {
+		return g.servePage(w, r, path)
 	}
 	allow := "GET, HEAD"
 	if path == "/_inquir/clock" {

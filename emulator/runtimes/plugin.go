@@ -647,6 +647,7 @@ func (p *pool) callPlugin(ctx context.Context, ready *pluginReady, call *pluginC
 	if err := p.acquireSlot(ctx); err != nil {
 		return err
 	}
+	gateway.NoteWorker(ctx, "in-process")
 	id := uuid.New()
 	call.id, call.handler = id, ready.handler
 	call.lc = lambdacontext.LambdaContext{AwsRequestID: id, InvokedFunctionArn: ready.arn}

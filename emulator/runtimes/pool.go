@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -93,6 +94,7 @@ func (p *pool) invoke(ctx context.Context, event []byte) ([]byte, error) {
 	if err := p.awaitReady(ctx, w); err != nil {
 		return nil, err
 	}
+	gateway.NoteWorker(ctx, "pid "+strconv.Itoa(w.pid))
 
 	// The deadline starts here, once the worker waits in /next: neither the
 	// build nor the wait for a free worker nor a cold start counts against

@@ -90,16 +90,21 @@ func (pr *prober) tokenCell(rt *policy.Route, method, path string, creds []Crede
 		Got:      fmt.Sprintf("not probed (needs a token authorizer %q accepts; verify holds none)", a.Name)}
 }
 
-// invocations counts, locally, the runs of rt's function and of its
-// authorizer's function: a refused request must cause neither.
-func (pr *prober) invocations(rt *policy.Route) int {
-	n := pr.rec.count(rt.Function)
+// invocations counts the runs of rt's function and of its authorizer's
+// function, where the prober can count (locally, or with the live page's
+// counts): a refused request must cause neither.
+func (pr *prober) invocations(rt *policy.Route) (int, bool) {
+	n, ok := pr.count(rt.Function)
+	if !ok {
+		return 0, false
+	}
 	if rt.Authorizer != "" {
 		if a := pr.p.Config.Authorizer(rt.Authorizer); a != nil && a.Function != rt.Function {
-			n += pr.rec.count(a.Function)
+			m, _ := pr.count(a.Function)
+			n += m
 		}
 	}
-	return n
+	return n, true
 }
 
 // authorizerRefusal reports whether a 401's body is a gateway's refusal

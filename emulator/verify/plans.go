@@ -560,6 +560,10 @@ func (pp *planProber) unplanned(r *Report) {
 		r.Cells = append(r.Cells, c)
 		return
 	}
+	// On the policy with the plans in force and every key valid, as every
+	// plan probe: this one runs first, when the emulator still serves the
+	// matrix's (no plans; keys as valid as at Now).
+	pp.reset()
 	pp.clock.Set(pp.now)
 	for i := 1; i <= n; i++ {
 		a, invoked := pp.sendLocal(tg)

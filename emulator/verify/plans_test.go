@@ -449,3 +449,28 @@ path = "/search/{index}"`, 1)
 		t.Errorf("report not OK: %q, %d not probed", rep.Problems, rep.NotProbed())
 	}
 }
+
+// TestLocalUnplannedExpiredKey: the burst of a key with no plan is sent on
+// the emulator with the plans in force and every key valid, as the plan
+// probes are, whatever the key's expiry: the matrix's instant is not the
+// plans' question. Before, it was sent first, on the matrix's policy (no
+// plans in force, keys as valid as at Now): an expired key with no plan got
+// 401 on its first request, a mismatch (seen by the live page's browser
+// test, issue 19).
+func TestLocalUnplannedExpiredKey(t *testing.T) {
+	toml := strings.Replace(plansTOML, "[keys.admin]\nsecret = \""+digest(adminSecret)+"\"\ngroups = [\"partners\"]\n",
+		"[keys.admin]\nsecret = \""+digest(adminSecret)+"\"\ngroups = [\"partners\"]\nexpires = 2026-01-01T00:00:00Z\n", 1)
+	if toml == plansTOML {
+		t.Fatal("the admin key was not made to expire")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, Options{ConfigPath: writeConfig(t, toml), Now: func() time.Time { return verifyNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, ok := planCells(rep)["key admin (no plan) GET /orders/inquir-verify function"]
+	if !ok || !c.OK || c.Got != "4 × function" {
+		t.Errorf("the unplanned key's cell: %+v (found %v); plan cells %v", c, ok, cellNames(planCells(rep)))
+	}
+}

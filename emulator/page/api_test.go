@@ -1,0 +1,317 @@
+package page_test
+
+import (
+	"context"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/inquir-dev/inquir/emulator/page"
+	"github.com/inquir-dev/inquir/emulator/verify"
+)
+
+// TestSafety: a state-changing call needs this run's token, from the
+// page's origin, as JSON; a Host that is not loopback gets neither the
+// page nor its token. A refused call replays nothing: the function's
+// count stays.
+func TestSafety(t *testing.T) {
+	f := newFixture(t)
+	f.do("GET", "/hello/ada", map[string]string{"x-api-key": acmeSecret}, "")
+	id := f.idOf("GET", "/hello/ada")
+	before := f.fn.count("hello")
+	body := `{"id":` + itoa(id) + `,"as":"as-is"}`
+	ok := map[string]string{"Content-Type": "application/json", page.TokenHeader: f.token, "Origin": f.e.URL(), "Sec-Fetch-Site": "same-origin"}
+	with := func(change map[string]string) map[string]string {
+		h := map[string]string{}
+		for k, v := range ok {
+			h[k] = v
+		}
+		for k, v := range change {
+			if v == "" {
+				delete(h, k)
+			} else {
+				h[k] = v
+			}
+		}
+		return h
+	}
+	for _, c := range []struct {
+		name   string
+		method string
+		header map[string]string
+		want   int
+	}{
+		{"no token", "POST", with(map[string]string{page.TokenHeader: ""}), 403},
+		{"another run's token", "POST", with(map[string]string{page.TokenHeader: "x" + f.token[1:]}), 403},
+		{"cross-site fetch", "POST", with(map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "http://evil.example"}), 403},
+		{"same-site but another origin", "POST", with(map[string]string{"Sec-Fetch-Site": "same-site"}), 403},
+		{"another origin", "POST", with(map[string]string{"Origin": "http://evil.example", "Sec-Fetch-Site": ""}), 403},
+		{"a form's content type", "POST", with(map[string]string{"Content-Type": "text/plain"}), 415},
+		{"DNS rebinding", "POST", with(map[string]string{"Host": "evil.example", "Origin": "http://evil.example"}), 421},
+		{"GET", "GET", ok, 405},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, out := f.do(c.method, "/_inquir/api/replay", c.header, body)
+			if code != c.want {
+				t.Errorf("%d %s, want %d", code, out, c.want)
+			}
+		})
+	}
+	if n := f.fn.count("hello") - before; n != 0 {
+		t.Errorf("refused replays invoked the function %d times", n)
+	}
+	// A non-browser client with the token (it read the page) may replay.
+	if code, out := f.do("POST", "/_inquir/api/replay", with(map[string]string{"Origin": "", "Sec-Fetch-Site": ""}), body); code != 200 || f.fn.count("hello")-before != 1 {
+		t.Errorf("a replay with the token and no Origin: %d %s, function ran %d times", code, out, f.fn.count("hello")-before)
+	}
+
+	for _, path := range []string{"/_inquir/api/state", "/_inquir/events", "/_inquir/api/requests/" + itoa(id)} {
+		if code, _ := f.do("GET", path, map[string]string{"Sec-Fetch-Site": "cross-site"}, ""); code != 403 {
+			t.Errorf("a cross-site read of %s: %d, want 403", path, code)
+		}
+	}
+	if code, _ := f.do("GET", "/_inquir/", map[string]string{"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"}, ""); code != 200 {
+		t.Errorf("a link to the page from another site: %d, want 200", code)
+	}
+	code, out := f.do("GET", "/_inquir/", map[string]string{"Host": "rebound.example:8787"}, "")
+	if code != 421 || strings.Contains(out, f.token) {
+		t.Errorf("the page under a rebound Host: %d %s", code, out)
+	}
+	code, _ = f.do("GET", "/_inquir/", nil, "")
+	if code != 200 {
+		t.Errorf("the page: %d", code)
+	}
+	f.noSecrets()
+}
+
+// TestReplay: as is, with no key (401, and the function does not run), as
+// another key (its secret from where inquir resolved it, never sent to
+// the page), and as a key inquir holds only the digest of, with a typed
+// secret.
+func TestReplay(t *testing.T) {
+	f := newFixture(t)
+	f.do("GET", "/hello/ada", map[string]string{"x-api-key": acmeSecret}, "")
+	id := f.idOf("GET", "/hello/ada")
+	type answer struct {
+		Status  int    `json:"status"`
+		Sent    string `json:"sent"`
+		Invoked int    `json:"invoked"`
+	}
+	for _, c := range []struct {
+		name string
+		req  map[string]any
+		want answer
+	}{
+		{"as is", map[string]any{"id": id, "as": "as-is"}, answer{200, "key partner-acme, as sent", 1}},
+		{"no key", map[string]any{"id": id, "as": "no-key"}, answer{401, "no key", 0}},
+		{"another key", map[string]any{"id": id, "as": "key", "key": "search-agent"}, answer{403, "key search-agent", 0}},
+		{"an expired key", map[string]any{"id": id, "as": "key", "key": "old"}, answer{401, "key old", 0}},
+		{"a digest key with its secret typed", map[string]any{"id": id, "as": "key", "key": "digest", "secret": digestSecret}, answer{200, "key digest", 1}},
+		{"a wrong secret typed", map[string]any{"id": id, "as": "key", "key": "digest", "secret": unknown}, answer{401, "a secret that is not key digest's", 0}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := f.fn.count("hello")
+			var got answer
+			f.post("/_inquir/api/replay", c.req, &got)
+			if got != c.want {
+				t.Errorf("replay: %+v, want %+v", got, c.want)
+			}
+			if n := f.fn.count("hello") - before; n != c.want.Invoked {
+				t.Errorf("the function ran %d times, want %d", n, c.want.Invoked)
+			}
+		})
+	}
+	code, out := f.do("POST", "/_inquir/api/replay", map[string]string{"Content-Type": "application/json", page.TokenHeader: f.token},
+		`{"id":`+itoa(id)+`,"as":"key","key":"digest"}`)
+	if code != 400 || !strings.Contains(out, "type one") {
+		t.Errorf("a digest key with no secret typed: %d %s", code, out)
+	}
+	f.noSecrets()
+}
+
+// TestMatrixMatchesVerify: the page's matrix for a route is `inquir
+// verify`'s cells for it (no key, a bogus key, each key, and the token a
+// route's authorizer decides): the same expectation and the same answer
+// for every key the page holds a secret of; the key it holds only a digest
+// of, and the authorizer's token, listed as not probed.
+func TestMatrixMatchesVerify(t *testing.T) {
+	f := newFixture(t)
+	rep := runVerify(t, f)
+	for _, c := range []struct{ path, route, sample string }{
+		{"/hello/ada", "GET /hello/{name}", "GET /hello/inquir-verify"},
+		{"/orders/7", "GET /orders/{id}", "GET /orders/inquir-verify"},
+	} {
+		t.Run(c.route, func(t *testing.T) {
+			f.do("GET", c.path, nil, "")
+			id := f.idOf("GET", c.path)
+			var rows []struct {
+				Request, Credential, Expect, Got, Result string
+				Invoked                                  int
+			}
+			f.post("/_inquir/api/matrix", map[string]any{"id": id}, &rows)
+			got, want := map[string]string{}, map[string]string{}
+			for _, r := range rows {
+				if r.Result == "not probed" {
+					got[r.Credential] = r.Expect + " | not probed"
+					continue
+				}
+				got[r.Credential] = r.Expect + " | " + r.Got
+				if r.Result != "ok" {
+					t.Errorf("matrix cell %+v is not ok", r)
+				}
+				if (r.Expect == "function") != (r.Invoked == 1) {
+					t.Errorf("matrix cell %+v: invoked %d", r, r.Invoked)
+				}
+			}
+			for _, vc := range rep.Cells {
+				// The matrix's cells; a usage plan's ("key x (plan p)",
+				// "key y (no plan)") are not.
+				if vc.Route != c.route || vc.Method+" "+vc.Path != c.sample || strings.Contains(vc.Credential, "plan)") || strings.Contains(vc.Credential, "(plan ") {
+					continue
+				}
+				if _, dup := want[vc.Credential]; dup {
+					continue
+				}
+				want[vc.Credential] = vc.Expectation() + " | " + vc.Got
+				if vc.Credential == "key digest" || vc.NotProbed {
+					want[vc.Credential] = vc.Expectation() + " | not probed"
+				}
+			}
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("the page's matrix against inquir verify's (-verify +page):\n%s", d)
+			}
+			if len(got) < 6 {
+				t.Errorf("the matrix has %d cells: %v", len(got), got)
+			}
+		})
+	}
+	f.noSecrets()
+}
+
+// TestWhy: each refusal's sentence and the config line that decided it.
+func TestWhy(t *testing.T) {
+	f := newFixture(t)
+	type why struct {
+		Sentence, File, Field, Text string
+		Line                        int
+	}
+	for _, c := range []struct {
+		name   string
+		method string
+		path   string
+		key    string
+		want   why
+	}{
+		{"no key", "GET", "/hello/no-key", "", why{Sentence: "no key was sent in the x-api-key header, and route GET /hello/{name} needs one: keys digest, partner-acme, soon may call it",
+			File: "inquir.toml", Line: 34, Field: "routes[0]", Text: "[[routes]]"}},
+		{"forbidden", "GET", "/hello/forbidden", agentSecret, why{Sentence: "key search-agent is in group internal; route GET /hello/{name} needs group public-api",
+			File: "inquir.toml", Line: 38, Field: "routes[0].group", Text: `group = "public-api"`}},
+		{"expired", "GET", "/hello/expired", oldSecret, why{Sentence: "key old expired at 2026-11-01T00:00:00Z",
+			File: "inquir.toml", Line: 14, Field: "keys.old.expires", Text: "expires = 2026-11-01T00:00:00Z"}},
+		{"authorizer: no identity", "GET", "/orders/1", acmeSecret, why{Sentence: "route GET /orders/{id} runs authorizer tenant, which reads header.Authorization: the request had none, so the authorizer did not run",
+			File: "inquir.toml", Line: 60, Field: "authorizers.tenant.identity_sources", Text: `identity_sources = ["header.Authorization"]`}},
+		{"authorizer: denied", "GET", "/orders/2", acmeSecret + "|Bearer t", why{Sentence: "authorizer tenant (function authz) answered a policy that denies this route explicitly",
+			File: "inquir.toml", Line: 58, Field: "authorizers.tenant.function", Text: `function = "authz"`}},
+		{"unknown", "GET", "/hello/unknown", unknown, why{Sentence: "the x-api-key sent is not a secret of any key in inquir.toml", File: "inquir.toml", Line: 2, Field: "keys.partner-acme", Text: "[keys.partner-acme]"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := map[string]string{}
+			if key, auth, ok := strings.Cut(c.key, "|"); ok {
+				h["x-api-key"], h["Authorization"] = key, auth
+			} else if c.key != "" {
+				h["x-api-key"] = c.key
+			}
+			f.do(c.method, c.path, h, "")
+			var d struct {
+				Why why `json:"why"`
+			}
+			id := f.idOf(c.method, c.path)
+			f.get("/_inquir/api/requests/"+itoa(id), &d)
+			if strings.HasPrefix(c.name, "authorizer: denied") {
+				var row summary
+				f.get("/_inquir/api/requests/"+itoa(id), &row)
+				if row.Authorizer != "tenant" || row.Reason != "authorizer_explicit_deny" || row.Status != 403 {
+					t.Errorf("the authorizer's refusal: %+v", row)
+				}
+			}
+			// Files are named relative to the working folder, as config
+			// errors name them; the test's is elsewhere.
+			d.Why.File = strings.TrimPrefix(d.Why.File, f.dir+"/")
+			d.Why.Sentence = strings.ReplaceAll(d.Why.Sentence, f.dir+"/", "")
+			if diff := cmp.Diff(c.want, d.Why); diff != "" {
+				t.Errorf("why (-want +got):\n%s", diff)
+			}
+		})
+	}
+	f.noSecrets()
+}
+
+func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// runVerify runs inquir verify's local matrix on the fixture's config, at
+// the fixture's instant.
+func runVerify(t *testing.T, f *fixture) *verify.Report {
+	t.Helper()
+	rep, err := verify.Run(context.Background(), verify.Options{ConfigPath: filepath.Join(f.dir, "inquir.toml"), Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// TestVerdicts: each answer's verdict in a word, and the gateway's own
+// refusals (no route, a body over 6 MB) explained.
+func TestVerdicts(t *testing.T) {
+	f := newFixture(t)
+	f.do("GET", "/hello/ok", map[string]string{"x-api-key": acmeSecret}, "")
+	f.do("GET", "/health", nil, "")
+	f.do("GET", "/nowhere", nil, "")
+	f.do("POST", "/internal/echo", map[string]string{"x-api-key": agentSecret}, strings.Repeat("x", 6<<20+1))
+	for _, c := range []struct {
+		method, path, verdict, sentence string
+		status                          int
+	}{
+		{"GET", "/hello/ok", "allowed", "", 200},
+		{"GET", "/health", "public", "", 200},
+		{"GET", "/nowhere", "refused", "matches /nowhere", 404},
+		{"POST", "/internal/echo", "refused", "the body is over 6 MB", 413},
+	} {
+		var d struct {
+			Verdict string `json:"verdict"`
+			Status  int    `json:"status"`
+			Why     *struct{ Sentence string }
+		}
+		f.get("/_inquir/api/requests/"+itoa(f.idOf(c.method, c.path)), &d)
+		if d.Verdict != c.verdict || d.Status != c.status || (c.sentence == "") != (d.Why == nil) || d.Why != nil && !strings.Contains(d.Why.Sentence, c.sentence) {
+			t.Errorf("%s %s: %+v (why %+v), want %s %d %q", c.method, c.path, d, d.Why, c.verdict, c.status, c.sentence)
+		}
+	}
+}
+
+// TestLargeBody: the page keeps 64 KiB of a body, says how much it left
+// out, and will not replay a body it does not hold whole.
+func TestLargeBody(t *testing.T) {
+	f := newFixture(t)
+	f.do("POST", "/internal/echo", map[string]string{"x-api-key": agentSecret}, strings.Repeat("b", 200<<10))
+	id := f.idOf("POST", "/internal/echo")
+	var d struct {
+		Body struct {
+			Text string
+			Cut  int
+		}
+		Testscript string
+	}
+	f.get("/_inquir/api/requests/"+itoa(id), &d)
+	if len(d.Body.Text) != 16<<10 || d.Body.Cut != 200<<10-16<<10 || !strings.HasPrefix(d.Testscript, "# the body was 204800 bytes") {
+		t.Errorf("shown %d bytes, cut %d; testscript %q", len(d.Body.Text), d.Body.Cut, d.Testscript)
+	}
+	before := f.fn.count("hello")
+	code, out := f.do("POST", "/_inquir/api/replay", map[string]string{"Content-Type": "application/json", page.TokenHeader: f.token}, `{"id":`+itoa(id)+`,"as":"as-is"}`)
+	if code != 400 || !strings.Contains(out, "body_cut") || f.fn.count("hello") != before {
+		t.Errorf("replay of a cut body: %d %s", code, out)
+	}
+}
