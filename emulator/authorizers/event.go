@@ -18,20 +18,10 @@ func TokenEvent(token, methodARN string) []byte {
 // authorizer never sees one), with "type":"REQUEST" and the methodArn.
 // requestContext.authorizer is dropped: it is what the authorizer decides.
 func RequestEvent(proxyEvent []byte, methodARN string) ([]byte, error) {
-	var ev map[string]json.RawMessage
-	if err := json.Unmarshal(proxyEvent, &ev); err != nil {
+	ev, err := requestOf(proxyEvent)
+	if err != nil {
 		return nil, err
 	}
-	delete(ev, "body")
-	delete(ev, "isBase64Encoded")
-	if rc, ok := ev["requestContext"]; ok {
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal(rc, &m); err == nil {
-			delete(m, "authorizer")
-			ev["requestContext"], _ = json.Marshal(m)
-		}
-	}
-	ev["type"] = json.RawMessage(`"REQUEST"`)
 	ev["methodArn"], _ = json.Marshal(methodARN)
 	return json.Marshal(ev)
 }
@@ -43,6 +33,22 @@ func RequestEvent(proxyEvent []byte, methodARN string) ([]byte, error) {
 // its identity sources in order (identitySource).
 // requestContext.authorizer is dropped: it is what the authorizer decides.
 func RequestEventV2(event []byte, routeARN string, identity []string) ([]byte, error) {
+	ev, err := requestOf(event)
+	if err != nil {
+		return nil, err
+	}
+	ev["routeArn"], _ = json.Marshal(routeARN)
+	if identity == nil {
+		identity = []string{}
+	}
+	ev["identitySource"], _ = json.Marshal(identity)
+	return json.Marshal(ev)
+}
+
+// requestOf is what the two REQUEST events share: the route's event
+// without its body, without requestContext.authorizer (what the
+// authorizer decides), with "type":"REQUEST".
+func requestOf(event []byte) (map[string]json.RawMessage, error) {
 	var ev map[string]json.RawMessage
 	if err := json.Unmarshal(event, &ev); err != nil {
 		return nil, err
@@ -57,10 +63,5 @@ func RequestEventV2(event []byte, routeARN string, identity []string) ([]byte, e
 		}
 	}
 	ev["type"] = json.RawMessage(`"REQUEST"`)
-	ev["routeArn"], _ = json.Marshal(routeARN)
-	if identity == nil {
-		identity = []string{}
-	}
-	ev["identitySource"], _ = json.Marshal(identity)
-	return json.Marshal(ev)
+	return ev, nil
 }
