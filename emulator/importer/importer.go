@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -292,7 +293,20 @@ func parseYAML(path string, data []byte) (*node, error) {
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("%s: expected a mapping at the top of the document", path)
 	}
-	return (*node)(doc.Content[0]), nil
+	// The Serverless Framework (js-yaml's load) and CloudFormation read one
+	// document: a second would be ignored, so it is refused.
+	var next yaml.Node
+	if err := dec.Decode(&next); err == nil {
+		return nil, fmt.Errorf("%s:%d: a second YAML document; inquir import reads a file of one", path, next.Line)
+	} else if !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	root := doc.Content[0]
+	budget := maxExpandedNodes
+	if err := expand(root, &budget, 0); err != nil {
+		return nil, fmt.Errorf("%s:%d: %v", path, root.Line, err)
+	}
+	return (*node)(root), nil
 }
 
 // drop and note record findings.
