@@ -128,15 +128,27 @@ func (p *Project) serverless(root *node) error {
 		p.slsPlan(singlePlan, plans, plans.line(), plansField)
 	case plans.isSeq():
 		for i, it := range plans.items() {
+			if !it.isMap() {
+				p.drop(it.line(), fmt.Sprintf("%s[%d]", plansField, i), "%s: a usage plan is {name: {quota, throttle}}; not imported", short(it))
+			}
 			for _, e := range it.pairs() {
 				p.slsPlan(tableName(e.key), e.value, e.line, fmt.Sprintf("%s[%d].%s", plansField, i, e.key))
 			}
 		}
+	case plans != nil:
+		p.drop(plans.line(), plansField, "%s: inquir import reads a usage plan written in this file; not imported", short(plans))
 	}
 	keys := apiGateway.get("apiKeys")
 	keysField := "provider.apiGateway.apiKeys"
 	if keys == nil {
 		keys, keysField = provider.get("apiKeys"), "provider.apiKeys"
+	}
+	if keys != nil && !keys.isSeq() {
+		what := "not a list"
+		if strings.Contains(keys.str(), "${") {
+			what = short(keys) // a reference, never a key's value
+		}
+		p.drop(keys.line(), keysField, "%s: inquir import reads a list of keys written in this file; none imported", what)
 	}
 	for i, it := range keys.items() {
 		field := fmt.Sprintf("%s[%d]", keysField, i)
@@ -156,6 +168,9 @@ func (p *Project) serverless(root *node) error {
 	}
 
 	functions := root.get("functions")
+	if functions != nil && !functions.isMap() {
+		p.drop(functions.line(), "functions", "%s: inquir import reads functions written in this file as a mapping (not ${file(...)} nor a list of files); none imported", short(functions))
+	}
 	for _, e := range functions.pairs() {
 		p.slsFunction(v, e, provider, group)
 	}
@@ -352,7 +367,13 @@ func (p *Project) slsFunction(v *slsVars, e pair, provider *node, group string) 
 		}
 	}
 	p.Functions = append(p.Functions, fn)
+	if evs := fnNode.get("events"); evs != nil && !evs.isSeq() {
+		p.drop(evs.line(), field+".events", "%s: inquir import reads a list of events written in this file; none imported", short(evs))
+	}
 	for i, ev := range fnNode.get("events").items() {
+		if !ev.isMap() {
+			p.drop(ev.line(), fmt.Sprintf("%s.events[%d]", field, i), "%s: an event is {http: ...} or {httpApi: ...}; not imported", short(ev))
+		}
 		for _, kind := range ev.pairs() {
 			efield := fmt.Sprintf("%s.events[%d].%s", field, i, kind.key)
 			switch kind.key {
@@ -382,7 +403,7 @@ func (p *Project) slsHTTP(v *slsVars, n *node, fn, group, field string) {
 		case "path":
 			r.Path = e.value.str()
 		case "private":
-			private, _ = e.value.boolean()
+			private = p.slsPrivate(v, e.value, field+".private")
 		case "authorizer":
 			authorizer = e.value
 		case "cors":
@@ -421,6 +442,25 @@ func (p *Project) slsHTTP(v *slsVars, n *node, fn, group, field string) {
 		r.Reason = fmt.Sprintf("open in %s:%d (http event without private: true), kept open by inquir import", p.base(), n.line())
 	}
 	p.addRoute(r)
+}
+
+// slsPrivate reads an http event's private flag: true, false, or a
+// variable that resolves to one. One inquir import cannot resolve keeps
+// the key check (never more open than the source) and is listed.
+func (p *Project) slsPrivate(v *slsVars, n *node, field string) bool {
+	if on, ok := n.boolean(); ok {
+		return on
+	}
+	if s, ok := v.resolve(n.str()); ok {
+		switch strings.ToLower(strings.TrimSpace(s)) {
+		case "true":
+			return true
+		case "false":
+			return false
+		}
+	}
+	p.drop(n.line(), field, "%s is not true or false once resolved; the route needs an API key, never less", n.Value)
+	return true
 }
 
 // slsAuthorizer reads an http event's authorizer.

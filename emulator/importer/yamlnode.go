@@ -120,3 +120,19 @@ func (n *node) strings() []string {
 	}
 	return out
 }
+
+// short is how a finding names a value that is not of the shape expected:
+// a scalar's text (cut at 60 characters), else its kind.
+func short(n *node) string {
+	switch {
+	case n.isScalar() && len(n.Value) > 60:
+		return n.Value[:60] + "..."
+	case n.isScalar():
+		return n.Value
+	case n.isSeq():
+		return "a list"
+	case n.isMap():
+		return "a mapping"
+	}
+	return "a value"
+}
