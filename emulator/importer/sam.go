@@ -38,6 +38,64 @@ func (a *samAPI) prop(path ...string) *node {
 	return nil
 }
 
+// propField names where prop found path: the API's Properties, else
+// Globals.Api.
+func (a *samAPI) propField(path ...string) string {
+	n := a.props
+	for _, k := range path {
+		n = n.get(k)
+	}
+	if n != nil {
+		return "Resources." + a.id + ".Properties." + strings.Join(path, ".")
+	}
+	return "Globals.Api." + strings.Join(path, ".")
+}
+
+// unresolved is the authorizer name of a route whose authorizer is an
+// intrinsic inquir import cannot resolve: it had one, which one is not
+// known, so the route keeps a key check.
+const unresolved = "\x00unresolved"
+
+// samBool reads a boolean written plainly or as a static intrinsic
+// (!Ref a parameter with a Default). ok is false when n is missing. One
+// that is not static is listed and read as true: the fields it serves
+// (ApiKeyRequired) then ask for a key, never less.
+func (p *Project) samBool(c *cfn, n *node, field string) (on, ok bool) {
+	if n == nil {
+		return false, false
+	}
+	if on, ok := n.boolean(); ok {
+		return on, true
+	}
+	s, static, what := c.value(n)
+	if static {
+		switch strings.ToLower(strings.TrimSpace(s)) {
+		case "true":
+			return true, true
+		case "false":
+			return false, true
+		}
+		what = s + " (not true or false)"
+	}
+	p.drop(n.line(), field, "%s is not static; read as true, so the route needs an API key, never less", what)
+	return true, true
+}
+
+// samAuthorizerName reads an authorizer's name written plainly or as a
+// static intrinsic; one that is not static is listed and returned as
+// unresolved (the route keeps a key check).
+func (p *Project) samAuthorizerName(c *cfn, n *node, field string) string {
+	if n == nil {
+		return ""
+	}
+	s, static, what := c.value(n)
+	if static {
+		return s
+	}
+	p.drop(n.line(), field, "%s is not static; the route needs an API key instead, never less", what)
+	return unresolved
+}
+
 // sam reads an AWS SAM template.
 func (p *Project) sam(root *node) error {
 	c := &cfn{params: root.get("Parameters")}
@@ -48,10 +106,11 @@ func (p *Project) sam(root *node) error {
 	var apiOrder []string
 	api := func(id string, line int, props *node) *samAPI {
 		a := &samAPI{id: id, line: line, props: props, globals: globalsAPI, authorizers: map[string]sourceAuthorizer{}}
-		if on, ok := a.prop("Auth", "ApiKeyRequired").boolean(); ok {
+		field := a.propField("Auth", "ApiKeyRequired")
+		if on, ok := p.samBool(c, a.prop("Auth", "ApiKeyRequired"), field); ok {
 			a.keyed = on
 		}
-		a.defaultAuz = a.prop("Auth", "DefaultAuthorizer").str()
+		a.defaultAuz = p.samAuthorizerName(c, a.prop("Auth", "DefaultAuthorizer"), a.propField("Auth", "DefaultAuthorizer"))
 		for _, e := range a.prop("Auth", "Authorizers").pairs() {
 			a.authorizers[e.key] = samAuthorizer(e, resources, fmt.Sprintf("Resources.%s.Properties.Auth.Authorizers.%s", id, e.key))
 		}
@@ -399,11 +458,11 @@ func (p *Project) samRoute(c *cfn, ep *node, fn string, line int, field string, 
 	}
 	keyed := a.keyed
 	auth := ep.get("Auth")
-	if on, ok := auth.get("ApiKeyRequired").boolean(); ok {
+	if on, ok := p.samBool(c, auth.get("ApiKeyRequired"), field+".Properties.Auth.ApiKeyRequired"); ok {
 		keyed = on
 	}
 	authorizer := a.defaultAuz
-	if s := auth.get("Authorizer").str(); s != "" {
+	if s := p.samAuthorizerName(c, auth.get("Authorizer"), field+".Properties.Auth.Authorizer"); s != "" {
 		authorizer = s
 	}
 	for _, e := range ep.pairs() {
@@ -427,6 +486,8 @@ func (p *Project) samRoute(c *cfn, ep *node, fn string, line int, field string, 
 	name, had := "", false
 	switch {
 	case authorizer == "" || strings.EqualFold(authorizer, "NONE"):
+	case authorizer == unresolved:
+		had = true
 	case strings.EqualFold(authorizer, "AWS_IAM"):
 		p.authorizer(sourceAuthorizer{Name: "AWS_IAM", Type: "AWS_IAM", Line: line, Field: field + ".Properties.Auth.Authorizer"})
 		had = true

@@ -1,0 +1,69 @@
+package importer_test
+
+import (
+	"strings"
+	"testing"
+)
+
+// SAM: ApiKeyRequired and the authorizers written with intrinsics are
+// resolved where static; where not, the route keeps a key check and the
+// value is listed.
+func TestSAMAuthIntrinsics(t *testing.T) {
+	src := `AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  RequireKey: { Type: String, Default: "true" }
+Conditions:
+  IsProd: !Equals [!Ref RequireKey, "true"]
+Resources:
+  ByRef:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: prod
+      Auth:
+        ApiKeyRequired: !Ref RequireKey
+  ByIf:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: prod
+      Auth:
+        ApiKeyRequired:
+          Fn::If: [IsProd, true, false]
+  Orders:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: index.handler
+      Runtime: nodejs20.x
+      Events:
+        A:
+          Type: Api
+          Properties: { Path: /a, Method: get, RestApiId: !Ref ByRef }
+        B:
+          Type: Api
+          Properties: { Path: /b, Method: get, RestApiId: !Ref ByIf }
+        C:
+          Type: Api
+          Properties:
+            Path: /c
+            Method: get
+            Auth:
+              ApiKeyRequired: !If [IsProd, true, false]
+        D:
+          Type: Api
+          Properties:
+            Path: /d
+            Method: get
+            Auth:
+              Authorizer: !If [IsProd, MyAuth, NONE]
+`
+	got := importSource(t, "template.yaml", src, map[string]string{"index.js": handler})
+	keyed(t, got, "GET", "/a")
+	keyed(t, got, "GET", "/b")
+	keyed(t, got, "GET", "/c")
+	keyed(t, got, "GET", "/d")
+	for _, expr := range []string{`^20 dropped .*ByIf.*ApiKeyRequired`, `^39 dropped .*Events.C.*ApiKeyRequired`, `^46 dropped .*Events.D.*Authorizer`} {
+		if !hasFinding(got.p, expr) {
+			t.Errorf("no finding matches %s in:\n%s", expr, strings.Join(findings(got.p), "\n"))
+		}
+	}
+}
