@@ -128,7 +128,7 @@ func (p *Project) sam(root *node) error {
 		}
 	}
 	for _, e := range root.get("Globals").pairs() {
-		if e.key != "Function" && e.key != "Api" {
+		if e.key != "Function" && e.key != "Api" && e.key != "HttpApi" {
 			p.note(e.line, "Globals."+e.key, "not read by inquir import")
 		}
 	}
@@ -147,16 +147,33 @@ func (p *Project) sam(root *node) error {
 			p.note(e.line, field, "%s: not read (deploy it as before)", typ)
 		}
 	}
+	httpAPIs := map[string]*node{}
 	for _, e := range resources.pairs() {
 		if e.value.get("Type").str() == "AWS::Serverless::HttpApi" {
+			httpAPIs[e.key] = e.value.get("Properties")
 			p.note(e.line, "Resources."+e.key, "an HTTP API: its routes are served with its payload format version (2.0 unless a route says 1.0); HTTP APIs take no API keys")
+			for _, pe := range e.value.get("Properties").pairs() {
+				if pe.key == "DefinitionBody" || pe.key == "DefinitionUri" {
+					p.drop(pe.line, "Resources."+e.key+".Properties."+pe.key, "an HTTP API's OpenAPI definition is not read: its routes are left out (its functions' HttpApi events are read)")
+				}
+			}
 		}
+	}
+	// httpDefault is an HTTP API's DefaultAuthorizer, on the resource or
+	// in Globals.HttpApi (sam-resource-httpapi, HttpApiAuth).
+	httpDefault := func(id string) string {
+		props, field := httpAPIs[id], "Resources."+id+".Properties.Auth.DefaultAuthorizer"
+		n := props.get("Auth").get("DefaultAuthorizer")
+		if n == nil {
+			n, field = root.get("Globals").get("HttpApi").get("Auth").get("DefaultAuthorizer"), "Globals.HttpApi.Auth.DefaultAuthorizer"
+		}
+		return p.samAuthorizerName(c, n, field)
 	}
 	for _, e := range resources.pairs() {
 		if e.value.get("Type").str() != "AWS::Serverless::Function" {
 			continue
 		}
-		p.samFunction(c, e, globalsFn, func(id string) *samAPI {
+		p.samFunction(c, e, globalsFn, httpDefault, func(id string) *samAPI {
 			if a, ok := apis[id]; ok {
 				return a
 			}
@@ -325,7 +342,7 @@ func samAuthorizer(e pair, resources *node, field string) sourceAuthorizer {
 }
 
 // samFunction reads one AWS::Serverless::Function and its events.
-func (p *Project) samFunction(c *cfn, e pair, globals *node, apiOf func(string) *samAPI) {
+func (p *Project) samFunction(c *cfn, e pair, globals *node, httpDefault func(string) string, apiOf func(string) *samAPI) {
 	props := e.value.get("Properties")
 	field := "Resources." + e.key
 	get := func(k string) *node {
@@ -420,8 +437,19 @@ func (p *Project) samFunction(c *cfn, e pair, globals *node, apiOf func(string) 
 				r.Method = "ANY"
 			}
 			p.httpAPIPayload(&r, ep.get("PayloadFormatVersion"), efield+".Properties.PayloadFormatVersion", ev.line, efield)
-			if ep.get("Auth") != nil {
-				p.drop(ep.get("Auth").line(), efield+".Properties.Auth", "an HTTP API authorizer is not run by inquir; the route needs an API key instead, never less")
+			apiID := "ServerlessHttpApi" // the implicit HTTP API
+			if id := ep.get("ApiId"); id != nil {
+				apiID = ref(id)
+			}
+			authorizer, authLine := httpDefault(apiID), ev.line
+			if a := ep.get("Auth").get("Authorizer"); a != nil {
+				authorizer, authLine = p.samAuthorizerName(c, a, efield+".Properties.Auth.Authorizer"), a.line()
+			}
+			if authorizer != "" && !strings.EqualFold(authorizer, "NONE") {
+				if authorizer == unresolved {
+					authorizer = "not static"
+				}
+				p.drop(authLine, efield+".Properties.Auth", "an HTTP API authorizer (%s) is not run by inquir; the route needs an API key instead, never less", authorizer)
 				r.Group = "HttpApi"
 				p.addRoute(r)
 				p.ensureKeys("HttpApi", "routes that had an HTTP API authorizer need a key", ev.line)

@@ -67,3 +67,53 @@ Resources:
 		}
 	}
 }
+// SAM: an HTTP API's DefaultAuthorizer (on the resource or in
+// Globals.HttpApi) guards its routes that do not say NONE.
+func TestSAMHttpApiDefaultAuthorizer(t *testing.T) {
+	src := `AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  HttpApi:
+    Auth:
+      DefaultAuthorizer: GlobalJwt
+      Authorizers:
+        GlobalJwt:
+          JwtConfiguration: { issuer: "https://example.com", audience: [a] }
+          IdentitySource: $request.header.Authorization
+Resources:
+  MyHttp:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      Auth:
+        DefaultAuthorizer: Jwt
+        Authorizers:
+          Jwt:
+            JwtConfiguration: { issuer: "https://example.com", audience: [a] }
+            IdentitySource: $request.header.Authorization
+  Orders:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: index.handler
+      Runtime: nodejs20.x
+      Events:
+        A:
+          Type: HttpApi
+          Properties: { Path: /a, Method: get, ApiId: !Ref MyHttp }
+        B:
+          Type: HttpApi
+          Properties: { Path: /b, Method: get }
+        C:
+          Type: HttpApi
+          Properties:
+            Path: /c
+            Method: get
+            ApiId: !Ref MyHttp
+            Auth: { Authorizer: NONE }
+`
+	got := importSource(t, "template.yaml", src, map[string]string{"index.js": handler})
+	keyed(t, got, "GET", "/a")
+	keyed(t, got, "GET", "/b")
+	if r := route(got.cfg, "GET", "/c"); r == nil || !r.Public() {
+		t.Errorf("GET /c = %+v, want it open (Authorizer: NONE)", r)
+	}
+}
