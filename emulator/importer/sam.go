@@ -249,9 +249,11 @@ func (p *Project) samAPIProps(a *samAPI, c *cfn, field string) {
 			p.drop(e.line, f, "stage method settings (throttling, caching) are not applied; a usage plan's throttle is")
 		case "DefinitionBody":
 			p.note(e.line, f, "an inline OpenAPI definition: its operations are imported as this API's routes")
+			from := len(p.Routes)
 			if err := p.openAPI(e.value, a.id); err != nil {
 				p.drop(e.line, f, "%v", err)
 			}
+			p.samDefinitionDefaults(a, p.Routes[from:])
 		case "DefinitionUri":
 			p.drop(e.line, f, "an OpenAPI definition in another file: run inquir import --from on it")
 		case "EndpointConfiguration":
@@ -264,6 +266,45 @@ func (p *Project) samAPIProps(a *samAPI, c *cfn, field string) {
 			p.note(e.line, f, "inquir hands every body as it came (isBase64Encoded for binary ones) whatever the media type")
 		default:
 			p.note(e.line, f, "deployment setting, not used by a local gateway")
+		}
+	}
+}
+
+// samDefinitionDefaults applies an API's Auth defaults to the routes of
+// its DefinitionBody, as SAM does: ApiKeyRequired and DefaultAuthorizer
+// go onto every method of every path of the definition, not only those
+// its functions' events name (samtranslator's _set_default_apikey_required
+// and _set_default_authorizer iterate swagger_editor.iter_on_path()). A
+// method with an authorizer of its own keeps it.
+func (p *Project) samDefinitionDefaults(a *samAPI, routes []Route) {
+	def := a.defaultAuz
+	if strings.EqualFold(def, "NONE") {
+		def = ""
+	}
+	for i := range routes {
+		r := &routes[i]
+		keyed := r.Auth == "" || a.keyed
+		name, had := r.Authorizer, r.Authorizer != ""
+		if !had && def != "" {
+			had = true
+			switch src, ok := a.authorizers[def]; {
+			case def == unresolved: // listed where it is written
+			case strings.EqualFold(def, "AWS_IAM"):
+				p.authorizer(sourceAuthorizer{Name: "AWS_IAM", Type: "AWS_IAM", Line: r.Line, Field: r.Comment})
+			case !ok:
+				p.drop(r.Line, r.Comment, "DefaultAuthorizer %s is not in API %s's Auth.Authorizers; the route needs an API key instead", def, a.id)
+			default:
+				name = p.authorizer(src)
+			}
+		}
+		if keyed == (r.Auth == "") && name == r.Authorizer && (r.Auth != "none" || !had) {
+			continue
+		}
+		group := cmpOr(r.Group, tableName(a.id))
+		r.Auth, r.Reason = "", ""
+		r.guard(keyed, name, had, group)
+		if r.Auth == "none" {
+			r.Reason = fmt.Sprintf("open in %s:%d (no API key in its security), kept open by inquir import", p.base(), r.Line)
 		}
 	}
 }

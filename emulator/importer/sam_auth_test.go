@@ -117,3 +117,51 @@ Resources:
 		t.Errorf("GET /c = %+v, want it open (Authorizer: NONE)", r)
 	}
 }
+
+// SAM applies an API's ApiKeyRequired and DefaultAuthorizer to every
+// method of its DefinitionBody, not only to those its events name
+// (samtranslator's _set_default_apikey_required iterates every path).
+func TestSAMDefinitionBodyDefaults(t *testing.T) {
+	src := `AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Keyed:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: prod
+      Auth:
+        ApiKeyRequired: true
+      DefinitionBody:
+        openapi: 3.0.1
+        paths:
+          /a:
+            get:
+              x-amazon-apigateway-integration:
+                type: aws_proxy
+                httpMethod: POST
+                uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Orders.Arn}/invocations
+  Guarded:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: prod
+      Auth:
+        DefaultAuthorizer: AWS_IAM
+      DefinitionBody:
+        openapi: 3.0.1
+        paths:
+          /b:
+            get:
+              x-amazon-apigateway-integration:
+                type: aws_proxy
+                httpMethod: POST
+                uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Orders.Arn}/invocations
+  Orders:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: index.handler
+      Runtime: nodejs20.x
+`
+	got := importSource(t, "template.yaml", src, map[string]string{"index.js": handler})
+	keyed(t, got, "GET", "/a")
+	keyed(t, got, "GET", "/b")
+}
