@@ -67,6 +67,7 @@ Resources:
 		}
 	}
 }
+
 // SAM: an HTTP API's DefaultAuthorizer (on the resource or in
 // Globals.HttpApi) guards its routes that do not say NONE.
 func TestSAMHttpApiDefaultAuthorizer(t *testing.T) {
