@@ -57,7 +57,15 @@ func OpenAPI(c *config.Config, docDir string) (doc []byte, notes []string, err e
 	if c.Gateway.Compat != config.CompatAWS {
 		notes = append(notes, "compat = \""+c.Gateway.Compat+"\": API Gateway answers every key rejection with 403 {\"message\":\"Forbidden\"}, as compat = \"aws\" does")
 	}
-	schemes := ordered{}.with("api_key", ordered{}.with("type", "apiKey").with("name", c.Gateway.KeyHeader).with("in", "header"))
+	// The API key's scheme is api_key, as in API Gateway's examples,
+	// unless an authorizer has that name: the scheme then takes another,
+	// or the authorizer's would replace it and its routes read back
+	// without their key check.
+	keyScheme := "api_key"
+	for c.Authorizer(keyScheme) != nil {
+		keyScheme += "_"
+	}
+	schemes := ordered{}.with(keyScheme, ordered{}.with("type", "apiKey").with("name", c.Gateway.KeyHeader).with("in", "header"))
 	for _, a := range c.Authorizers {
 		schemes.set(a.Name, authorizerScheme(a, region))
 	}
@@ -85,7 +93,7 @@ func OpenAPI(c *config.Config, docDir string) (doc []byte, notes []string, err e
 		case !r.NeedsKey():
 			op.set("security", []any{ordered{}.with(r.Authorizer, []string{})})
 		default:
-			req := ordered{}.with("api_key", []string{})
+			req := ordered{}.with(keyScheme, []string{})
 			if r.Authorizer != "" {
 				req.set(r.Authorizer, []string{})
 			}

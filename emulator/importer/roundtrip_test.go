@@ -27,6 +27,7 @@ func TestOpenAPIRoundTrip(t *testing.T) {
 		{name: "the example project", file: "../../inquir.toml"},
 		{name: "every field", config: everyField},
 		{name: "keys from the authorizers", config: keysFromAuthorizers},
+		{name: "an authorizer named api_key", config: authorizerNamedAPIKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -232,6 +233,35 @@ method = "GET"
 path = "/reports"
 function = "auth"
 authorizer = "usage"
+`
+
+// authorizerNamedAPIKey names an authorizer as the export names its API
+// key scheme: the route still needs a key and the authorizer's yes.
+const authorizerNamedAPIKey = `
+[keys.partner]
+secret = "env:PARTNER_KEY"
+
+[authorizers.api_key]
+function = "auth"
+type = "token"
+identity_sources = ["header.Authorization"]
+
+[functions.auth]
+runtime = "node"
+path = "functions/health/index.mjs"
+
+[[routes]]
+method = "GET"
+path = "/reports"
+function = "auth"
+authorizer = "api_key"
+
+[[routes]]
+method = "GET"
+path = "/open"
+function = "auth"
+auth = "none"
+reason = "health"
 `
 
 func writeFile(t *testing.T, path, content string) {
