@@ -344,7 +344,8 @@ func (p *Project) slsFunction(v *slsVars, e pair, provider *node, group string) 
 			default:
 				s, ok := v.resolve(raw)
 				if !ok {
-					p.drop(ev.line, src.field+"."+ev.key, "%s: a variable inquir import cannot resolve; set it in env by hand", raw)
+					// The variables alone: the rest of the value may be a secret.
+					p.drop(ev.line, src.field+"."+ev.key, "%s: a variable inquir import cannot resolve; set it in env by hand", v.unresolved(raw))
 					continue
 				}
 				env[ev.key] = s
@@ -577,6 +578,20 @@ func (v *slsVars) resolve(s string) (string, bool) {
 		}
 	}
 	return s, ok && !strings.Contains(s, "${")
+}
+
+// unresolved lists the variables of s that resolve cannot resolve.
+func (v *slsVars) unresolved(s string) string {
+	var out []string
+	for _, m := range slsVar.FindAllString(s, -1) {
+		if _, ok := v.resolve(m); !ok {
+			out = append(out, m)
+		}
+	}
+	if len(out) == 0 {
+		return "a variable" // one nested in another
+	}
+	return strings.Join(out, ", ")
 }
 
 // one resolves one alternative of a variable.

@@ -72,3 +72,25 @@ provider:
 		t.Errorf("a finding repeats the value:\n%s", strings.Join(findings(got.p), "\n"))
 	}
 }
+
+// A finding about an environment value names its variables, not the
+// rest of the value, which may hold a secret.
+func TestServerlessEnvFindingHidesValue(t *testing.T) {
+	src := `service: shop
+provider:
+  name: aws
+functions:
+  orders:
+    handler: src/orders.handler
+    environment:
+      DB_URL: postgres://admin:hunter2-secret@${file(./db.json):host}/orders
+`
+	got := importSource(t, "serverless.yml", src, map[string]string{"src/orders.js": handler})
+	all := strings.Join(findings(got.p), "\n")
+	if strings.Contains(all, "hunter2") {
+		t.Errorf("a finding repeats the value's secret:\n%s", all)
+	}
+	if !hasFinding(got.p, `^8 dropped functions.orders.environment.DB_URL \$\{file\(./db.json\):host\}: a variable`) {
+		t.Errorf("the variable is not named:\n%s", all)
+	}
+}
