@@ -241,11 +241,21 @@ func (p *Project) openAPIOperation(op *node, method, path string, line int, fiel
 			}
 		}
 	}
+	// x-amazon-apigateway-auth sets a method's authorization type beside
+	// its security (api-gateway-swagger-extensions-auth): AWS_IAM asks for
+	// a SigV4 signature inquir does not check, so a key instead.
+	iam := false
+	if a := op.get("x-amazon-apigateway-auth"); a != nil {
+		if t := a.get("type").str(); !strings.EqualFold(t, "NONE") {
+			iam = true
+			p.drop(a.line(), field+".x-amazon-apigateway-auth", "authorization type %s: inquir does not check SigV4 signatures; the route needs an API key instead, never less", cmpOr(t, "(none given)"))
+		}
+	}
 	name := ""
 	if authorizer != nil {
 		name = p.authorizer(*authorizer)
 	}
-	r.guard(keyed, name, authorizer != nil, "")
+	r.guard(keyed || iam, name, authorizer != nil, "")
 	keyed = r.Auth == ""
 	if n, ok := op.get("x-inquir-route").number(); ok {
 		r.order = int(n)
@@ -288,7 +298,7 @@ func (p *Project) openAPIOperation(op *node, method, path string, line int, fiel
 		switch {
 		case e.key == "x-amazon-apigateway-request-validator":
 			p.drop(e.line, field+"."+e.key, "request validation is not applied by inquir")
-		case strings.HasPrefix(e.key, "x-amazon-apigateway-") && e.key != "x-amazon-apigateway-integration":
+		case strings.HasPrefix(e.key, "x-amazon-apigateway-") && e.key != "x-amazon-apigateway-integration" && e.key != "x-amazon-apigateway-auth":
 			p.drop(e.line, field+"."+e.key, "not applied by inquir")
 		}
 	}
