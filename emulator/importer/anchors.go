@@ -2,6 +2,7 @@ package importer
 
 import (
 	"errors"
+	"fmt"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -70,6 +71,11 @@ func expand(n *yaml.Node, budget *int, depth int) error {
 		}
 		return false
 	}
+	for i := 0; i+1 < len(own); i += 2 {
+		if own[i].Kind == yaml.ScalarNode && has(own[:i], own[i].Value) {
+			return &dupError{own[i].Line, own[i].Value}
+		}
+	}
 	out := own
 	for i := 0; i+1 < len(merged); i += 2 {
 		// The mapping's own keys win, then the first merged mapping's.
@@ -79,6 +85,16 @@ func expand(n *yaml.Node, budget *int, depth int) error {
 	}
 	n.Content = out
 	return nil
+}
+
+// dupError is a key written twice in one mapping.
+type dupError struct {
+	line int
+	key  string
+}
+
+func (e *dupError) Error() string {
+	return fmt.Sprintf("line %d: %s is already set in this mapping; write it once", e.line, e.key)
 }
 
 // deepCopy copies n and its children, aliases followed, spending budget.

@@ -106,3 +106,14 @@ func TestAliasBomb(t *testing.T) {
 		t.Fatalf("err = %v, want the aliases refused", err)
 	}
 }
+
+// A key written twice in one mapping is refused, naming its line: the
+// tools disagree on which one wins (js-yaml refuses it), and a lookup of
+// the first would read private: false where the second says true.
+func TestDuplicateKey(t *testing.T) {
+	src := "service: a\nfunctions:\n  f:\n    handler: h.handler\n    events:\n      - http: { path: a, method: get, private: false, private: true }\n"
+	_, err := importer.Parse("serverless.yml", []byte(src))
+	if err == nil || !strings.Contains(err.Error(), "serverless.yml:6") || !strings.Contains(err.Error(), "private") {
+		t.Fatalf("err = %v, want the second private refused at serverless.yml:6", err)
+	}
+}

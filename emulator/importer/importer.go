@@ -304,6 +304,10 @@ func parseYAML(path string, data []byte) (*node, error) {
 	root := doc.Content[0]
 	budget := maxExpandedNodes
 	if err := expand(root, &budget, 0); err != nil {
+		var dup *dupError
+		if errors.As(err, &dup) {
+			return nil, fmt.Errorf("%s:%d: %s is already set in this mapping; write it once", path, dup.line, dup.key)
+		}
 		return nil, fmt.Errorf("%s:%d: %v", path, root.Line, err)
 	}
 	return (*node)(root), nil
