@@ -530,6 +530,15 @@ func (p *Project) slsHTTPAPI(v *slsVars, n *node, fn, field string) {
 		return
 	}
 	r.Path, r.Method = "/"+strings.Trim(path, "/"), strings.ToUpper(r.Method)
+	for _, e := range n.pairs() {
+		switch e.key {
+		case "method", "path", "authorizer":
+		case "private":
+			p.drop(e.line, field+".private", "an httpApi event takes no private: HTTP APIs have no API keys, so the framework deploys the route open (a warning at most); it is imported open")
+		default:
+			p.drop(e.line, field+"."+e.key, "unknown to inquir import")
+		}
+	}
 	p.httpAPIPayload(&r, v.root.get("provider").get("httpApi").get("payload"), "provider.httpApi.payload", n.line(), field)
 	if a := n.get("authorizer"); a != nil {
 		p.drop(a.line(), field+".authorizer", "an HTTP API authorizer (JWT or Lambda) is not run by inquir; the route needs an API key instead, never less")

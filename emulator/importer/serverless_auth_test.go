@@ -94,3 +94,23 @@ functions:
 		t.Errorf("the variable is not named:\n%s", all)
 	}
 }
+
+// An httpApi event's fields inquir import does not read are listed, not
+// skipped: private there is no API key check (HTTP APIs have none).
+func TestServerlessHTTPAPIFieldsListed(t *testing.T) {
+	src := `service: shop
+provider:
+  name: aws
+functions:
+  orders:
+    handler: src/orders.handler
+    events:
+      - httpApi: { path: /a, method: get, private: true, cors: true }
+`
+	got := importSource(t, "serverless.yml", src, map[string]string{"src/orders.js": handler})
+	for _, expr := range []string{`^8 dropped functions.orders.events\[0\].httpApi.private`, `^8 dropped functions.orders.events\[0\].httpApi.cors`} {
+		if !hasFinding(got.p, expr) {
+			t.Errorf("no finding matches %s in:\n%s", expr, strings.Join(findings(got.p), "\n"))
+		}
+	}
+}
