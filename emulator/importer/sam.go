@@ -534,6 +534,17 @@ func (p *Project) samRoute(c *cfn, ep *node, fn string, line int, field string, 
 	if s := p.samAuthorizerName(c, auth.get("Authorizer"), field+".Properties.Auth.Authorizer"); s != "" {
 		authorizer = s
 	}
+	// On an API described by its DefinitionBody, an event loosens the
+	// API's Auth only with OverrideApiAuth: true (sam-property-function-
+	// apifunctionauth); without it the API's defaults stay.
+	if a.props.get("DefinitionBody") != nil {
+		if override, ok := p.samBool(c, auth.get("OverrideApiAuth"), field+".Properties.Auth.OverrideApiAuth"); !ok || !override {
+			keyed = keyed || a.keyed
+			if authorizer == "" || strings.EqualFold(authorizer, "NONE") {
+				authorizer = a.defaultAuz
+			}
+		}
+	}
 	for _, e := range ep.pairs() {
 		switch e.key {
 		case "Path", "Method", "RestApiId", "Auth":
@@ -545,7 +556,7 @@ func (p *Project) samRoute(c *cfn, ep *node, fn string, line int, field string, 
 	}
 	for _, e := range auth.pairs() {
 		switch e.key {
-		case "ApiKeyRequired", "Authorizer", "AuthorizationScopes":
+		case "ApiKeyRequired", "Authorizer", "AuthorizationScopes", "OverrideApiAuth":
 		case "ResourcePolicy":
 			p.drop(e.line, field+".Properties.Auth.ResourcePolicy", "a resource policy (source IPs, VPCs, accounts) is not enforced by inquir; the route keeps its key check")
 		default:

@@ -166,3 +166,50 @@ Resources:
 	keyed(t, got, "GET", "/a")
 	keyed(t, got, "GET", "/b")
 }
+
+// On an API described by its DefinitionBody, an event's Authorizer: NONE
+// or ApiKeyRequired: false loosens the API's Auth only with
+// OverrideApiAuth: true (sam-property-function-apifunctionauth).
+func TestSAMOverrideApiAuth(t *testing.T) {
+	src := `AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Keyed:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: prod
+      Auth:
+        ApiKeyRequired: true
+      DefinitionBody:
+        openapi: 3.0.1
+        paths: {}
+  Orders:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: index.handler
+      Runtime: nodejs20.x
+      Events:
+        X:
+          Type: Api
+          Properties:
+            Path: /x
+            Method: get
+            RestApiId: !Ref Keyed
+            Auth: { ApiKeyRequired: false }
+        Y:
+          Type: Api
+          Properties:
+            Path: /y
+            Method: get
+            RestApiId: !Ref Keyed
+            Auth: { ApiKeyRequired: false, OverrideApiAuth: true }
+`
+	got := importSource(t, "template.yaml", src, map[string]string{"index.js": handler})
+	keyed(t, got, "GET", "/x")
+	if r := route(got.cfg, "GET", "/y"); r == nil || !r.Public() {
+		t.Errorf("GET /y = %+v, want it open (OverrideApiAuth: true)", r)
+	}
+	if hasFinding(got.p, `OverrideApiAuth`) {
+		t.Errorf("OverrideApiAuth is read, not listed:\n%s", strings.Join(findings(got.p), "\n"))
+	}
+}
