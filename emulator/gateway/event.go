@@ -118,7 +118,7 @@ func newEvent(r *http.Request, m policy.Match, d policy.Decision, body []byte, r
 		multiHeaders[n] = []string{r.Host}
 	}
 	query, multiQuery := splitQuery(r.URL.RawQuery)
-	path := sentPath(r.URL.EscapedPath(), m.Path)
+	path := sentPath(r.URL.EscapedPath(), m)
 	var params map[string]string
 	if len(m.Params) > 0 {
 		params = sentParams(m.Route.Path, path, m.Path, m.Params)
