@@ -339,7 +339,9 @@ func parseResponse(out []byte) (*proxyResponse, error) {
 	dec := json.NewDecoder(bytes.NewReader(out))
 	dec.UseNumber()
 	var fields map[string]json.RawMessage
-	if err := dec.Decode(&fields); err != nil || fields == nil || dec.More() {
+	// Nothing but whitespace may follow the object: the decoder's More
+	// does not see a stray "]" or "}" after a top-level value.
+	if err := dec.Decode(&fields); err != nil || fields == nil || len(bytes.Trim(out[dec.InputOffset():], " \t\r\n")) > 0 {
 		return nil, fmt.Errorf("%w: the function's result is not a JSON object", errMalformed)
 	}
 	resp := &proxyResponse{StatusCode: http.StatusOK}
