@@ -88,6 +88,11 @@ func (g *Gateway) serveV2(w http.ResponseWriter, r *http.Request, p *policy.Poli
 		}
 		return g.fail(w, http.StatusBadGateway, "function_error", "the function failed")
 	}
+	if len(resp.Ignored) > 0 {
+		// Sent here, they would make a handler work that loses them on AWS.
+		g.opts.Log.Warn(fmt.Sprintf("function %s answered multiValueHeaders (%s), which an HTTP API (payload 2.0) does not send: they were left out; send cookies in cookies and other repeated headers comma-joined in headers", fn, strings.Join(resp.Ignored, ", ")),
+			"function", fn)
+	}
 	rec.answer = &resp.proxyResponse
 	return writeResponseV2(w, resp)
 }
