@@ -1,10 +1,13 @@
 package gateway
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"path"
 	"strings"
 	"testing"
 )
@@ -45,8 +48,8 @@ group = "admins"
 // key may call, the path (payload 1.0's path, payload 2.0's rawPath and
 // requestContext.http.path) and the proxy parameter the function gets,
 // decoded once as a web framework decodes them, are never under
-// /api/admin/, which the admins' route guards, and hold no dot segment a
-// framework would resolve there. A framework's /api/admin/* (Express,
+// /api/admin/, which the admins' route guards, whether a router resolves
+// their dot segments or not. A framework's /api/admin/* (Express,
 // chi's /api/admin/*) matches "/api/admin/" with an empty rest, so a
 // trailing slash after /api/admin is such a path too.
 func TestSentPathNeverReadsAsAdmin(t *testing.T) {
@@ -72,6 +75,12 @@ func TestSentPathNeverReadsAsAdmin(t *testing.T) {
 		"/api/admin%3Bx/",
 		"/api/admin%3F/",
 		"/api/admin%5C",
+		"/api/admin%2F..%2Fx",
+		"/api/admin%5C..%5Cx",
+		"/api/admin%2F%2E%2E%2Fx",
+		"/api/ADMIN%2F..%2Fx",
+		"/api/Admin%5C..%5Cx",
+		"/api/x%2F..%2Fy",
 	}
 	for _, version := range []string{"1.0", "2.0"} {
 		t.Run(version, func(t *testing.T) {
@@ -110,6 +119,7 @@ func TestSentPathNeverReadsAsAdmin(t *testing.T) {
 					if err != nil {
 						d = p
 					}
+
 					d = strings.ReplaceAll(d, "\\", "/")
 					// As frameworks read it: letter case ignored (Express),
 					// cut at "?" or "#" (a URL rebuilt from it),
@@ -123,7 +133,13 @@ func TestSentPathNeverReadsAsAdmin(t *testing.T) {
 						segs[i], _, _ = strings.Cut(seg, ";")
 					}
 					d = strings.Join(segs, "/")
-					if strings.HasPrefix(d, "/api/admin/") || strings.Contains(d+"/", "/../") || strings.Contains(d+"/", "/./") {
+					// Read with its dot segments (chi on Go's decoded
+					// r.URL.Path) and with them resolved.
+					resolved := path.Clean(d)
+					if strings.HasSuffix(d, "/") {
+						resolved += "/"
+					}
+					if strings.HasPrefix(d, "/api/admin/") || strings.HasPrefix(resolved, "/api/admin/") {
 						t.Errorf("%s: a partner's request reaches the function as %q (read %q), under the admins' route", target, p, d)
 					}
 				}
@@ -142,4 +158,61 @@ func TestSentPathNeverReadsAsAdmin(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzGatewayRoutingV2 is FuzzGatewayRouting for payload 2.0, over
+// overlapVConfig: when the function runs, its rawPath and
+// requestContext.http.path, read as a web framework reads them (decoded
+// once, "\" as "/", a trailing slash as an empty {proxy+}), route to the
+// route that authorised the request.
+func FuzzGatewayRoutingV2(f *testing.F) {
+	for _, target := range []string{
+		"/api/admin/../x", "/api/admin/%2E%2E/x", "/api/admin/", "/api/admin%2F", "/api/admin;x/",
+		"/api/ADMIN/", "/api/x/", "/api//admin/x", "http://127.0.0.1/api/admin/../x", "/api/admin%5C..%5Cx",
+	} {
+		f.Add("GET", target)
+	}
+	fx := newFixtureConfig(f, fmt.Sprintf(overlapVConfig, "2.0", sha(partnerSecret), sha(internalSecret)))
+	p := fx.gw.Policy()
+	f.Fuzz(func(t *testing.T, method, target string) {
+		raw := method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: " + partnerSecret + "\r\n\r\n"
+		req, err := http.ReadRequest(bufio.NewReader(strings.NewReader(raw)))
+		if err != nil {
+			return
+		}
+		req.RemoteAddr = "127.0.0.1:1"
+		before := len(fx.spy.called())
+		fx.gw.ServeHTTP(httptest.NewRecorder(), req)
+		calls := fx.spy.called()
+		if len(calls) == before {
+			return
+		}
+		m := p.MatchRequest(req)
+		var ev struct {
+			RawPath        string
+			RequestContext struct{ HTTP struct{ Path string } }
+		}
+		if err := json.Unmarshal(calls[len(calls)-1].raw, &ev); err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range []string{ev.RawPath, ev.RequestContext.HTTP.Path} {
+			decoded, err := url.PathUnescape(path)
+			if err != nil {
+				t.Fatalf("%s %q: the event's path %q is not valid percent-encoding", method, target, path)
+			}
+			segs := strings.Split(strings.ReplaceAll(decoded, `\`, "/"), "/")
+			for i, seg := range segs {
+				segs[i] = url.PathEscape(seg)
+			}
+			read := strings.Join(segs, "/")
+			if r := p.Match(method, read); r.Route != m.Route {
+				t.Fatalf("%s %q ran under %s, but its path as a function reads it, %q, routes to %v", method, target, m.Route, decoded, r.Route)
+			}
+			if len(read) > 1 && strings.HasSuffix(read, "/") {
+				if r := p.Match(method, read+"%00"); r.Route != nil && r.Route != m.Route {
+					t.Fatalf("%s %q ran under %s, but its path as a function reads it, %q, is %v's with an empty {proxy+}", method, target, m.Route, decoded, r.Route)
+				}
+			}
+		}
+	})
 }

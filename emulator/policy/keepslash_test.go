@@ -39,3 +39,30 @@ func TestKeepSlash(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodedDotSegments: a path whose decoding makes a "." or ".."
+// segment ("/api/admin%2F..%2Fx" is "/api/admin/../x") is refused when a
+// router that does not resolve them (chi on Go's decoded r.URL.Path)
+// would serve it with another route (in other letter cases too: see the
+// gateway's TestSentPathNeverReadsAsAdmin, whose keys make the routes
+// differ); it passes when every reading routes the same.
+func TestDecodedDotSegments(t *testing.T) {
+	p := compile(t, overlapTOML)
+	tests := []struct {
+		path    string
+		refused bool
+	}{
+		{"/api/admin%2F..%2Fx", true},
+		{"/api/admin%2F%2E%2E%2Fx", true},
+		{"/api/admin%5C..%5Cx", true},
+		{"/api/admin%2F.%2F..%2Fx", true},
+		{"/api/x%2F..%2Fy", false},
+		{"/api/x%2F.%2Fy", false},
+	}
+	for _, tt := range tests {
+		m := p.Match("GET", tt.path)
+		if m.Route == nil || (m.Refused != "") != tt.refused {
+			t.Errorf("Match(GET, %q) = %v, refused %q; want refused %v", tt.path, m.Route, m.Refused, tt.refused)
+		}
+	}
+}

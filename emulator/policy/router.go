@@ -97,7 +97,16 @@ func (p *Policy) Match(method, escapedPath string) Match {
 	if m.Route == nil {
 		return m
 	}
-	views, slashed := frameworkViews(norm, decoded)
+	views, slashed, dotted := frameworkViews(norm, decoded)
+	for _, view := range dotted {
+		vd, err := url.PathUnescape(view)
+		if err != nil || p.router.route(method, view, vd).Route != m.Route {
+			// The words of the refusal below (and of HAProxy's export,
+			// which refuses every such escape).
+			m.Refused = "the path, once percent-decoded as a web framework decodes it, is served by another route than the one that authorised it; send reserved characters (/, \\, ?, #, ;) unencoded or not at all"
+			return m
+		}
+	}
 	for _, view := range views {
 		if view == norm {
 			continue
@@ -116,7 +125,7 @@ func (p *Policy) Match(method, escapedPath string) Match {
 			return m
 		}
 	}
-	if p.folded != nil && p.caseSelectsStricter(method, norm, views, m.Route) {
+	if p.folded != nil && p.caseSelectsStricter(method, norm, append(views, dotted...), m.Route) {
 		m.Refused = "the path, compared without regard to letter case as many web frameworks compare it, is served by a more protected route than the one that authorised it; spell the path in the letter case of the route you mean"
 		return m
 	}
@@ -171,7 +180,7 @@ func (p *Policy) keepSlash(method string, m Match) bool {
 	if err != nil {
 		return false
 	}
-	_, slashed := frameworkViews(m.Path+"/", decoded+"/")
+	_, slashed, _ := frameworkViews(m.Path+"/", decoded+"/")
 	for _, view := range slashed {
 		if !p.restRoutesTo(method, view, m.Route) {
 			return false
@@ -274,9 +283,16 @@ func foldedEscape(p string) (n int, letter byte) {
 // parameters). A decoded path that no view changes is the routed path.
 // slashed are those views, normalized, that end in "/" before normalizing
 // drops it ("/api/admin%2F" read as "/api/admin/"): see restRoutesTo.
-func frameworkViews(norm, decoded string) (views, slashed []string) {
+//
+// dotted are the views that have a "." or ".." segment before normalizing
+// resolves it, one that decoding made ("/api/admin%2F..%2Fx" is
+// "/api/admin/../x"), escaped with those segments kept: a router that
+// does not resolve them (chi on Go's decoded r.URL.Path, a regular
+// expression over the path) serves that one with /api/admin/*, though
+// normalized it reads /api/x.
+func frameworkViews(norm, decoded string) (views, slashed, dotted []string) {
 	if !strings.ContainsAny(norm, "%;\\") {
-		return nil, nil // read as routed
+		return nil, nil, nil // read as routed
 	}
 	base := strings.ReplaceAll(decoded, "\\", "/")
 	raw := []string{base}
@@ -291,6 +307,9 @@ func frameworkViews(norm, decoded string) (views, slashed []string) {
 		raw = append(raw, strings.Join(segs, "/"))
 	}
 	for _, v := range raw {
+		if hasDotSegment(v) {
+			dotted = append(dotted, dropEmptySegments(escapePath(v)))
+		}
 		n, ok := normalizePath(escapePath(v))
 		if !ok {
 			continue
@@ -302,7 +321,31 @@ func frameworkViews(norm, decoded string) (views, slashed []string) {
 			slashed = append(slashed, n)
 		}
 	}
-	return views, slashed
+	return views, slashed, dotted
+}
+
+// dropEmptySegments is p without empty segments (double slashes, a
+// trailing slash), its "." and ".." segments kept.
+func dropEmptySegments(p string) string {
+	segs := strings.Split(p, "/")
+	out := segs[:0]
+	for _, seg := range segs {
+		if seg != "" {
+			out = append(out, seg)
+		}
+	}
+	return "/" + strings.Join(out, "/")
+}
+
+// hasDotSegment reports whether the decoded path p has a "." or ".."
+// segment.
+func hasDotSegment(p string) bool {
+	for seg := range strings.SplitSeq(p, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 // escapePath percent-encodes a decoded path so that it routes as it reads:
