@@ -41,6 +41,7 @@ var (
 	awsInternalErrorV2 = []byte(`{"message":"Internal Server Error"}` + "\n")
 	awsUnauthorizedV2  = []byte(`{"message":"Unauthorized"}` + "\n")
 	awsForbiddenV2     = []byte(`{"message":"Forbidden"}` + "\n")
+	awsNotFoundV2      = []byte(`{"message":"Not Found"}` + "\n")
 )
 
 // serveV2 hands an authorized request to route's function as a payload
