@@ -159,6 +159,7 @@ type cfgData struct {
 	KeyHeader          string // lower case, as HAProxy's fetches take it
 	WWWAuthenticate    string // a log-format string
 	AWS                bool
+	HTTPAPI            bool       // [gateway] payload = "2.0": compat = "aws" answers no route as an HTTP API does (404)
 	Routes             []cfgRoute // in matching order
 	HeadRoutes         []string   // names of HEAD routes
 	ReservedRegex      string     // paths refused as a decoded path could route elsewhere
@@ -225,6 +226,7 @@ type bodies struct {
 	QueryChar       string // an unencoded | { } in the query
 	AWSForbidden    string // compat = "aws": every key refusal
 	AWSMissingToken string // compat = "aws": no route, wrong method
+	AWSNotFoundV2   string // compat = "aws", [gateway] payload = "2.0": no route, wrong method
 	AWSUnauthorized string // compat = "aws": an authorizer's identity source missing, or no key on a payload 2.0 route (an HTTP API's authorizer)
 	// RateLimited and QuotaExceeded are log-format strings: they name the
 	// seconds to wait (plans.go).
@@ -247,6 +249,7 @@ func haproxyConfig(p *policy.Policy, opts Options) ([]byte, error) {
 	d := cfgData{
 		Source: filepath.Base(c.File), ConfigID: c.ID, Listen: listen,
 		KeyHeader: strings.ToLower(c.Gateway.KeyHeader), AWS: c.Gateway.Compat == config.CompatAWS,
+		HTTPAPI:     c.Gateway.Payload == config.Payload2,
 		MaxBody:     6 << 20, // gateway.MaxBodyBytes, as AWS Lambda's payload limit
 		TableKeyLen: tableKeyLen,
 	}
@@ -363,6 +366,7 @@ func gatewayBodies(keyHeader string) bodies {
 		ChunkedTooLarge:  j("payload_too_large", fmt.Sprintf("a body sent without Content-Length (chunked) is taken here only while the request fits in %d KB; HAProxy cannot count a longer one against the 6 MB limit, so send Content-Length", chunkLimit>>10)),
 		AWSForbidden:     `{"message":"Forbidden"}` + "\n",
 		AWSMissingToken:  `{"message":"Missing Authentication Token"}` + "\n",
+		AWSNotFoundV2:    `{"message":"Not Found"}` + "\n",
 		AWSUnauthorized:  awsUnauthorizedBody,
 	}
 }

@@ -118,7 +118,7 @@ func newEvent(r *http.Request, m policy.Match, d policy.Decision, body []byte, r
 		multiHeaders[n] = []string{r.Host}
 	}
 	query, multiQuery := splitQuery(r.URL.RawQuery)
-	path := sentPath(r.URL.EscapedPath(), m.Path)
+	path := sentPath(r.URL.EscapedPath(), m)
 	var params map[string]string
 	if len(m.Params) > 0 {
 		params = sentParams(m.Route.Path, path, m.Path, m.Params)
@@ -339,7 +339,9 @@ func parseResponse(out []byte) (*proxyResponse, error) {
 	dec := json.NewDecoder(bytes.NewReader(out))
 	dec.UseNumber()
 	var fields map[string]json.RawMessage
-	if err := dec.Decode(&fields); err != nil || fields == nil || dec.More() {
+	// Nothing but whitespace may follow the object: the decoder's More
+	// does not see a stray "]" or "}" after a top-level value.
+	if err := dec.Decode(&fields); err != nil || fields == nil || len(bytes.Trim(out[dec.InputOffset():], " \t\r\n")) > 0 {
 		return nil, fmt.Errorf("%w: the function's result is not a JSON object", errMalformed)
 	}
 	resp := &proxyResponse{StatusCode: http.StatusOK}

@@ -158,6 +158,11 @@ func newEventV2(r *http.Request, m policy.Match, d policy.Decision, body []byte,
 		// An absolute-form request line (GET http://host/a HTTP/1.1).
 		rawPath, rawQuery = r.URL.EscapedPath(), r.URL.RawQuery
 	}
+	// The path as sent, under the rules payload 1.0's path follows: a
+	// path whose dot segments or empty ones the router resolved is handed
+	// over as routed, so that no framework reads "/api/admin/../x",
+	// authorised as /api/x, as a request for /api/admin.
+	rawPath = sentPath(rawPath, m)
 	var query map[string]string
 	if _, multi := splitQuery(rawQuery); multi != nil {
 		query = make(map[string]string, len(multi))

@@ -47,7 +47,9 @@ func (ev *proxyEvent) addForwarded(r *http.Request, names, root string) {
 
 	xff := sourceIP
 	var multi []string
-	if sent := r.Header.Values(headerForwardedFor); len(sent) > 0 {
+	// What the client sent, read from the event (not r.Header), which
+	// leaves out the key header: key_header may name one of these.
+	if sent := ev.MultiValueHeaders[spelledAs(names, headerForwardedFor)]; len(sent) > 0 {
 		multi = append(multi, sent...)
 		xff = sent[len(sent)-1] + ", " + sourceIP
 		multi[len(multi)-1] = xff
@@ -64,7 +66,7 @@ func (ev *proxyEvent) addForwarded(r *http.Request, names, root string) {
 	set(headerForwardedProto, proto, []string{proto})
 
 	trace := "Root=" + root
-	if sent := r.Header.Get(headerTraceID); sent != "" {
+	if sent := ev.Headers[spelledAs(names, headerTraceID)]; sent != "" {
 		if got, ok := traceRootOf(sent); ok && got == root {
 			trace = sent
 		}

@@ -412,6 +412,13 @@ func (g *Gateway) reject(w http.ResponseWriter, p *policy.Policy, code int, errC
 		w.Header().Del("Allow")
 		body := awsForbiddenBody
 		if code == http.StatusNotFound || code == http.StatusMethodNotAllowed {
+			if p.Config.Gateway.Payload == config.Payload2 {
+				// An HTTP API's answer when no route matches the method
+				// and path (aws/aws-lambda-dotnet#1909, AWS's Lambda
+				// test tool: "Not Found" for HTTP APIs).
+				writeJSONBody(w, http.StatusNotFound, awsNotFoundV2)
+				return http.StatusNotFound
+			}
 			// What API Gateway REST APIs answer for a path or method with no
 			// resource behind it.
 			body = awsMissingTokenBody

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 )
 
 // responseV2 is a function's answer as an HTTP API reads it (payload 2.0):
@@ -13,6 +14,9 @@ import (
 type responseV2 struct {
 	proxyResponse
 	Cookies []string
+	// Ignored names the multiValueHeaders the answer had, which an HTTP
+	// API does not send (see parseResponseV2), for the log.
+	Ignored []string
 }
 
 // parseResponseV2 reads a function's answer as an HTTP API reads a payload
@@ -22,10 +26,13 @@ type responseV2 struct {
 //   - A JSON object with a statusCode is a response: statusCode (a number,
 //     or a string holding one), headers (values strings, numbers or
 //     booleans), cookies (strings, each sent as a Set-Cookie header), body
-//     (a string) and isBase64Encoded. multiValueHeaders, which
-//     aws-lambda-go's APIGatewayV2HTTPResponse always writes, is read as
-//     payload 1.0 reads it. Other keys are not part of the format and are
-//     left unread.
+//     (a string) and isBase64Encoded. Other keys are not part of the
+//     format and are left unread, multiValueHeaders too, which
+//     aws-lambda-go's APIGatewayV2HTTPResponse always writes: an HTTP API
+//     sends none of them (the API Gateway team's answer in
+//     aws/serverless-java-container#377, "Headers written to the header
+//     field were exposed, multiheaders not"; Kludex/mangum#215, whose
+//     cookies were lost so). Their names are kept in Ignored, for the log.
 //   - Any other valid JSON, an object without statusCode included, is the
 //     body of a 200 application/json answer, as the guide says API Gateway
 //     infers it: a JSON string's text, anything else as the function wrote
@@ -73,7 +80,13 @@ func parseResponseV2(out []byte) (*responseV2, error) {
 		case "headers":
 			resp.Headers, err = headerMap(raw)
 		case "multiValueHeaders":
-			resp.MultiValueHeaders, err = multiHeaderMap(raw)
+			var m map[string]json.RawMessage
+			if json.Unmarshal(raw, &m) == nil {
+				for name := range m {
+					resp.Ignored = append(resp.Ignored, name)
+				}
+				slices.Sort(resp.Ignored)
+			}
 		case "cookies":
 			if string(raw) != "null" {
 				err = json.Unmarshal(raw, &resp.Cookies)
@@ -113,26 +126,6 @@ func headerMap(raw json.RawMessage) (map[string]string, error) {
 			return nil, fmt.Errorf("header %q: %w", name, err)
 		}
 		out[name] = s
-	}
-	return out, nil
-}
-
-// multiHeaderMap reads a response's multiValueHeaders, as headerMap reads
-// each value.
-func multiHeaderMap(raw json.RawMessage) (map[string][]string, error) {
-	var m map[string][]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, err
-	}
-	out := make(map[string][]string, len(m))
-	for name, vs := range m {
-		for _, v := range vs {
-			s, err := headerValue(v)
-			if err != nil {
-				return nil, fmt.Errorf("header %q: %w", name, err)
-			}
-			out[name] = append(out[name], s)
-		}
 	}
 	return out, nil
 }

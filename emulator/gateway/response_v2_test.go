@@ -52,8 +52,11 @@ func TestParseResponseV2(t *testing.T) {
 			want{200, http.Header{"Content-Type": {"application/octet-stream"}}, "hi"}},
 		{"aws-lambda-go's response, nulls and all", `{"statusCode":200,"headers":null,"multiValueHeaders":null,"body":"ok","cookies":null}`,
 			want{200, http.Header{"Content-Type": {"application/json"}}, "ok"}},
-		{"multiValueHeaders", `{"statusCode":200,"multiValueHeaders":{"x-m":["1","2"]}}`,
-			want{200, http.Header{"X-M": {"1", "2"}, "Content-Type": {"application/json"}}, ""}},
+		// Not part of the 2.0 format: an HTTP API sends none of them
+		// (aws/serverless-java-container#377, the API Gateway team's
+		// answer; Kludex/mangum#215, cookies lost so).
+		{"multiValueHeaders", `{"statusCode":200,"multiValueHeaders":{"x-m":["1","2"],"Set-Cookie":["a=1"]},"headers":{"x-h":"h"}}`,
+			want{200, http.Header{"X-H": {"h"}, "Content-Type": {"application/json"}}, ""}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,10 @@
 package gateway
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/inquir-dev/inquir/emulator/policy"
+)
 
 // The path a REST API hands a function is the path the client sent:
 // published captures keep a trailing slash ("/thing/" arrives as
@@ -14,20 +18,29 @@ import "strings"
 // over folded, so that a framework cannot read "/admin/../public/x",
 // routed and authorised as /public/x, as a request for /admin.
 
-// sentPath returns the event's path: escaped, the path as the client sent
-// it (url.URL.EscapedPath), when it folds to routed (policy.Match.Path) by
-// dropping a trailing slash and escapes alone; routed otherwise.
-func sentPath(escaped, routed string) string {
+// sentPath returns the event's path for m, the request's match: escaped,
+// the path as the client sent it (url.URL.EscapedPath, or the request
+// line's), when it folds to m.Path by dropping a trailing slash and escapes
+// alone; m.Path otherwise. The trailing slash is kept only where
+// m.KeepSlash says no framework reads it as another route ("/api/admin/"
+// is Express's /api/admin/*, guarded by ANY /api/admin/{proxy+}, though
+// routed as /api/admin by ANY /api/{proxy+}): otherwise it is dropped.
+func sentPath(escaped string, m policy.Match) string {
+	routed := m.Path
 	if escaped == routed {
 		return routed
 	}
 	p := escaped
-	if len(p) > 1 && strings.HasSuffix(p, "/") {
+	slash := len(p) > 1 && strings.HasSuffix(p, "/")
+	if slash {
 		p = p[:len(p)-1]
 	}
 	if strings.Count(p, "/") != strings.Count(routed, "/") {
 		// normalizePath dropped segments: empty ones or dot segments.
 		return routed
+	}
+	if slash && !m.KeepSlash {
+		return p
 	}
 	return escaped
 }

@@ -41,6 +41,7 @@ var (
 	awsInternalErrorV2 = []byte(`{"message":"Internal Server Error"}` + "\n")
 	awsUnauthorizedV2  = []byte(`{"message":"Unauthorized"}` + "\n")
 	awsForbiddenV2     = []byte(`{"message":"Forbidden"}` + "\n")
+	awsNotFoundV2      = []byte(`{"message":"Not Found"}` + "\n")
 )
 
 // serveV2 hands an authorized request to route's function as a payload
@@ -87,6 +88,11 @@ func (g *Gateway) serveV2(w http.ResponseWriter, r *http.Request, p *policy.Poli
 			return http.StatusInternalServerError
 		}
 		return g.fail(w, http.StatusBadGateway, "function_error", "the function failed")
+	}
+	if len(resp.Ignored) > 0 {
+		// Sent here, they would make a handler work that loses them on AWS.
+		g.opts.Log.Warn(fmt.Sprintf("function %s answered multiValueHeaders (%s), which an HTTP API (payload 2.0) does not send: they were left out; send cookies in cookies and other repeated headers comma-joined in headers", fn, strings.Join(resp.Ignored, ", ")),
+			"function", fn)
 	}
 	rec.answer = &resp.proxyResponse
 	return writeResponseV2(w, resp)

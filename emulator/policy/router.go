@@ -22,6 +22,13 @@ type Match struct {
 	// Allow lists the methods the path does answer when Route is nil
 	// because of the method (405); empty for 404.
 	Allow []string
+	// KeepSlash is set when the request path ended in "/" and the function
+	// may be handed it so (the path as sent): no framework reading the
+	// slash as a {proxy+} with an empty rest ("/api/admin/" read by
+	// Express's or chi's /api/admin/*) takes it for another route than
+	// Route. When it is not set, the function is handed the path without
+	// its trailing slash, as routed.
+	KeepSlash bool
 	// Builtin is set for paths under config.BuiltinPrefix: inquir's own
 	// endpoints, which no route can shadow, however the path is spelled.
 	Builtin bool
@@ -90,7 +97,16 @@ func (p *Policy) Match(method, escapedPath string) Match {
 	if m.Route == nil {
 		return m
 	}
-	views := frameworkViews(norm, decoded)
+	views, slashed, dotted := frameworkViews(norm, decoded)
+	for _, view := range dotted {
+		vd, err := url.PathUnescape(view)
+		if err != nil || p.router.route(method, view, vd).Route != m.Route {
+			// The words of the refusal below (and of HAProxy's export,
+			// which refuses every such escape).
+			m.Refused = "the path, once percent-decoded as a web framework decodes it, is served by another route than the one that authorised it; send reserved characters (/, \\, ?, #, ;) unencoded or not at all"
+			return m
+		}
+	}
 	for _, view := range views {
 		if view == norm {
 			continue
@@ -101,10 +117,76 @@ func (p *Policy) Match(method, escapedPath string) Match {
 			return m
 		}
 	}
-	if p.folded != nil && p.caseSelectsStricter(method, norm, views, m.Route) {
+	for _, view := range slashed {
+		// A decoded path that ends in "/" ("/api/admin%2F"): a framework
+		// may read its empty rest as a {proxy+}, which normalizing hides.
+		if !p.restRoutesTo(method, view, m.Route) {
+			m.Refused = "the path, once percent-decoded as a web framework decodes it, is served by another route than the one that authorised it; send reserved characters (/, \\, ?, #, ;) unencoded or not at all"
+			return m
+		}
+	}
+	if p.folded != nil && p.caseSelectsStricter(method, norm, append(views, dotted...), m.Route) {
 		m.Refused = "the path, compared without regard to letter case as many web frameworks compare it, is served by a more protected route than the one that authorised it; spell the path in the letter case of the route you mean"
+		return m
+	}
+	if len(escapedPath) > 1 && escapedPath[len(escapedPath)-1] == '/' {
+		m.KeepSlash = p.keepSlash(method, m)
 	}
 	return m
+}
+
+// emptyRest is the segment that stands for the empty rest a framework
+// reads after a trailing slash: it matches a {param} or {proxy+} and no
+// literal a route can spell.
+const emptyRest = "/%00"
+
+// restRoutesTo reports whether view, a normalized path a framework reads
+// with a trailing slash, is served by r, or by no route, when the slash
+// is read as the start of a {proxy+} with an empty rest: Express's and
+// chi's /api/admin/* match "/api/admin/", which inquir routes as
+// /api/admin, so ANY /api/admin/{proxy+} must not be another route than
+// r there. Compared as spelled and, where letter case can make a
+// difference, as a router ignoring it compares.
+func (p *Policy) restRoutesTo(method, view string, r *Route) bool {
+	n := strings.TrimSuffix(view, "/") + emptyRest
+	d, err := url.PathUnescape(n)
+	if err != nil {
+		return false
+	}
+	if o := p.router.route(method, n, d).Route; o != nil && o != r {
+		return false
+	}
+	if p.folded != nil {
+		folded, _ := foldCase(n)
+		fd, err := url.PathUnescape(folded)
+		if err != nil {
+			return false
+		}
+		if o := p.folded.routeOf(method, folded, fd); o != nil && o != r && o.stricterThan(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// keepSlash reports whether m's path may be handed over with the trailing
+// slash the request had (Match.KeepSlash): read with it, as spelled and in
+// every framework's view, the path is served by m.Route or by no route.
+func (p *Policy) keepSlash(method string, m Match) bool {
+	if !p.restRoutesTo(method, m.Path, m.Route) {
+		return false
+	}
+	decoded, err := url.PathUnescape(m.Path)
+	if err != nil {
+		return false
+	}
+	_, slashed, _ := frameworkViews(m.Path+"/", decoded+"/")
+	for _, view := range slashed {
+		if !p.restRoutesTo(method, view, m.Route) {
+			return false
+		}
+	}
+	return true
 }
 
 // caseSelectsStricter reports whether a router that ignores letter case
@@ -199,29 +281,71 @@ func foldedEscape(p string) (n int, letter byte) {
 // framework that rebuilds a URL from it) or at NUL (C string APIs), and
 // ";parameters" dropped from each segment (servlet containers' path
 // parameters). A decoded path that no view changes is the routed path.
-func frameworkViews(norm, decoded string) []string {
+// slashed are those views, normalized, that end in "/" before normalizing
+// drops it ("/api/admin%2F" read as "/api/admin/"): see restRoutesTo.
+//
+// dotted are the views that have a "." or ".." segment before normalizing
+// resolves it, one that decoding made ("/api/admin%2F..%2Fx" is
+// "/api/admin/../x"), escaped with those segments kept: a router that
+// does not resolve them (chi on Go's decoded r.URL.Path, a regular
+// expression over the path) serves that one with /api/admin/*, though
+// normalized it reads /api/x.
+func frameworkViews(norm, decoded string) (views, slashed, dotted []string) {
 	if !strings.ContainsAny(norm, "%;\\") {
-		return nil // read as routed
+		return nil, nil, nil // read as routed
 	}
 	base := strings.ReplaceAll(decoded, "\\", "/")
-	views := []string{base}
+	raw := []string{base}
 	if i := strings.IndexAny(base, "?#\x00"); i >= 0 {
-		views = append(views, base[:i])
+		raw = append(raw, base[:i])
 	}
 	if strings.Contains(base, ";") {
 		segs := strings.Split(base, "/")
 		for i, s := range segs {
 			segs[i], _, _ = strings.Cut(s, ";")
 		}
-		views = append(views, strings.Join(segs, "/"))
+		raw = append(raw, strings.Join(segs, "/"))
 	}
-	out := views[:0]
-	for _, v := range views {
-		if n, ok := normalizePath(escapePath(v)); ok && !slices.Contains(out, n) {
-			out = append(out, n)
+	for _, v := range raw {
+		if hasDotSegment(v) {
+			dotted = append(dotted, dropEmptySegments(escapePath(v)))
+		}
+		n, ok := normalizePath(escapePath(v))
+		if !ok {
+			continue
+		}
+		if !slices.Contains(views, n) {
+			views = append(views, n)
+		}
+		if len(v) > 1 && strings.HasSuffix(v, "/") && !slices.Contains(slashed, n) {
+			slashed = append(slashed, n)
 		}
 	}
-	return out
+	return views, slashed, dotted
+}
+
+// dropEmptySegments is p without empty segments (double slashes, a
+// trailing slash), its "." and ".." segments kept.
+func dropEmptySegments(p string) string {
+	segs := strings.Split(p, "/")
+	out := segs[:0]
+	for _, seg := range segs {
+		if seg != "" {
+			out = append(out, seg)
+		}
+	}
+	return "/" + strings.Join(out, "/")
+}
+
+// hasDotSegment reports whether the decoded path p has a "." or ".."
+// segment.
+func hasDotSegment(p string) bool {
+	for seg := range strings.SplitSeq(p, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 // escapePath percent-encodes a decoded path so that it routes as it reads:
