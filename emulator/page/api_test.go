@@ -315,3 +315,57 @@ func TestLargeBody(t *testing.T) {
 		t.Errorf("replay of a cut body: %d %s", code, out)
 	}
 }
+
+// TestProxiedRefused: a request a proxy on this machine forwarded (a
+// tunnel such as `ngrok http --host-header=rewrite 8787`, cloudflared, a
+// reverse proxy) reaches the page from 127.0.0.1 with a loopback Host,
+// but it comes from whoever reached the proxy: the page, its token, its
+// state and its replays are refused, and the function does not run. A
+// browser never sends these headers itself.
+func TestProxiedRefused(t *testing.T) {
+	f := newFixture(t)
+	f.do("GET", "/hello/ada", map[string]string{"x-api-key": acmeSecret}, "")
+	id := f.idOf("GET", "/hello/ada")
+	before := f.fn.count("hello")
+	for _, proxy := range []map[string]string{
+		{"X-Forwarded-For": "203.0.113.7"},
+		{"Forwarded": "for=203.0.113.7;proto=https"},
+		{"X-Forwarded-Host": "abc.ngrok.app"},
+		{"X-Original-Host": "abc.ngrok.app"},
+		{"X-Real-Ip": "203.0.113.7"},
+		{"Via": "1.1 proxy"},
+		{"Cf-Connecting-Ip": "203.0.113.7"},
+	} {
+		for name := range proxy {
+			t.Run(name, func(t *testing.T) {
+				code, out := f.do("GET", "/_inquir/", proxy, "")
+				if code != 403 || strings.Contains(out, f.token) {
+					t.Errorf("the page, forwarded: %d (token shown: %v)", code, strings.Contains(out, f.token))
+				}
+				for _, path := range []string{"/_inquir/api/state", "/_inquir/events", "/_inquir/api/requests/" + itoa(id)} {
+					if code, _ := f.do("GET", path, proxy, ""); code != 403 {
+						t.Errorf("GET %s, forwarded: %d, want 403", path, code)
+					}
+				}
+				h := map[string]string{"Content-Type": "application/json", page.TokenHeader: f.token}
+				for k, v := range proxy {
+					h[k] = v
+				}
+				if code, out := f.do("POST", "/_inquir/api/replay", h, `{"id":`+itoa(id)+`,"as":"key","key":"search-agent"}`); code != 403 {
+					t.Errorf("a replay, forwarded: %d %s, want 403", code, out)
+				}
+				if code, out := f.do("POST", "/_inquir/api/matrix", h, `{"id":`+itoa(id)+`}`); code != 403 {
+					t.Errorf("the matrix, forwarded: %d %s, want 403", code, out)
+				}
+			})
+		}
+	}
+	if n := f.fn.count("hello") - before; n != 0 {
+		t.Errorf("forwarded calls invoked the function %d times", n)
+	}
+	// The gateway's own routes are not the page's: a forwarded request to
+	// a route is answered as any other.
+	if code, _ := f.do("GET", "/hello/ada", map[string]string{"x-api-key": acmeSecret, "X-Forwarded-For": "203.0.113.7"}, ""); code != 200 {
+		t.Errorf("a forwarded request to a route: %d, want 200", code)
+	}
+}

@@ -154,6 +154,12 @@ func (pg *Page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, "forbidden", "the live page answers only on a loopback address; open it on this machine (http://127.0.0.1:PORT/_inquir/)")
 		return
 	}
+	if h := proxied(r); h != "" {
+		// A proxy or tunnel on this machine (ngrok, cloudflared, a
+		// reverse proxy) connects from loopback for whoever reached it.
+		writeError(w, http.StatusForbidden, "forbidden", "the live page does not answer a request a proxy forwarded ("+h+"); open it on this machine (http://127.0.0.1:PORT/_inquir/)")
+		return
+	}
 	if pg.src() == nil {
 		writeError(w, http.StatusServiceUnavailable, "not_ready", "the page is starting")
 		return
