@@ -59,6 +59,11 @@ type Options struct {
 	Client *http.Client
 	// RingSize is how many requests the page keeps. If zero, 1024.
 	RingSize int
+	// StreamWriteTimeout bounds one write to a stream: a browser that
+	// reads nothing for that long (a frozen or suspended tab) has its
+	// stream ended, rather than hold a goroutine and one of the server's
+	// connections. If zero, 10 s.
+	StreamWriteTimeout time.Duration
 }
 
 // Page is the live page; it implements gateway.Page. The zero value is not
