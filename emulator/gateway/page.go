@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -48,6 +50,9 @@ type Exchange struct {
 	// the answer's body.
 	Body                            []byte
 	BodySize, EventSize, AnswerSize int
+	// HeaderCut is how many header values Bound left out of Header
+	// (maxKeptHeaderValues), 0 for none.
+	HeaderCut int
 	// Policy is the policy the request was judged by, nil before any;
 	// Route the route it matched, nil when none did.
 	Policy *policy.Policy
@@ -80,12 +85,21 @@ type Exchange struct {
 	Answer *Answer
 }
 
+// maxKeptHeaderValues bounds the header values Bound keeps. The header
+// block is at most 64 KiB (MaxHeaderBytes), but as a parsed map 5,000
+// one-byte fields take ten times that: 1,024 such requests kept 500 MB.
+// A browser sends a few dozen.
+const maxKeptHeaderValues = 256
+
 // Bound cuts what x holds of bodies to at most n bytes each (on a UTF-8
 // boundary), copied, so that an exchange kept for a while does not keep a
 // 6 MB request or answer alive: Body, the event, the answer's body.
 // BodySize, EventSize and AnswerSize keep the full lengths. A go-plugin
-// event with a body over n is encoded here, to be cut.
+// event with a body over n is encoded here, to be cut. Of a header with
+// more than maxKeptHeaderValues values it keeps that many, copied, by
+// name in order, and HeaderCut counts the rest.
 func (x *Exchange) Bound(n int) {
+	x.boundHeader()
 	x.BodySize = len(x.Body)
 	if len(x.Body) > n {
 		x.Body = bytes.Clone(x.Body[:cutAt(x.Body, n)])
@@ -105,6 +119,27 @@ func (x *Exchange) Bound(n int) {
 			x.Answer = &cut
 		}
 	}
+}
+
+// boundHeader keeps at most maxKeptHeaderValues of x.Header's values.
+func (x *Exchange) boundHeader() {
+	values := 0
+	for _, vs := range x.Header {
+		values += len(vs)
+	}
+	if values <= maxKeptHeaderValues {
+		return
+	}
+	kept, left := make(http.Header, maxKeptHeaderValues), maxKeptHeaderValues
+	for _, name := range slices.Sorted(maps.Keys(x.Header)) {
+		vs := x.Header[name]
+		take := min(len(vs), left)
+		kept[name] = slices.Clone(vs[:take])
+		if left -= take; left == 0 {
+			break
+		}
+	}
+	x.Header, x.HeaderCut = kept, values-maxKeptHeaderValues
 }
 
 // typedBodyLen is the length of the body of a go-plugin's event value.

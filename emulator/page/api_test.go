@@ -369,3 +369,39 @@ func TestProxiedRefused(t *testing.T) {
 		t.Errorf("a forwarded request to a route: %d, want 200", code)
 	}
 }
+
+// TestHeadersCut: the page keeps a bounded number of a request's header
+// fields; a request with more says how many it left out, and is not
+// replayed (it would go out without them), so its function does not run.
+func TestHeadersCut(t *testing.T) {
+	f := newFixture(t)
+	h := map[string]string{"x-api-key": acmeSecret}
+	for i := range 1000 {
+		h["X-Field-"+itoa(uint64(i))] = "v"
+	}
+	f.do("GET", "/hello/many", h, "")
+	id := f.idOf("GET", "/hello/many")
+	var d struct {
+		Headers    [][2]string `json:"headers"`
+		HeadersCut int         `json:"headers_cut"`
+		Curl       string      `json:"curl"`
+		Testscript string      `json:"testscript"`
+	}
+	f.get("/_inquir/api/requests/"+itoa(id), &d)
+	if d.HeadersCut == 0 || len(d.Headers)+d.HeadersCut < 1001 {
+		t.Errorf("%d headers shown, %d cut; the request had over 1,001", len(d.Headers), d.HeadersCut)
+	}
+	if !strings.Contains(d.Curl, "header fields") || !strings.Contains(d.Testscript, "header fields") {
+		t.Errorf("the copies do not say headers were left out:\n%s\n%s", d.Curl, d.Testscript)
+	}
+	before := f.fn.count("hello")
+	code, out := f.do("POST", "/_inquir/api/replay", map[string]string{"Content-Type": "application/json", page.TokenHeader: f.token},
+		`{"id":`+itoa(id)+`,"as":"as-is"}`)
+	if code != 400 || !strings.Contains(out, "headers_cut") {
+		t.Errorf("a replay of a request whose headers were cut: %d %s", code, out)
+	}
+	if n := f.fn.count("hello") - before; n != 0 {
+		t.Errorf("the function ran %d times", n)
+	}
+	f.noSecrets()
+}

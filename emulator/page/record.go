@@ -80,6 +80,8 @@ type detail struct {
 	summary
 	Query   string      `json:"query,omitempty"`
 	Headers [][2]string `json:"headers"`
+	// HeadersCut is how many header values the page did not keep.
+	HeadersCut int `json:"headers_cut,omitempty"`
 	// Body is the request body as the function got it, "" when the
 	// request was refused before it was read (BodyRead false).
 	Body     shown  `json:"body"`
@@ -170,6 +172,7 @@ func (pg *Page) detail(rec *record) detail {
 		keyHeader = x.Policy.Config.Gateway.KeyHeader
 	}
 	d.Headers = pg.headers(x.Header, keyHeader, x.KeyID)
+	d.HeadersCut = x.HeaderCut
 	d.Body = pg.show(string(x.Body), x.BodySize, !utf8.Valid(x.Body))
 	if ev := x.EventJSON(); ev != nil {
 		s := pg.show(string(ev), x.EventSize, false)

@@ -97,6 +97,10 @@ func (pg *Page) serveReplay(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "body_cut", fmt.Sprintf("the request's body was %d bytes, and the page keeps the first %d: copy it as curl and send the body from its file", x.BodySize, len(x.Body)))
 		return
 	}
+	if x.HeaderCut > 0 {
+		writeError(w, http.StatusBadRequest, "headers_cut", fmt.Sprintf("the request had %d more header fields than the page keeps: copy it as curl and add them", x.HeaderCut))
+		return
+	}
 	p := pg.policy()
 	if p == nil || x.Policy == nil {
 		writeError(w, http.StatusServiceUnavailable, "not_ready", "the gateway has no config loaded yet")
@@ -288,13 +292,23 @@ func (pg *Page) curl(x *gateway.Exchange, keyHeader string) string {
 	case len(x.Body) > 0:
 		b.WriteString(" --data-binary " + shellQuote(pg.redact(string(x.Body))))
 	}
-	return b.String()
+	return headerCutNote(x) + b.String()
+}
+
+// headerCutNote is a comment line, for a shell and for testscript, saying
+// how many header fields the page did not keep; "" when it kept them all.
+func headerCutNote(x *gateway.Exchange) string {
+	if x.HeaderCut == 0 {
+		return ""
+	}
+	return "# " + strconv.Itoa(x.HeaderCut) + " more header fields were sent; the page did not keep them\n"
 }
 
 // testscript is the request as lines of an inquir testscript: the request
 // and the status it got.
 func (pg *Page) testscript(x *gateway.Exchange, keyHeader string) string {
 	var b strings.Builder
+	b.WriteString(headerCutNote(x))
 	b.WriteString("exec inquir request " + x.Method + " $URL" + pg.redact(x.Path))
 	if x.Query != "" {
 		b.WriteString(scriptQuote("?" + pg.redact(x.Query)))
