@@ -131,7 +131,16 @@ func (x *Exchange) boundHeader() {
 		return
 	}
 	kept, left := make(http.Header, maxKeptHeaderValues), maxKeptHeaderValues
-	for _, name := range slices.Sorted(maps.Keys(x.Header)) {
+	names := slices.Sorted(maps.Keys(x.Header))
+	if x.Policy != nil {
+		// The key header first: the page hides its values wherever else
+		// the request spelled them.
+		key := http.CanonicalHeaderKey(x.Policy.Config.Gateway.KeyHeader)
+		if i := slices.Index(names, key); i > 0 {
+			names = append(append([]string{key}, names[:i]...), names[i+1:]...)
+		}
+	}
+	for _, name := range names {
 		vs := x.Header[name]
 		take := min(len(vs), left)
 		kept[name] = slices.Clone(vs[:take])

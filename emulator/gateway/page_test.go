@@ -296,6 +296,21 @@ func TestExchangeBoundHeaders(t *testing.T) {
 	if len(h) != 3000 {
 		t.Errorf("the request's own header was changed: %d names", len(h))
 	}
+	// The key header is kept first, whatever its name's place.
+	withKey := h.Clone()
+	withKey.Set("Zz-Key", "the-key")
+	p := newFixture(t, config.CompatInquir).gw.Policy()
+	cfg := *p.Config
+	cfg.Gateway.KeyHeader = "zz-key"
+	kp, err := policy.Compile(&cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x = Exchange{Header: withKey, Policy: kp}
+	x.Bound(64 << 10)
+	if got := x.Header.Get("Zz-Key"); got != "the-key" {
+		t.Errorf("the key header was cut: %q", got)
+	}
 	small := Exchange{Header: http.Header{"Accept": {"*/*"}, "X-Api-Key": {"k"}}}
 	small.Bound(64 << 10)
 	if len(small.Header) != 2 || small.HeaderCut != 0 {

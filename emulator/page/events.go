@@ -81,6 +81,9 @@ func (pg *Page) serveEvents(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				continue
 			}
+			if m := rec.keyMask(); m != nil {
+				b = []byte(m.String(string(b)))
+			}
 			buf = strconv.AppendUint(append(buf, "id: "...), rec.id, 10)
 			buf = append(append(append(buf, "\nevent: request\ndata: "...), b...), "\n\n"...)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/inquir-dev/inquir/emulator/config"
 	"github.com/inquir-dev/inquir/emulator/gateway"
 	"github.com/inquir-dev/inquir/emulator/policy"
+	"github.com/inquir-dev/inquir/emulator/redact"
 	"github.com/inquir-dev/inquir/emulator/verify"
 )
 
@@ -167,7 +168,17 @@ func (pg *Page) serveReplay(w http.ResponseWriter, r *http.Request) {
 	if fn != "" {
 		ans.Invoked = int(pg.stats().Invocations[fn] - before)
 	}
-	writeJSON(w, http.StatusOK, ans)
+	// The answer may echo the key sent (a typed secret the Redactor does
+	// not know) or the one the request was sent with.
+	mask := redact.New()
+	mask.Add(header.Values(keyHeader)...)
+	mask.Add(x.Header.Values(x.Policy.Config.Gateway.KeyHeader)...)
+	b, err := json.Marshal(ans)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "internal_error", err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, json.RawMessage(mask.String(string(b))))
 }
 
 // replayHeader is the request's header to send again: without the key
