@@ -405,3 +405,31 @@ func TestHeadersCut(t *testing.T) {
 	}
 	f.noSecrets()
 }
+
+// TestWhyFileEdited: why quotes the config line of the config that judged
+// the request. Once the file on disk is edited (a reload refused, or not
+// yet applied), its line of that number may be another, one with a
+// secret inquir has not yet learned to redact: the page quotes none.
+func TestWhyFileEdited(t *testing.T) {
+	f := newFixture(t)
+	f.do("GET", "/hello/forbidden", map[string]string{"x-api-key": agentSecret}, "")
+	id := f.idOf("GET", "/hello/forbidden")
+	const fresh = "fresh-secret-0123456789abcdef"
+	// Line 38, the route's group in the config in force, is now a new
+	// key's literal secret; the file does not validate, so no reload
+	// teaches the Redactor that secret.
+	write(t, filepath.Join(f.dir, "inquir.toml"), strings.Repeat("# edited\n", 37)+`secret = "`+fresh+`"`+"\n")
+	var d struct {
+		Why struct {
+			Line int
+			Text string
+		} `json:"why"`
+	}
+	body := f.get("/_inquir/api/requests/"+itoa(id), &d)
+	if strings.Contains(body, fresh) {
+		t.Errorf("why quotes a line of the edited file, with its secret: %+v", d.Why)
+	}
+	if d.Why.Line != 38 {
+		t.Errorf("why's line: %d, want 38 (the config in force's)", d.Why.Line)
+	}
+}
