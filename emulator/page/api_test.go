@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/rogpeppe/go-internal/txtar"
 
 	"github.com/inquir-dev/inquir/emulator/page"
 	"github.com/inquir-dev/inquir/emulator/verify"
@@ -431,5 +432,29 @@ func TestWhyFileEdited(t *testing.T) {
 	}
 	if d.Why.Line != 38 {
 		t.Errorf("why's line: %d, want 38 (the config in force's)", d.Why.Line)
+	}
+}
+
+// TestTestscriptBodyLines: a body with line breaks cannot be quoted on
+// the request's one line of a testscript, where a line break ends the
+// command: the copy puts it in a file of the archive. A caller's body
+// ending one line and starting another ("exec rm ...") became a command
+// of whoever pasted the copy into a suite.
+func TestTestscriptBodyLines(t *testing.T) {
+	f := newFixture(t)
+	body := "{\"a\":1}\nexec rm -rf $WORK/../..\n"
+	f.do("POST", "/internal/echo", map[string]string{"x-api-key": agentSecret, "Content-Type": "application/json"}, body)
+	id := f.idOf("POST", "/internal/echo")
+	var d struct{ Testscript string }
+	f.get("/_inquir/api/requests/"+itoa(id), &d)
+	// As testscript reads it: an archive, its script, then its files.
+	ar := txtar.Parse([]byte(d.Testscript))
+	for _, line := range strings.Split(string(ar.Comment), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "exec") && !strings.HasPrefix(line, "exec inquir request POST $URL") {
+			t.Errorf("the body made a command of the testscript: %q\n%s", line, d.Testscript)
+		}
+	}
+	if !strings.Contains(string(ar.Comment), " -d @body.txt") || len(ar.Files) != 1 || ar.Files[0].Name != "body.txt" || string(ar.Files[0].Data) != body {
+		t.Errorf("the body is not in a file of the archive:\n%s", d.Testscript)
 	}
 }

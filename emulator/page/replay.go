@@ -319,6 +319,7 @@ func headerCutNote(x *gateway.Exchange) string {
 // and the status it got.
 func (pg *Page) testscript(x *gateway.Exchange, keyHeader string) string {
 	var b strings.Builder
+	files := "" // the archive's files, after the script
 	b.WriteString(headerCutNote(x))
 	b.WriteString("exec inquir request " + x.Method + " $URL" + pg.redact(x.Path))
 	if x.Query != "" {
@@ -341,6 +342,22 @@ func (pg *Page) testscript(x *gateway.Exchange, keyHeader string) string {
 		cmd := b.String()
 		b.Reset()
 		b.WriteString(note + cmd + " -d @body.bin")
+	case strings.Contains(string(x.Body), "\n"):
+		// A line break ends a testscript command, quoted or not: the body
+		// goes in a file of the archive, or a caller's body would add
+		// commands ("exec ...") to the suite the copy is pasted into.
+		body := pg.redact(string(x.Body))
+		if hasFileMarker(body) {
+			cmd := b.String()
+			b.Reset()
+			b.WriteString("# the body has a line that reads as a file of the archive (-- NAME --): put it in body.txt\n" + cmd)
+		} else {
+			files = "-- body.txt --\n" + body
+			if !strings.HasSuffix(body, "\n") {
+				files += "\n" // txtar ends a file with a line break
+			}
+		}
+		b.WriteString(" -d @body.txt")
 	case len(x.Body) > 0:
 		b.WriteString(" -d " + scriptQuote(pg.redact(string(x.Body))))
 	}
@@ -353,7 +370,19 @@ func (pg *Page) testscript(x *gateway.Exchange, keyHeader string) string {
 			b.WriteString("# refused (" + x.Reason + "): " + x.Function + " did not run; check with: invocations " + x.Function + " N\n")
 		}
 	}
-	return b.String()
+	return b.String() + files
+}
+
+// hasFileMarker reports whether s has a line txtar reads as the start of
+// a file ("-- NAME --").
+func hasFileMarker(s string) bool {
+	for line := range strings.Lines(s) {
+		line = strings.TrimRight(line, "\r\n")
+		if strings.HasPrefix(line, "-- ") && strings.HasSuffix(line, " --") {
+			return true
+		}
+	}
+	return false
 }
 
 // secretVar names the shell variable that stands for a key's secret.
