@@ -83,7 +83,16 @@ type Exchange struct {
 	// Answer is the function's response as the gateway mapped it; nil
 	// when the function did not answer (a refusal, a failure).
 	Answer *Answer
+	// usageKey is the API key the route's authorizer named
+	// (usageIdentifierKey, api_key_source = "authorizer"): UsageKey.
+	usageKey string
 }
+
+// UsageKey is the API key the route's Lambda authorizer named
+// (usageIdentifierKey) when api_key_source = "authorizer", "" otherwise:
+// a secret, which the page hides wherever the request spelled it, never
+// one to show.
+func (x *Exchange) UsageKey() string { return x.usageKey }
 
 // maxKeptHeaderValues bounds the header values Bound keeps. The header
 // block is at most 64 KiB (MaxHeaderBytes), but as a parsed map 5,000
@@ -202,7 +211,7 @@ func (e *logEntry) exchange(r *http.Request, d time.Duration, errText string) Ex
 		Header: r.Header, Body: e.body, Policy: e.policy, Route: e.route, Outcome: e.outcome, Decided: e.decided,
 		KeyID: e.keyID, Reason: e.reason, Status: e.status, Function: e.function, RequestID: e.requestID, Worker: e.worker, Err: errText,
 		Authorizer: e.authorizer, AuthorizerCache: e.authorizerCache,
-		event: e.event, typedEvent: e.typedEvent,
+		event: e.event, typedEvent: e.typedEvent, usageKey: e.usageKey,
 	}
 	if a := e.answer; a != nil {
 		x.Answer = &Answer{Status: a.StatusCode, Headers: a.Headers, MultiValueHeaders: a.MultiValueHeaders, Body: a.Body, IsBase64Encoded: a.IsBase64Encoded}

@@ -34,14 +34,18 @@ type record struct {
 }
 
 // keyMask hides, in what the page sends of the request, the values its
-// key header carried, wherever else the request spelled them (its path,
+// key header carried and the key its authorizer named (UsageKey), wherever else the request spelled them (its path,
 // a query, another header, a body the function echoed): the Redactor
 // knows only the secrets inquir resolved, not that of a key known by its
 // sha256: digest alone, nor a secret no key has (a caller's key of
 // another system). nil (which hides nothing) for a request without one.
 func (rec *record) keyMask() *redact.Redactor {
 	rec.maskOnce.Do(func() {
-		if vs := rec.x.Header.Values(keyHeaderOf(&rec.x)); len(vs) > 0 {
+		vs := rec.x.Header.Values(keyHeaderOf(&rec.x))
+		if k := rec.x.UsageKey(); k != "" {
+			vs = append(vs[:len(vs):len(vs)], k)
+		}
+		if len(vs) > 0 {
 			rec.mask = redact.New()
 			rec.mask.Add(vs...)
 		}

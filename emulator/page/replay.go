@@ -173,6 +173,7 @@ func (pg *Page) serveReplay(w http.ResponseWriter, r *http.Request) {
 	mask := redact.New()
 	mask.Add(header.Values(keyHeader)...)
 	mask.Add(x.Header.Values(x.Policy.Config.Gateway.KeyHeader)...)
+	mask.Add(x.UsageKey())
 	b, err := json.Marshal(ans)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "internal_error", err.Error())
