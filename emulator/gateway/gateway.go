@@ -197,6 +197,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		d, rej = g.authorizeSecret(p, route, az.answer.UsageIdentifierKey, now)
+		if g.opts.Page != nil {
+			rec.usageKey = az.answer.UsageIdentifierKey // for the page to hide
+		}
 		if rej != nil && d.Outcome == policy.MissingKey {
 			rej.message = "the route's authorizer named no API key (usageIdentifierKey)"
 		}
@@ -476,6 +479,7 @@ type logEntry struct {
 
 	builtin    bool   // one of /_inquir/'s: not shown on the page
 	worker     string // NoteWorker's, for the page
+	usageKey   string // the authorizer's usageIdentifierKey: a secret the page hides
 	policy     *policy.Policy
 	route      *policy.Route
 	decided    bool

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -48,6 +50,9 @@ type Exchange struct {
 	// the answer's body.
 	Body                            []byte
 	BodySize, EventSize, AnswerSize int
+	// HeaderCut is how many header values Bound left out of Header
+	// (maxKeptHeaderValues), 0 for none.
+	HeaderCut int
 	// Policy is the policy the request was judged by, nil before any;
 	// Route the route it matched, nil when none did.
 	Policy *policy.Policy
@@ -78,14 +83,32 @@ type Exchange struct {
 	// Answer is the function's response as the gateway mapped it; nil
 	// when the function did not answer (a refusal, a failure).
 	Answer *Answer
+	// usageKey is the API key the route's authorizer named
+	// (usageIdentifierKey, api_key_source = "authorizer"): UsageKey.
+	usageKey string
 }
+
+// UsageKey is the API key the route's Lambda authorizer named
+// (usageIdentifierKey) when api_key_source = "authorizer", "" otherwise:
+// a secret, which the page hides wherever the request spelled it, never
+// one to show.
+func (x *Exchange) UsageKey() string { return x.usageKey }
+
+// maxKeptHeaderValues bounds the header values Bound keeps. The header
+// block is at most 64 KiB (MaxHeaderBytes), but as a parsed map 5,000
+// one-byte fields take ten times that: 1,024 such requests kept 500 MB.
+// A browser sends a few dozen.
+const maxKeptHeaderValues = 256
 
 // Bound cuts what x holds of bodies to at most n bytes each (on a UTF-8
 // boundary), copied, so that an exchange kept for a while does not keep a
 // 6 MB request or answer alive: Body, the event, the answer's body.
 // BodySize, EventSize and AnswerSize keep the full lengths. A go-plugin
-// event with a body over n is encoded here, to be cut.
+// event with a body over n is encoded here, to be cut. Of a header with
+// more than maxKeptHeaderValues values it keeps that many, copied, by
+// name in order, and HeaderCut counts the rest.
 func (x *Exchange) Bound(n int) {
+	x.boundHeader()
 	x.BodySize = len(x.Body)
 	if len(x.Body) > n {
 		x.Body = bytes.Clone(x.Body[:cutAt(x.Body, n)])
@@ -105,6 +128,36 @@ func (x *Exchange) Bound(n int) {
 			x.Answer = &cut
 		}
 	}
+}
+
+// boundHeader keeps at most maxKeptHeaderValues of x.Header's values.
+func (x *Exchange) boundHeader() {
+	values := 0
+	for _, vs := range x.Header {
+		values += len(vs)
+	}
+	if values <= maxKeptHeaderValues {
+		return
+	}
+	kept, left := make(http.Header, maxKeptHeaderValues), maxKeptHeaderValues
+	names := slices.Sorted(maps.Keys(x.Header))
+	if x.Policy != nil {
+		// The key header first: the page hides its values wherever else
+		// the request spelled them.
+		key := http.CanonicalHeaderKey(x.Policy.Config.Gateway.KeyHeader)
+		if i := slices.Index(names, key); i > 0 {
+			names = append(append([]string{key}, names[:i]...), names[i+1:]...)
+		}
+	}
+	for _, name := range names {
+		vs := x.Header[name]
+		take := min(len(vs), left)
+		kept[name] = slices.Clone(vs[:take])
+		if left -= take; left == 0 {
+			break
+		}
+	}
+	x.Header, x.HeaderCut = kept, values-maxKeptHeaderValues
 }
 
 // typedBodyLen is the length of the body of a go-plugin's event value.
@@ -158,7 +211,7 @@ func (e *logEntry) exchange(r *http.Request, d time.Duration, errText string) Ex
 		Header: r.Header, Body: e.body, Policy: e.policy, Route: e.route, Outcome: e.outcome, Decided: e.decided,
 		KeyID: e.keyID, Reason: e.reason, Status: e.status, Function: e.function, RequestID: e.requestID, Worker: e.worker, Err: errText,
 		Authorizer: e.authorizer, AuthorizerCache: e.authorizerCache,
-		event: e.event, typedEvent: e.typedEvent,
+		event: e.event, typedEvent: e.typedEvent, usageKey: e.usageKey,
 	}
 	if a := e.answer; a != nil {
 		x.Answer = &Answer{Status: a.StatusCode, Headers: a.Headers, MultiValueHeaders: a.MultiValueHeaders, Body: a.Body, IsBase64Encoded: a.IsBase64Encoded}

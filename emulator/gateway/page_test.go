@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -271,5 +272,48 @@ func TestPageObserveV2(t *testing.T) {
 	}
 	if x.Answer == nil || x.Answer.Body != "ran search" || string(x.Body) != `{"q":2}` {
 		t.Errorf("answer %+v, body %q", x.Answer, x.Body)
+	}
+}
+
+// TestExchangeBoundHeaders: a kept exchange holds at most
+// maxKeptHeaderValues header values, copied, with the count left out:
+// 1,024 requests of 5,000 small header fields each (64 KiB, the header
+// limit) held over 500 MB as parsed maps.
+func TestExchangeBoundHeaders(t *testing.T) {
+	h := http.Header{}
+	for i := range 5000 {
+		h.Add("X-Field-"+strconv.Itoa(i%3000), "v")
+	}
+	x := Exchange{Header: h}
+	x.Bound(64 << 10)
+	n := 0
+	for _, vs := range x.Header {
+		n += len(vs)
+	}
+	if n != maxKeptHeaderValues || x.HeaderCut != 5000-maxKeptHeaderValues {
+		t.Errorf("kept %d header values, cut %d; want %d and %d", n, x.HeaderCut, maxKeptHeaderValues, 5000-maxKeptHeaderValues)
+	}
+	if len(h) != 3000 {
+		t.Errorf("the request's own header was changed: %d names", len(h))
+	}
+	// The key header is kept first, whatever its name's place.
+	withKey := h.Clone()
+	withKey.Set("Zz-Key", "the-key")
+	p := newFixture(t, config.CompatInquir).gw.Policy()
+	cfg := *p.Config
+	cfg.Gateway.KeyHeader = "zz-key"
+	kp, err := policy.Compile(&cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x = Exchange{Header: withKey, Policy: kp}
+	x.Bound(64 << 10)
+	if got := x.Header.Get("Zz-Key"); got != "the-key" {
+		t.Errorf("the key header was cut: %q", got)
+	}
+	small := Exchange{Header: http.Header{"Accept": {"*/*"}, "X-Api-Key": {"k"}}}
+	small.Bound(64 << 10)
+	if len(small.Header) != 2 || small.HeaderCut != 0 {
+		t.Errorf("a small header: %v, cut %d", small.Header, small.HeaderCut)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/rogpeppe/go-internal/txtar"
 
 	"github.com/inquir-dev/inquir/emulator/page"
 	"github.com/inquir-dev/inquir/emulator/verify"
@@ -313,5 +314,147 @@ func TestLargeBody(t *testing.T) {
 	code, out := f.do("POST", "/_inquir/api/replay", map[string]string{"Content-Type": "application/json", page.TokenHeader: f.token}, `{"id":`+itoa(id)+`,"as":"as-is"}`)
 	if code != 400 || !strings.Contains(out, "body_cut") || f.fn.count("hello") != before {
 		t.Errorf("replay of a cut body: %d %s", code, out)
+	}
+}
+
+// TestProxiedRefused: a request a proxy on this machine forwarded (a
+// tunnel such as `ngrok http --host-header=rewrite 8787`, cloudflared, a
+// reverse proxy) reaches the page from 127.0.0.1 with a loopback Host,
+// but it comes from whoever reached the proxy: the page, its token, its
+// state and its replays are refused, and the function does not run. A
+// browser never sends these headers itself.
+func TestProxiedRefused(t *testing.T) {
+	f := newFixture(t)
+	f.do("GET", "/hello/ada", map[string]string{"x-api-key": acmeSecret}, "")
+	id := f.idOf("GET", "/hello/ada")
+	before := f.fn.count("hello")
+	for _, proxy := range []map[string]string{
+		{"X-Forwarded-For": "203.0.113.7"},
+		{"Forwarded": "for=203.0.113.7;proto=https"},
+		{"X-Forwarded-Host": "abc.ngrok.app"},
+		{"X-Original-Host": "abc.ngrok.app"},
+		{"X-Real-Ip": "203.0.113.7"},
+		{"Via": "1.1 proxy"},
+		{"Cf-Connecting-Ip": "203.0.113.7"},
+	} {
+		for name := range proxy {
+			t.Run(name, func(t *testing.T) {
+				code, out := f.do("GET", "/_inquir/", proxy, "")
+				if code != 403 || strings.Contains(out, f.token) {
+					t.Errorf("the page, forwarded: %d (token shown: %v)", code, strings.Contains(out, f.token))
+				}
+				for _, path := range []string{"/_inquir/api/state", "/_inquir/events", "/_inquir/api/requests/" + itoa(id)} {
+					if code, _ := f.do("GET", path, proxy, ""); code != 403 {
+						t.Errorf("GET %s, forwarded: %d, want 403", path, code)
+					}
+				}
+				h := map[string]string{"Content-Type": "application/json", page.TokenHeader: f.token}
+				for k, v := range proxy {
+					h[k] = v
+				}
+				if code, out := f.do("POST", "/_inquir/api/replay", h, `{"id":`+itoa(id)+`,"as":"key","key":"search-agent"}`); code != 403 {
+					t.Errorf("a replay, forwarded: %d %s, want 403", code, out)
+				}
+				if code, out := f.do("POST", "/_inquir/api/matrix", h, `{"id":`+itoa(id)+`}`); code != 403 {
+					t.Errorf("the matrix, forwarded: %d %s, want 403", code, out)
+				}
+			})
+		}
+	}
+	if n := f.fn.count("hello") - before; n != 0 {
+		t.Errorf("forwarded calls invoked the function %d times", n)
+	}
+	// The gateway's own routes are not the page's: a forwarded request to
+	// a route is answered as any other.
+	if code, _ := f.do("GET", "/hello/ada", map[string]string{"x-api-key": acmeSecret, "X-Forwarded-For": "203.0.113.7"}, ""); code != 200 {
+		t.Errorf("a forwarded request to a route: %d, want 200", code)
+	}
+}
+
+// TestHeadersCut: the page keeps a bounded number of a request's header
+// fields; a request with more says how many it left out, and is not
+// replayed (it would go out without them), so its function does not run.
+func TestHeadersCut(t *testing.T) {
+	f := newFixture(t)
+	h := map[string]string{"x-api-key": acmeSecret}
+	for i := range 1000 {
+		h["X-Field-"+itoa(uint64(i))] = "v"
+	}
+	f.do("GET", "/hello/many", h, "")
+	id := f.idOf("GET", "/hello/many")
+	var d struct {
+		Headers    [][2]string `json:"headers"`
+		HeadersCut int         `json:"headers_cut"`
+		Curl       string      `json:"curl"`
+		Testscript string      `json:"testscript"`
+	}
+	f.get("/_inquir/api/requests/"+itoa(id), &d)
+	if d.HeadersCut == 0 || len(d.Headers)+d.HeadersCut < 1001 {
+		t.Errorf("%d headers shown, %d cut; the request had over 1,001", len(d.Headers), d.HeadersCut)
+	}
+	if !strings.Contains(d.Curl, "header fields") || !strings.Contains(d.Testscript, "header fields") {
+		t.Errorf("the copies do not say headers were left out:\n%s\n%s", d.Curl, d.Testscript)
+	}
+	before := f.fn.count("hello")
+	code, out := f.do("POST", "/_inquir/api/replay", map[string]string{"Content-Type": "application/json", page.TokenHeader: f.token},
+		`{"id":`+itoa(id)+`,"as":"as-is"}`)
+	if code != 400 || !strings.Contains(out, "headers_cut") {
+		t.Errorf("a replay of a request whose headers were cut: %d %s", code, out)
+	}
+	if n := f.fn.count("hello") - before; n != 0 {
+		t.Errorf("the function ran %d times", n)
+	}
+	f.noSecrets()
+}
+
+// TestWhyFileEdited: why quotes the config line of the config that judged
+// the request. Once the file on disk is edited (a reload refused, or not
+// yet applied), its line of that number may be another, one with a
+// secret inquir has not yet learned to redact: the page quotes none.
+func TestWhyFileEdited(t *testing.T) {
+	f := newFixture(t)
+	f.do("GET", "/hello/forbidden", map[string]string{"x-api-key": agentSecret}, "")
+	id := f.idOf("GET", "/hello/forbidden")
+	const fresh = "fresh-secret-0123456789abcdef"
+	// Line 38, the route's group in the config in force, is now a new
+	// key's literal secret; the file does not validate, so no reload
+	// teaches the Redactor that secret.
+	write(t, filepath.Join(f.dir, "inquir.toml"), strings.Repeat("# edited\n", 37)+`secret = "`+fresh+`"`+"\n")
+	var d struct {
+		Why struct {
+			Line int
+			Text string
+		} `json:"why"`
+	}
+	body := f.get("/_inquir/api/requests/"+itoa(id), &d)
+	if strings.Contains(body, fresh) {
+		t.Errorf("why quotes a line of the edited file, with its secret: %+v", d.Why)
+	}
+	if d.Why.Line != 38 {
+		t.Errorf("why's line: %d, want 38 (the config in force's)", d.Why.Line)
+	}
+}
+
+// TestTestscriptBodyLines: a body with line breaks cannot be quoted on
+// the request's one line of a testscript, where a line break ends the
+// command: the copy puts it in a file of the archive. A caller's body
+// ending one line and starting another ("exec rm ...") became a command
+// of whoever pasted the copy into a suite.
+func TestTestscriptBodyLines(t *testing.T) {
+	f := newFixture(t)
+	body := "{\"a\":1}\nexec rm -rf $WORK/../..\n"
+	f.do("POST", "/internal/echo", map[string]string{"x-api-key": agentSecret, "Content-Type": "application/json"}, body)
+	id := f.idOf("POST", "/internal/echo")
+	var d struct{ Testscript string }
+	f.get("/_inquir/api/requests/"+itoa(id), &d)
+	// As testscript reads it: an archive, its script, then its files.
+	ar := txtar.Parse([]byte(d.Testscript))
+	for _, line := range strings.Split(string(ar.Comment), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "exec") && !strings.HasPrefix(line, "exec inquir request POST $URL") {
+			t.Errorf("the body made a command of the testscript: %q\n%s", line, d.Testscript)
+		}
+	}
+	if !strings.Contains(string(ar.Comment), " -d @body.txt") || len(ar.Files) != 1 || ar.Files[0].Name != "body.txt" || string(ar.Files[0].Data) != body {
+		t.Errorf("the body is not in a file of the archive:\n%s", d.Testscript)
 	}
 }

@@ -20,6 +20,8 @@ const (
 	// keepAlive is how often an idle stream sends a comment, so a proxy
 	// or the browser does not take the connection for dead.
 	keepAlive = 15 * time.Second
+	// defaultStreamWriteTimeout is Options.StreamWriteTimeout's default.
+	defaultStreamWriteTimeout = 10 * time.Second
 )
 
 // serveEvents is the Server-Sent Events stream of requests (event
@@ -46,8 +48,26 @@ func (pg *Page) serveEvents(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodHead {
 		return
 	}
-	// A stream lives as long as the browser keeps it: no write deadline.
-	_ = rc.SetWriteDeadline(time.Time{})
+	// A stream lives as long as the browser reads it: each write has a
+	// deadline of its own (writeTimeout), so a tab that reads nothing
+	// frees its goroutine and its connection; Close ends a write under
+	// way at once.
+	writeTimeout := pg.opts.StreamWriteTimeout
+	if writeTimeout <= 0 {
+		writeTimeout = defaultStreamWriteTimeout
+	}
+	done, exited := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(exited)
+		select {
+		case <-pg.closed:
+			_ = rc.SetWriteDeadline(time.Now())
+		case <-done:
+		}
+	}()
+	// The watcher is gone before the handler returns: rc is not to be
+	// used after.
+	defer func() { close(done); <-exited }()
 	s := pg.feed.subscribe(after)
 	defer pg.feed.unsubscribe(s)
 	var dropped uint64
@@ -61,6 +81,9 @@ func (pg *Page) serveEvents(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				continue
 			}
+			if m := rec.keyMask(); m != nil {
+				b = []byte(m.String(string(b)))
+			}
 			buf = strconv.AppendUint(append(buf, "id: "...), rec.id, 10)
 			buf = append(append(append(buf, "\nevent: request\ndata: "...), b...), "\n\n"...)
 		}
@@ -70,6 +93,14 @@ func (pg *Page) serveEvents(w http.ResponseWriter, r *http.Request) {
 			buf = append(buf, "\n\n"...)
 		}
 		if len(buf) > 0 {
+			_ = rc.SetWriteDeadline(time.Now().Add(writeTimeout))
+			select {
+			case <-pg.closed:
+				// Checked after the deadline is set: a Close since
+				// then has set it to now, and this write ends at once.
+				return
+			default:
+			}
 			if _, err := w.Write(buf); err != nil {
 				return
 			}

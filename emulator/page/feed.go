@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/inquir-dev/inquir/emulator/gateway"
+	"github.com/inquir-dev/inquir/emulator/redact"
 )
 
 // feed is the ring the gateway writes each request into and the page's
@@ -26,6 +27,30 @@ type feed struct {
 type record struct {
 	id uint64
 	x  gateway.Exchange
+	// mask hides the values x's key header carried (keyMask), built
+	// once, when first asked for.
+	maskOnce sync.Once
+	mask     *redact.Redactor
+}
+
+// keyMask hides, in what the page sends of the request, the values its
+// key header carried and the key its authorizer named (UsageKey), wherever else the request spelled them (its path,
+// a query, another header, a body the function echoed): the Redactor
+// knows only the secrets inquir resolved, not that of a key known by its
+// sha256: digest alone, nor a secret no key has (a caller's key of
+// another system). nil (which hides nothing) for a request without one.
+func (rec *record) keyMask() *redact.Redactor {
+	rec.maskOnce.Do(func() {
+		vs := rec.x.Header.Values(keyHeaderOf(&rec.x))
+		if k := rec.x.UsageKey(); k != "" {
+			vs = append(vs[:len(vs):len(vs)], k)
+		}
+		if len(vs) > 0 {
+			rec.mask = redact.New()
+			rec.mask.Add(vs...)
+		}
+	})
+	return rec.mask
 }
 
 // subscriber is one stream's place in the feed.

@@ -59,6 +59,11 @@ type Options struct {
 	Client *http.Client
 	// RingSize is how many requests the page keeps. If zero, 1024.
 	RingSize int
+	// StreamWriteTimeout bounds one write to a stream: a browser that
+	// reads nothing for that long (a frozen or suspended tab) has its
+	// stream ended, rather than hold a goroutine and one of the server's
+	// connections. If zero, 10 s.
+	StreamWriteTimeout time.Duration
 }
 
 // Page is the live page; it implements gateway.Page. The zero value is not
@@ -152,6 +157,12 @@ func (pg *Page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The page sends requests with the keys' secrets: only this
 		// machine may drive it, whatever address inquir dev listens on.
 		writeError(w, http.StatusForbidden, "forbidden", "the live page answers only on a loopback address; open it on this machine (http://127.0.0.1:PORT/_inquir/)")
+		return
+	}
+	if h := proxied(r); h != "" {
+		// A proxy or tunnel on this machine (ngrok, cloudflared, a
+		// reverse proxy) connects from loopback for whoever reached it.
+		writeError(w, http.StatusForbidden, "forbidden", "the live page does not answer a request a proxy forwarded ("+h+"); open it on this machine (http://127.0.0.1:PORT/_inquir/)")
 		return
 	}
 	if pg.src() == nil {

@@ -1,6 +1,7 @@
 package page
 
 import (
+	"encoding/json"
 	"net/http"
 	"sort"
 	"strconv"
@@ -80,6 +81,8 @@ type detail struct {
 	summary
 	Query   string      `json:"query,omitempty"`
 	Headers [][2]string `json:"headers"`
+	// HeadersCut is how many header values the page did not keep.
+	HeadersCut int `json:"headers_cut,omitempty"`
 	// Body is the request body as the function got it, "" when the
 	// request was refused before it was read (BodyRead false).
 	Body     shown  `json:"body"`
@@ -165,11 +168,9 @@ func keyPlaceholder(keyID string) string {
 func (pg *Page) detail(rec *record) detail {
 	x := &rec.x
 	d := detail{summary: pg.summary(rec), Query: pg.redact(x.Query), BodyRead: x.Body != nil, Error: x.Err}
-	keyHeader := "x-api-key"
-	if x.Policy != nil {
-		keyHeader = x.Policy.Config.Gateway.KeyHeader
-	}
+	keyHeader := keyHeaderOf(x)
 	d.Headers = pg.headers(x.Header, keyHeader, x.KeyID)
+	d.HeadersCut = x.HeaderCut
 	d.Body = pg.show(string(x.Body), x.BodySize, !utf8.Valid(x.Body))
 	if ev := x.EventJSON(); ev != nil {
 		s := pg.show(string(ev), x.EventSize, false)
@@ -196,6 +197,14 @@ func (pg *Page) detail(rec *record) detail {
 	return d
 }
 
+// keyHeaderOf is the key header of the policy x was judged by.
+func keyHeaderOf(x *gateway.Exchange) string {
+	if x.Policy != nil {
+		return x.Policy.Config.Gateway.KeyHeader
+	}
+	return "x-api-key"
+}
+
 func (pg *Page) serveRequest(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseUint(strings.TrimPrefix(r.URL.Path, "/_inquir/api/requests/"), 10, 64)
 	rec := pg.feed.get(id)
@@ -203,5 +212,10 @@ func (pg *Page) serveRequest(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such request in the page's ring (it keeps the last "+strconv.Itoa(len(pg.feed.slots))+")")
 		return
 	}
-	writeJSON(w, http.StatusOK, pg.detail(rec))
+	b, err := json.Marshal(pg.detail(rec))
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "internal_error", err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, json.RawMessage(rec.keyMask().String(string(b))))
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/inquir-dev/inquir/emulator/config"
 	"github.com/inquir-dev/inquir/emulator/gateway"
 	"github.com/inquir-dev/inquir/emulator/policy"
+	"github.com/inquir-dev/inquir/emulator/redact"
 	"github.com/inquir-dev/inquir/emulator/verify"
 )
 
@@ -97,6 +98,10 @@ func (pg *Page) serveReplay(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "body_cut", fmt.Sprintf("the request's body was %d bytes, and the page keeps the first %d: copy it as curl and send the body from its file", x.BodySize, len(x.Body)))
 		return
 	}
+	if x.HeaderCut > 0 {
+		writeError(w, http.StatusBadRequest, "headers_cut", fmt.Sprintf("the request had %d more header fields than the page keeps: copy it as curl and add them", x.HeaderCut))
+		return
+	}
 	p := pg.policy()
 	if p == nil || x.Policy == nil {
 		writeError(w, http.StatusServiceUnavailable, "not_ready", "the gateway has no config loaded yet")
@@ -163,7 +168,18 @@ func (pg *Page) serveReplay(w http.ResponseWriter, r *http.Request) {
 	if fn != "" {
 		ans.Invoked = int(pg.stats().Invocations[fn] - before)
 	}
-	writeJSON(w, http.StatusOK, ans)
+	// The answer may echo the key sent (a typed secret the Redactor does
+	// not know) or the one the request was sent with.
+	mask := redact.New()
+	mask.Add(header.Values(keyHeader)...)
+	mask.Add(x.Header.Values(x.Policy.Config.Gateway.KeyHeader)...)
+	mask.Add(x.UsageKey())
+	b, err := json.Marshal(ans)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "internal_error", err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, json.RawMessage(mask.String(string(b))))
 }
 
 // replayHeader is the request's header to send again: without the key
@@ -288,13 +304,24 @@ func (pg *Page) curl(x *gateway.Exchange, keyHeader string) string {
 	case len(x.Body) > 0:
 		b.WriteString(" --data-binary " + shellQuote(pg.redact(string(x.Body))))
 	}
-	return b.String()
+	return headerCutNote(x) + b.String()
+}
+
+// headerCutNote is a comment line, for a shell and for testscript, saying
+// how many header fields the page did not keep; "" when it kept them all.
+func headerCutNote(x *gateway.Exchange) string {
+	if x.HeaderCut == 0 {
+		return ""
+	}
+	return "# " + strconv.Itoa(x.HeaderCut) + " more header fields were sent; the page did not keep them\n"
 }
 
 // testscript is the request as lines of an inquir testscript: the request
 // and the status it got.
 func (pg *Page) testscript(x *gateway.Exchange, keyHeader string) string {
 	var b strings.Builder
+	files := "" // the archive's files, after the script
+	b.WriteString(headerCutNote(x))
 	b.WriteString("exec inquir request " + x.Method + " $URL" + pg.redact(x.Path))
 	if x.Query != "" {
 		b.WriteString(scriptQuote("?" + pg.redact(x.Query)))
@@ -316,6 +343,22 @@ func (pg *Page) testscript(x *gateway.Exchange, keyHeader string) string {
 		cmd := b.String()
 		b.Reset()
 		b.WriteString(note + cmd + " -d @body.bin")
+	case strings.Contains(string(x.Body), "\n"):
+		// A line break ends a testscript command, quoted or not: the body
+		// goes in a file of the archive, or a caller's body would add
+		// commands ("exec ...") to the suite the copy is pasted into.
+		body := pg.redact(string(x.Body))
+		if hasFileMarker(body) {
+			cmd := b.String()
+			b.Reset()
+			b.WriteString("# the body has a line that reads as a file of the archive (-- NAME --): put it in body.txt\n" + cmd)
+		} else {
+			files = "-- body.txt --\n" + body
+			if !strings.HasSuffix(body, "\n") {
+				files += "\n" // txtar ends a file with a line break
+			}
+		}
+		b.WriteString(" -d @body.txt")
 	case len(x.Body) > 0:
 		b.WriteString(" -d " + scriptQuote(pg.redact(string(x.Body))))
 	}
@@ -328,7 +371,19 @@ func (pg *Page) testscript(x *gateway.Exchange, keyHeader string) string {
 			b.WriteString("# refused (" + x.Reason + "): " + x.Function + " did not run; check with: invocations " + x.Function + " N\n")
 		}
 	}
-	return b.String()
+	return b.String() + files
+}
+
+// hasFileMarker reports whether s has a line txtar reads as the start of
+// a file ("-- NAME --").
+func hasFileMarker(s string) bool {
+	for line := range strings.Lines(s) {
+		line = strings.TrimRight(line, "\r\n")
+		if strings.HasPrefix(line, "-- ") && strings.HasSuffix(line, " --") {
+			return true
+		}
+	}
+	return false
 }
 
 // secretVar names the shell variable that stands for a key's secret.

@@ -80,6 +80,27 @@ func onLoopback(r *http.Request) bool {
 	return err == nil && ip != nil && ip.IsLoopback()
 }
 
+// proxyHeaders are the headers a proxy or tunnel adds to what it forwards
+// (RFC 7239's Forwarded and Via, the de facto X-Forwarded-* and
+// X-Real-Ip, ngrok's X-Original-Host when it rewrites Host, Cloudflare's
+// Cf-Connecting-Ip). A browser never sends them of itself.
+var proxyHeaders = []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Original-Host", "X-Real-Ip", "Via", "Cf-Connecting-Ip"}
+
+// proxied names the proxy header r carries, or "" for none. A tunnel on
+// this machine (`ngrok http --host-header=rewrite 8787`, cloudflared, a
+// reverse proxy) connects from 127.0.0.1 with a loopback Host, and so
+// passes onLoopback and the gateway's Host check, for anyone on the
+// internet: the page would hand them its token and replay with the keys'
+// secrets. What forwards without a trace (ssh -L) is beyond its reach.
+func proxied(r *http.Request) string {
+	for _, h := range proxyHeaders {
+		if _, ok := r.Header[h]; ok {
+			return h
+		}
+	}
+	return ""
+}
+
 // serveIndex is the page itself, with this run's token in a meta tag the
 // script reads.
 func (pg *Page) serveIndex(w http.ResponseWriter, r *http.Request) {

@@ -137,3 +137,32 @@ func TestDetailRedacted(t *testing.T) {
 	}
 	f.noSecrets()
 }
+
+// TestDetailRedactedDigestKey: a key known by its sha256: digest alone has
+// a secret the Redactor cannot know; nor can it know a secret no key has
+// (a caller's key of another system, mistyped). Where the request spelled
+// the key header's value elsewhere (its path, a query, another header) and
+// the function echoed it, the page hides it as it hides the key header.
+func TestDetailRedactedDigestKey(t *testing.T) {
+	f := newFixture(t)
+	for _, secret := range []string{digestSecret, unknown} {
+		f.do("GET", "/hello/"+secret+"?k="+secret, map[string]string{"x-api-key": secret, "X-Echo": "Bearer " + secret}, "")
+	}
+	n := 0
+	ss := f.stream(1, func(s summary) bool {
+		if s.Path == "/hello/[redacted]" {
+			n++
+		}
+		return n == 2
+	})
+	for _, s := range ss {
+		f.get("/_inquir/api/requests/"+itoa(s.ID), nil)
+		// The replay's answer echoes the path too.
+		var a struct{ Status int }
+		f.post("/_inquir/api/replay", map[string]any{"id": s.ID, "as": "as-is"}, &a)
+	}
+	if len(ss) != 2 {
+		t.Errorf("%d requests read, want 2", len(ss))
+	}
+	f.noSecrets()
+}

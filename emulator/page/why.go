@@ -2,7 +2,10 @@ package page
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"strconv"
@@ -43,7 +46,7 @@ func (pg *Page) why(x *gateway.Exchange) why {
 		if pos.Line == 0 {
 			return
 		}
-		w.File, w.Line, w.Field, w.Text = displayFile(cfg.File), pos.Line, fieldName(key), pg.redact(lineOf(cfg.File, pos.Line))
+		w.File, w.Line, w.Field, w.Text = displayFile(cfg.File), pos.Line, fieldName(key), pg.redact(lineOf(cfg, pos.Line))
 	}
 	route := x.Route
 	routeName, routeIdx := "", ""
@@ -276,15 +279,22 @@ func displayFile(path string) string {
 	return path
 }
 
-// lineOf is line n of the file at path as it is now, trimmed; "" if it
-// cannot be read. The caller redacts it: a literal secret may be on it.
-func lineOf(path string, n int) string {
-	f, err := os.Open(path)
+// lineOf is line n of cfg's file, trimmed; "" if it cannot be read or has
+// changed since cfg was read from it. The caller redacts it: a literal
+// secret may be on it.
+func lineOf(cfg *config.Config, n int) string {
+	data, err := os.ReadFile(cfg.File)
 	if err != nil {
 		return ""
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
+	// The file as it is now must be the one that config was read from
+	// (Config.ID, the first 12 hex digits of its SHA-256): once edited,
+	// its line n may be another, one holding a secret the Redactor has
+	// not learned (it learns a config's secrets as it is put in force).
+	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:6]) != cfg.ID {
+		return ""
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
 	for i := 1; sc.Scan(); i++ {
 		if i == n {
 			return strings.TrimSpace(sc.Text())

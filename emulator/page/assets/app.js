@@ -120,6 +120,7 @@ async function show(id) {
     $("#why-change").textContent = why.change ? "Change: " + why.change : "";
   }
   let req = d.method + " " + d.path + (d.query ? "?" + d.query : "") + "\n" + headerLines(d.headers);
+  if (d.headers_cut) req += "\n… " + d.headers_cut + " more header fields not kept";
   req += "\n\n" + (d.body_read ? shownText(d.body) : "(body not read: the gateway refused the request first)");
   $("#request").textContent = req;
   $("#event").textContent = d.event ? shownText(d.event) : "(no function was invoked)";
