@@ -73,6 +73,9 @@ func (s *Server) channel(rw http.ResponseWriter) {
 		s.polling = false
 		s.mu.Unlock()
 	}()
+	// Ready before the worker can read that its channel is open: whoever
+	// sees the worker waiting sees it ready.
+	s.markReady()
 	if _, err := io.WriteString(conn, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: "+ChannelProtocol+"\r\n\r\n"); err != nil {
 		return
 	}
@@ -81,7 +84,6 @@ func (s *Server) channel(rw http.ResponseWriter) {
 	br := brw.Reader
 	arn := appendJSONString(nil, s.opts.FunctionARN)
 	var out []byte
-	s.markReady()
 	for {
 		var inv *Invocation
 		select {
