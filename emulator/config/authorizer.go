@@ -214,6 +214,12 @@ func parseIdentitySource(s string) (IdentitySource, error) {
 // checkRegexp compiles a token_validation expression as the gateway will
 // use it: anchored at both ends, as API Gateway matches the whole token.
 func checkRegexp(expr string) error {
+	// Compiled alone first: an expression that closes the group the
+	// anchoring opens ("a)|(b") would compile wrapped and match a token
+	// that only begins with "a".
+	if _, err := regexp.Compile(expr); err != nil {
+		return fmt.Errorf("not a regular expression inquir can read (Go's RE2 syntax, a subset of Java's): %v", err)
+	}
 	if _, err := regexp.Compile(`^(?:` + expr + `)$`); err != nil {
 		return fmt.Errorf("not a regular expression inquir can read (Go's RE2 syntax, a subset of Java's): %v", err)
 	}
