@@ -30,6 +30,9 @@ type Answer struct {
 	// request's usage plan (gateway.api_key_source = "authorizer"). It is
 	// a secret: never logged.
 	UsageIdentifierKey string
+	// Size is the length of the answer as the function wrote it, which
+	// bounds what the Cache holds.
+	Size int
 }
 
 // Parse reads an authorizer function's answer: an IAM policy answer, or
@@ -41,6 +44,12 @@ func Parse(body []byte, simple bool) (Answer, error) {
 	if len(body) == 0 || body[0] != '{' {
 		return Answer{}, errors.New("the authorizer's answer is not a JSON object")
 	}
+	a, err := parse(body, simple)
+	a.Size = len(body)
+	return a, err
+}
+
+func parse(body []byte, simple bool) (Answer, error) {
 	if simple {
 		return parseSimple(body)
 	}

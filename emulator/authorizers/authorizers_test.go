@@ -257,3 +257,30 @@ func TestCache(t *testing.T) {
 		t.Error("Flush dropped an authorizer it keeps")
 	}
 }
+
+// The cache holds at most MaxCacheBytes of answers: a large answer pushes
+// older ones out, and one larger than the bound is not cached at all.
+func TestCacheBytesBound(t *testing.T) {
+	c := NewCache()
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	half := Answer{PrincipalID: "u", Size: MaxCacheBytes/2 + 1}
+	c.Put("a", []string{"1"}, half, time.Hour, now)
+	c.Put("a", []string{"2"}, half, time.Hour, now)
+	if c.Len() != 1 || c.bytes > MaxCacheBytes {
+		t.Errorf("two answers over half the bound: %d held, %d bytes", c.Len(), c.bytes)
+	}
+	if _, ok := c.Get("a", []string{"2"}, now); !ok {
+		t.Error("the newer answer was not kept")
+	}
+	c.Put("a", []string{"2"}, half, time.Hour, now) // the same key again: counted once
+	if c.bytes != half.Size {
+		t.Errorf("%d bytes after putting one key twice, want %d", c.bytes, half.Size)
+	}
+	c.Put("a", []string{"3"}, Answer{Size: MaxCacheBytes + 1}, time.Hour, now)
+	if _, ok := c.Get("a", []string{"3"}, now); ok {
+		t.Error("an answer over the bound was cached")
+	}
+	if _, ok := c.Get("a", []string{"2"}, now.Add(2*time.Hour)); ok || c.bytes != 0 {
+		t.Errorf("an expired answer's bytes were not given back: %d", c.bytes)
+	}
+}

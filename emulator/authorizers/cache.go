@@ -7,9 +7,14 @@ import (
 	"time"
 )
 
-// MaxCacheEntries bounds the answers a Cache holds; past it, expired
-// answers are dropped first, then any.
-const MaxCacheEntries = 10000
+// A Cache holds at most MaxCacheEntries answers and MaxCacheBytes of
+// them (as their functions wrote them: an answer may be as large as a
+// Lambda response, 6 MB); past either, expired answers are dropped first,
+// then any. An answer larger than MaxCacheBytes is not cached.
+const (
+	MaxCacheEntries = 10000
+	MaxCacheBytes   = 64 << 20
+)
 
 // Cache keeps authorizers' answers for their TTL, keyed as API Gateway
 // keys them: by authorizer and the values of its identity sources (the
@@ -20,6 +25,7 @@ const MaxCacheEntries = 10000
 type Cache struct {
 	mu      sync.Mutex
 	entries map[cacheKey]entry
+	bytes   int // the Size of every answer held
 }
 
 type cacheKey struct {
@@ -59,7 +65,7 @@ func (c *Cache) Get(authorizer string, values []string, now time.Time) (Answer, 
 		return Answer{}, false
 	}
 	if !now.Before(e.expires) {
-		delete(c.entries, k)
+		c.drop(k)
 		return Answer{}, false
 	}
 	return e.answer, true
@@ -67,26 +73,37 @@ func (c *Cache) Get(authorizer string, values []string, now time.Time) (Answer, 
 
 // Put caches a for ttl from now; a ttl of zero caches nothing.
 func (c *Cache) Put(authorizer string, values []string, a Answer, ttl time.Duration, now time.Time) {
-	if ttl <= 0 {
+	if ttl <= 0 || a.Size > MaxCacheBytes {
 		return
 	}
 	k := key(authorizer, values)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.entries) >= MaxCacheEntries {
+	c.drop(k)
+	full := func() bool { return len(c.entries) >= MaxCacheEntries || c.bytes+a.Size > MaxCacheBytes }
+	if full() {
 		for k, e := range c.entries {
 			if !now.Before(e.expires) {
-				delete(c.entries, k)
+				c.drop(k)
 			}
 		}
 		for k := range c.entries {
-			if len(c.entries) < MaxCacheEntries {
+			if !full() {
 				break
 			}
-			delete(c.entries, k)
+			c.drop(k)
 		}
 	}
 	c.entries[k] = entry{answer: a, expires: now.Add(ttl)}
+	c.bytes += a.Size
+}
+
+// drop forgets the answer at k, if any; c.mu is held.
+func (c *Cache) drop(k cacheKey) {
+	if e, ok := c.entries[k]; ok {
+		c.bytes -= e.answer.Size
+		delete(c.entries, k)
+	}
 }
 
 // Flush drops every answer cached for the authorizers keep does not keep:
@@ -97,7 +114,7 @@ func (c *Cache) Flush(keep func(authorizer string) bool) {
 	defer c.mu.Unlock()
 	for k := range c.entries {
 		if !keep(k.authorizer) {
-			delete(c.entries, k)
+			c.drop(k)
 		}
 	}
 }
